@@ -1,2 +1,3 @@
 export * from "./env.js";
 export * from "./registry.js";
+export * from "./random/index.js";

@@ -1,0 +1,70 @@
+/**
+ * buildApp(deps) assembles the Fastify app and never listens (server.ts does), so tests call
+ * app.inject() against a real database and Redis.
+ */
+import Fastify, { type FastifyInstance } from "fastify";
+import { randomUUID } from "node:crypto";
+import type { Redis } from "ioredis";
+import type { Logger } from "pino";
+import { serializerCompiler, validatorCompiler, type ZodTypeProvider } from "fastify-type-provider-zod";
+import type { Db } from "@trainyard/db";
+import type { RuntimeConfig } from "@trainyard/contracts";
+import { errorsPlugin } from "./plugins/errors.js";
+import { authPlugin } from "./plugins/auth.js";
+import { openapiPlugin } from "./plugins/openapi.js";
+import { healthRoutes } from "./routes/health.js";
+import { experimentRoutes } from "./routes/experiments.js";
+import { jobRoutes } from "./routes/jobs.js";
+import { adminRoutes } from "./routes/admin.js";
+
+export interface AppDeps {
+  db: Db;
+  /** Commands (readiness, cancel and wake-up publishes). */
+  redis: Redis;
+  config: Pick<RuntimeConfig, "REDIS_PREFIX" | "API_BODY_LIMIT_BYTES" | "LOG_LEVEL">;
+  logger?: Logger;
+  /** SSE poll interval in ms (the longest an event waits before it is streamed). */
+  ssePollMs?: number;
+}
+
+declare module "fastify" {
+  interface FastifyInstance {
+    db: Db;
+    redis: Redis;
+    deps: AppDeps;
+  }
+}
+
+export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
+  const app = Fastify({
+    ...(deps.logger ? { loggerInstance: deps.logger } : { logger: { level: deps.config.LOG_LEVEL } }),
+    bodyLimit: deps.config.API_BODY_LIMIT_BYTES,
+    // Honour a caller's request id (bounded, printable) so logs join across services.
+    genReqId: (req) => {
+      const h = req.headers["x-request-id"];
+      return typeof h === "string" && /^[\w.:-]{1,128}$/.test(h) ? h : randomUUID();
+    },
+    requestIdLogLabel: "reqId",
+    disableRequestLogging: false,
+  }).withTypeProvider<ZodTypeProvider>();
+
+  app.setValidatorCompiler(validatorCompiler);
+  app.setSerializerCompiler(serializerCompiler);
+  // JSON only: a text/plain body must be a 415, not a string that fails validation.
+  app.removeContentTypeParser("text/plain");
+  app.decorate("db", deps.db);
+  app.decorate("redis", deps.redis);
+  app.decorate("deps", deps);
+  app.addHook("onSend", async (req, reply) => {
+    reply.header("x-request-id", req.id);
+  });
+
+  await app.register(errorsPlugin);
+  await app.register(authPlugin);
+  await app.register(openapiPlugin);
+  await app.register(healthRoutes);
+  await app.register(experimentRoutes, { prefix: "/v1" });
+  await app.register(jobRoutes, { prefix: "/v1" });
+  await app.register(adminRoutes, { prefix: "/admin/queues" });
+  return app as unknown as FastifyInstance;
+}

@@ -1,0 +1,144 @@
+import type { FastifyInstance } from "fastify";
+import type { ZodTypeProvider } from "fastify-type-provider-zod";
+import { z } from "zod";
+import {
+  PageQuery,
+  PRESETS,
+  PresetName,
+  TyError,
+  canonicalJson,
+  cancelChannel,
+  decodeCursor,
+  encodeCursor,
+  expandExperimentRequest,
+  outboxChannel,
+} from "@trainyard/contracts";
+import { createExperiment, eventView, getExperiment, isUuid, listExperiments, requestCancelExperiment, sha256 } from "@trainyard/db";
+import { principalOf } from "../plugins/auth.js";
+import { AfterQuery, IdParams } from "./schemas.js";
+import { resumeCursor, streamSse } from "../sse.js";
+
+const CreateBody = z
+  .object({ preset: z.string().max(64).optional() })
+  .catchall(z.unknown())
+  .describe("A full ExperimentSpec, or `{ \"preset\": NAME, ...overrides }` (objects merge, arrays replace).");
+
+const ListQuery = PageQuery.extend({
+  state: z.enum(["queued", "running", "succeeded", "failed", "cancel_requested", "cancelled"]).optional(),
+  task: z.enum(["sokoban", "general-points"]).optional(),
+  preset: z.string().max(64).optional(),
+});
+
+export async function experimentRoutes(appBase: FastifyInstance) {
+  const app = appBase.withTypeProvider<ZodTypeProvider>();
+  app.addHook("onRequest", app.authenticate);
+
+  app.post(
+    "/experiments",
+    {
+      schema: {
+        summary: "Submit an experiment",
+        headers: z.object({ "idempotency-key": z.string().min(1).max(255).optional() }),
+        body: CreateBody,
+      },
+    },
+    async (req, reply) => {
+      const principal = principalOf(req);
+      const spec = expandExperimentRequest(req.body);
+      const key = req.headers["idempotency-key"];
+      const result = await createExperiment(app.db, {
+        projectId: principal.projectId,
+        spec,
+        ...(key ? { idempotency: { key, requestHash: sha256(`POST /v1/experiments ${canonicalJson(req.body)}`) } } : {}),
+      });
+      if (!result.replayed) {
+        // Wake the outbox relays now instead of at their next poll (best effort; they poll anyway).
+        app.redis.publish(outboxChannel(app.deps.config.REDIS_PREFIX), "1").catch(() => undefined);
+      } else {
+        reply.header("idempotent-replayed", "true");
+      }
+      return reply.status(result.statusCode).send(result.body);
+    },
+  );
+
+  app.get("/experiments", { schema: { summary: "List experiments (newest first)", querystring: ListQuery } }, async (req) => {
+    const q = req.query;
+    let after: { createdAt: Date; id: string } | undefined;
+    if (q.cursor) {
+      const c = decodeCursor(q.cursor);
+      if (!c) throw new TyError("TY_ERR_INVALID_CURSOR", "cursor is malformed", [{ code: "custom", path: ["query", "cursor"], message: "malformed cursor" }]);
+      after = c;
+    }
+    const page = await listExperiments(app.db, { projectId: principalOf(req).projectId, limit: q.limit, after, state: q.state, task: q.task, preset: q.preset });
+    return { items: page.items, nextCursor: page.last ? encodeCursor(page.last.createdAt, page.last.id) : null };
+  });
+
+  app.get("/experiments/:id", { schema: { summary: "Get an experiment with its jobs", params: IdParams } }, async (req) => {
+    const exp = await getExperiment(app.db, principalOf(req).projectId, req.params.id);
+    if (!exp) throw new TyError("TY_ERR_NOT_FOUND", `experiment ${req.params.id} not found`);
+    return exp;
+  });
+
+  app.get("/experiments/:id/jobs", { schema: { summary: "The experiment's jobs (DAG order)", params: IdParams } }, async (req) => {
+    const exp = await getExperiment(app.db, principalOf(req).projectId, req.params.id);
+    if (!exp) throw new TyError("TY_ERR_NOT_FOUND", `experiment ${req.params.id} not found`);
+    return { items: exp.jobs ?? [] };
+  });
+
+  app.post("/experiments/:id/cancel", { schema: { summary: "Cancel an experiment", params: IdParams } }, async (req, reply) => {
+    const principal = principalOf(req);
+    const r = await requestCancelExperiment(app.db, principal.projectId, req.params.id);
+    if (!r) throw new TyError("TY_ERR_NOT_FOUND", `experiment ${req.params.id} not found`);
+    if (r.running.length) {
+      await app.redis.publish(cancelChannel(app.deps.config.REDIS_PREFIX), JSON.stringify({ jobIds: r.running }));
+    }
+    const exp = await getExperiment(app.db, principal.projectId, req.params.id);
+    return reply.status(202).send(exp);
+  });
+
+  const ownExperiment = async (projectId: string, id: string) => {
+    if (!isUuid(id)) return null;
+    return app.db.experiment.findFirst({ where: { id, projectId }, select: { id: true } });
+  };
+
+  app.get("/experiments/:id/events", { schema: { summary: "Events of all the experiment's jobs, by experimentSeq", params: IdParams, querystring: AfterQuery } }, async (req) => {
+    if (!(await ownExperiment(principalOf(req).projectId, req.params.id))) throw new TyError("TY_ERR_NOT_FOUND", `experiment ${req.params.id} not found`);
+    const rows = await app.db.jobEvent.findMany({
+      where: { experimentId: req.params.id, experimentSeq: { gt: req.query.after ?? 0 } },
+      orderBy: { experimentSeq: "asc" },
+      take: req.query.limit,
+    });
+    const items = rows.map(eventView);
+    return { items, nextAfter: items.length ? items[items.length - 1]!.experimentSeq : (req.query.after ?? 0) };
+  });
+
+  app.get("/experiments/:id/events/stream", { schema: { summary: "Server-sent events of the experiment (resume with Last-Event-ID)", params: IdParams, querystring: AfterQuery } }, async (req, reply) => {
+    const id = req.params.id;
+    if (!(await ownExperiment(principalOf(req).projectId, id))) throw new TyError("TY_ERR_NOT_FOUND", `experiment ${id} not found`);
+    await streamSse(
+      req,
+      reply,
+      {
+        fetch: async (after, limit) =>
+          (await app.db.jobEvent.findMany({ where: { experimentId: id, experimentSeq: { gt: after } }, orderBy: { experimentSeq: "asc" }, take: limit })).map(eventView),
+        cursor: (e) => e.experimentSeq,
+        type: (e) => e.type,
+        finished: async () => {
+          const e = await app.db.experiment.findUnique({ where: { id }, select: { state: true } });
+          return !e || ["succeeded", "failed", "cancelled"].includes(e.state);
+        },
+      },
+      resumeCursor(req, req.query.after),
+      app.deps.ssePollMs ?? 250,
+    );
+  });
+
+  app.get("/presets", { schema: { summary: "Preset names and their expanded specs" } }, async () => ({
+    items: PresetName.options.map((name) => ({ name, spec: expandExperimentRequest({ preset: name }) })),
+  }));
+  app.get("/presets/:name", { schema: { summary: "One preset, expanded", params: z.object({ name: z.string().max(64) }) } }, async (req) => {
+    const name = PresetName.safeParse(req.params.name);
+    if (!name.success || !PRESETS[name.data]) throw new TyError("TY_ERR_NOT_FOUND", `preset ${req.params.name} not found`);
+    return { name: name.data, spec: expandExperimentRequest({ preset: name.data }) };
+  });
+}

@@ -1,0 +1,166 @@
+/**
+ * The one error body of every 4xx/5xx answer, and the catalogue of stable `TY_ERR_*` codes.
+ *
+ * Codes are forever: a retired code is never reused. `docs/errors.md` has a row per code and a
+ * test keeps the two equal. Clients (CLI, dashboard) branch on `code`, never on `message`.
+ */
+import { z } from "zod";
+
+export const ApiIssue = z.object({
+  /** zod issue code, e.g. `invalid_type`, `too_big`, `custom`. */
+  code: z.string(),
+  /** Path of the offending field, e.g. `["arms", 0, "method"]`. */
+  path: z.array(z.union([z.string(), z.number()])),
+  message: z.string(),
+});
+export type ApiIssue = z.infer<typeof ApiIssue>;
+
+export const ApiErrorBody = z.object({
+  statusCode: z.number().int(),
+  code: z.string().regex(/^TY_ERR_[A-Z0-9_]+$/),
+  /** HTTP reason phrase, e.g. `Bad Request`. */
+  error: z.string(),
+  message: z.string(),
+  issues: z.array(ApiIssue).optional(),
+});
+export type ApiErrorBody = z.infer<typeof ApiErrorBody>;
+
+interface CodeInfo {
+  status: number;
+  meaning: string;
+  action: string;
+}
+
+/** Every code the service can answer with. Keep in sync with docs/errors.md (tested). */
+export const ERROR_CODES = {
+  TY_ERR_VALIDATION: {
+    status: 400,
+    meaning: "The request body, query or params failed validation; `issues` names each field.",
+    action: "Fix the fields listed in `issues[].path` and send again.",
+  },
+  TY_ERR_INVALID_JSON: {
+    status: 400,
+    meaning: "The body is not valid JSON (or is empty while declared as JSON).",
+    action: "Send a well-formed JSON document.",
+  },
+  TY_ERR_UNSUPPORTED_MEDIA_TYPE: {
+    status: 415,
+    meaning: "The Content-Type is not accepted by this route.",
+    action: "Send `Content-Type: application/json`.",
+  },
+  TY_ERR_PAYLOAD_TOO_LARGE: {
+    status: 413,
+    meaning: "The body is larger than the server's limit (API_BODY_LIMIT_BYTES).",
+    action: "Send a smaller body; upload large data as a dataset file instead.",
+  },
+  TY_ERR_UNAUTHORIZED: {
+    status: 401,
+    meaning: "No API key, a malformed one, or a revoked/unknown key.",
+    action: "Send `Authorization: Bearer <key>`; create a key with `trainyard keys create --project NAME`.",
+  },
+  TY_ERR_NOT_FOUND: {
+    status: 404,
+    meaning: "No such resource in the key's project (other projects' resources are invisible).",
+    action: "Check the id and the API key's project.",
+  },
+  TY_ERR_ROUTE_NOT_FOUND: {
+    status: 404,
+    meaning: "No route matches the method and path.",
+    action: "Check the URL against /docs.",
+  },
+  TY_ERR_UNKNOWN_PRESET: {
+    status: 400,
+    meaning: "The `preset` name is not one of the known presets.",
+    action: "Use one of `paper-sokoban`, `paper-general-points`, `demo-cpu`, `clean-sokoban`.",
+  },
+  TY_ERR_SPEC_CONFLICT: {
+    status: 400,
+    meaning: "The experiment spec is well-typed but impossible (e.g. a split of the other task, a GPU model on zero GPUs); `issues` names the field.",
+    action: "Change the field named in `issues[].path` as the message says.",
+  },
+  TY_ERR_IDEMPOTENCY_MISMATCH: {
+    status: 422,
+    meaning: "The `Idempotency-Key` was already used with a different request.",
+    action: "Use a new key for a new request; reuse a key only to retry the identical request.",
+  },
+  TY_ERR_INVALID_CURSOR: {
+    status: 400,
+    meaning: "The pagination cursor is malformed or from another listing.",
+    action: "Pass back `nextCursor` exactly as received, or omit it to start over.",
+  },
+  TY_ERR_CONFLICT: {
+    status: 409,
+    meaning: "The resource is in a state that does not allow this action (e.g. cancelling a finished experiment).",
+    action: "Read the resource's current state first.",
+  },
+  TY_ERR_NOT_AVAILABLE: {
+    status: 501,
+    meaning: "The capability exists in the API but is not implemented on this deployment yet.",
+    action: "Upgrade Trainyard, or run the step outside the service.",
+  },
+  TY_ERR_DEPENDENCY_UNAVAILABLE: {
+    status: 503,
+    meaning: "Postgres or Redis cannot be reached (see /readyz).",
+    action: "Retry later; operators: check the database and Redis.",
+  },
+  TY_ERR_RATE_LIMITED: {
+    status: 429,
+    meaning: "Too many requests.",
+    action: "Retry after the `retry-after` header.",
+  },
+  TY_ERR_INTERNAL: {
+    status: 500,
+    meaning: "An unexpected server error; the request id is in the logs.",
+    action: "Report it with the `x-request-id` response header.",
+  },
+  TY_ERR_JOB_FAILED: {
+    status: 500,
+    meaning: "A job handler failed with an unexpected error (job error body, not an HTTP answer).",
+    action: "Read the job's events; infra errors are retried automatically.",
+  },
+  TY_ERR_JOB_TIMED_OUT: {
+    status: 504,
+    meaning: "A job ran past its catalogue timeout (job error body).",
+    action: "Raise the timeout or shrink the work.",
+  },
+  TY_ERR_JOB_CANCELLED: {
+    status: 409,
+    meaning: "A job was cancelled, or skipped because a job it depends on did not succeed (job error body).",
+    action: "Resubmit the experiment if the work is still wanted.",
+  },
+  TY_ERR_LEASE_LOST: {
+    status: 503,
+    meaning: "The worker running a job stopped heart-beating; the reconciler took the job back (job error body).",
+    action: "Nothing: the job is retried as an infra error while attempts remain.",
+  },
+  TY_ERR_ENV_BAD_REQUEST: {
+    status: 400,
+    meaning: "An `env batch` request line is malformed or names an unknown op, env, split or field.",
+    action: "Fix the request line as the message says; other lines are unaffected.",
+  },
+} as const satisfies Record<string, CodeInfo>;
+
+export type ErrorCode = keyof typeof ERROR_CODES;
+
+/** An error that carries a catalogue code across layers (and process boundaries, by `code`). */
+export class TyError extends Error {
+  readonly code: ErrorCode;
+  readonly statusCode: number;
+  readonly issues: ApiIssue[] | undefined;
+  constructor(code: ErrorCode, message: string, issues?: ApiIssue[]) {
+    super(message);
+    this.name = "TyError";
+    this.code = code;
+    this.statusCode = ERROR_CODES[code].status;
+    this.issues = issues;
+  }
+}
+
+/** zod issues → the API's issue list (paths of strings/numbers only). */
+export function toApiIssues(issues: readonly z.core.$ZodIssue[], prefix: (string | number)[] = []): ApiIssue[] {
+  return issues.map((i) => ({
+    code: i.code,
+    path: [...prefix, ...i.path.map((p) => (typeof p === "symbol" ? String(p) : p))],
+    message: i.message,
+  }));
+}

@@ -1,0 +1,80 @@
+import { describe, expect, it } from "vitest";
+import { expandExperimentRequest, PRESETS, planJobs, TyError, PresetName } from "./index.js";
+
+function errorOf(fn: () => unknown): TyError {
+  try {
+    fn();
+  } catch (e) {
+    if (e instanceof TyError) return e;
+    throw e;
+  }
+  throw new Error("expected a TyError");
+}
+
+describe("experiment spec", () => {
+  it.each(PresetName.options)("preset %s expands to a valid, readable spec", (name) => {
+    const spec = expandExperimentRequest({ preset: name });
+    expect(spec.preset).toBe(name);
+    expect(spec.task).toBe(PRESETS[name].task);
+    expect(spec.arms.length).toBeGreaterThan(0);
+    // Read-back is a fixed point: expanding the expanded spec changes nothing.
+    expect(expandExperimentRequest(JSON.parse(JSON.stringify(spec)))).toEqual(spec);
+  });
+
+  it("overrides merge into the preset (objects merge, arrays replace)", () => {
+    const spec = expandExperimentRequest({ preset: "demo-cpu", seeds: [1, 2], sft: { maxSteps: 5 } });
+    expect(spec.seeds).toEqual([1, 2]);
+    expect(spec.sft.maxSteps).toBe(5);
+    expect(spec.sft.learningRate).toBe(3e-3);
+  });
+
+  it("rejects an unknown preset naming the field", () => {
+    const e = errorOf(() => expandExperimentRequest({ preset: "nope" }));
+    expect(e.code).toBe("TY_ERR_UNKNOWN_PRESET");
+    expect(e.issues?.[0]?.path).toEqual(["preset"]);
+  });
+
+  it("rejects wrong types, unknown tasks and negative sizes with the field path", () => {
+    const t = errorOf(() => expandExperimentRequest({ preset: "demo-cpu", task: "chess" }));
+    expect(t.code).toBe("TY_ERR_VALIDATION");
+    expect(t.issues?.map((i) => i.path)).toContainEqual(["task"]);
+    const n = errorOf(() => expandExperimentRequest({ preset: "demo-cpu", datasets: { train: { size: -5 } } }));
+    expect(n.issues?.map((i) => i.path)).toContainEqual(["datasets", "train", "size"]);
+    const u = errorOf(() => expandExperimentRequest({ preset: "demo-cpu", sft: { lr: 1 } }));
+    expect(u.issues?.[0]?.path).toEqual(["sft"]);
+  });
+
+  it("rejects impossible combinations with TY_ERR_SPEC_CONFLICT naming the field", () => {
+    const split = errorOf(() => expandExperimentRequest({ preset: "demo-cpu", splits: ["id", "all-5"] }));
+    expect(split.code).toBe("TY_ERR_SPEC_CONFLICT");
+    expect(split.issues?.[0]?.path).toEqual(["splits", 1]);
+    const gpu = errorOf(() => expandExperimentRequest({ preset: "paper-sokoban", compute: { resources: { gpus: 0 } } }));
+    expect(gpu.issues?.[0]?.path).toEqual(["compute", "resources", "gpus"]);
+    const cpuGpu = errorOf(() => expandExperimentRequest({ preset: "demo-cpu", compute: { resources: { gpus: 2 } } }));
+    expect(cpuGpu.issues?.[0]?.path).toEqual(["compute", "resources", "gpus"]);
+    const len = errorOf(() => expandExperimentRequest({ preset: "demo-cpu", sampling: { maxTokens: 4096 } }));
+    expect(len.issues?.[0]?.path).toEqual(["sampling", "maxTokens"]);
+    const mb = errorOf(() => expandExperimentRequest({ preset: "paper-sokoban", grpo: { miniBatchPrompts: 100 } }));
+    expect(mb.issues?.[0]?.path).toEqual(["grpo", "miniBatchPrompts"]);
+    const dup = errorOf(() =>
+      expandExperimentRequest({ preset: "demo-cpu", arms: [{ name: "a", method: "sft", data: "frozen", target: "answer" }, { name: "a", method: "sft", data: "diverse", target: "answer" }] }),
+    );
+    expect(dup.issues?.[0]?.path).toEqual(["arms", 1, "name"]);
+    const gpEval = errorOf(() => expandExperimentRequest({ preset: "paper-general-points", datasets: { eval: { size: 501 } } }));
+    expect(gpEval.issues?.[0]?.path).toEqual(["datasets", "eval", "size"]);
+  });
+
+  it("plans the DAG: dataset-build, then each arm's training chain, then its eval", () => {
+    const spec = expandExperimentRequest({ preset: "paper-sokoban" });
+    const jobs = planJobs(spec);
+    const byName = new Map(jobs.map((j) => [j.name, j]));
+    expect(jobs[0]?.name).toBe("dataset-build");
+    expect(byName.get("sft:rl-warm:s0")?.dependsOn).toEqual(["dataset-build"]);
+    expect(byName.get("grpo:rl-warm:s0")?.dependsOn).toEqual(["sft:rl-warm:s0"]);
+    expect(byName.get("eval:rl-warm:s0")?.dependsOn).toEqual(["grpo:rl-warm:s0"]);
+    expect(byName.get("eval:ans:s0")?.dependsOn).toEqual(["sft:ans:s0"]);
+    // 5 arms: 4 sft + (sft, grpo) + 5 evals + 1 build
+    expect(jobs).toHaveLength(1 + 4 + 2 + 5);
+    for (const j of jobs) for (const d of j.dependsOn) expect(byName.has(d)).toBe(true);
+  });
+});

@@ -1,0 +1,254 @@
+/**
+ * The experiment spec: what a researcher submits. Fully expanded and validated before anything is
+ * stored, so every impossible combination is a 4xx naming the field, never a failed GPU job.
+ */
+import { z } from "zod";
+import { TaskName, TASK_SPLITS, MAX_EVAL_ITEMS } from "./tasks.js";
+
+const Slug = z
+  .string()
+  .min(1)
+  .max(64)
+  .regex(/^[a-z0-9][a-z0-9-]*$/, "lowercase letters, digits and '-', starting with a letter or digit");
+
+export const CpuTinyModel = z.strictObject({
+  engine: z.literal("cpu-tiny"),
+  /** Transformer width / depth of the from-scratch CPU model. */
+  dModel: z.number().int().min(16).max(1024).default(128),
+  layers: z.number().int().min(1).max(12).default(2),
+  heads: z.number().int().min(1).max(16).default(4),
+  /** Context length in tokens (byte-level tokenizer: 1 byte = 1 token). */
+  contextLength: z.number().int().min(128).max(8192).default(1536),
+});
+
+export const HfModel = z.strictObject({
+  engine: z.literal("hf"),
+  /** Hugging Face model id, e.g. `Qwen/Qwen2.5-7B`. */
+  id: z
+    .string()
+    .min(3)
+    .max(200)
+    .regex(/^[A-Za-z0-9][\w.-]*\/[\w.-]+$/, "a Hugging Face model id like `org/name`"),
+  revision: z.string().max(100).optional(),
+  /** Maximum prompt + completion tokens the serving engine is started with. */
+  maxModelLength: z.number().int().min(256).max(131072).default(16384),
+  dtype: z.enum(["bfloat16", "float16", "float32", "auto"]).default("bfloat16"),
+  lora: z
+    .strictObject({
+      rank: z.number().int().min(1).max(512).default(32),
+      alpha: z.number().int().min(1).max(1024).default(16),
+      dropout: z.number().min(0).max(0.9).default(0.05),
+      targetModules: z.array(z.string().max(64)).max(32).default(["all-linear"]),
+    })
+    .optional(),
+});
+
+export const ModelSpec = z.discriminatedUnion("engine", [CpuTinyModel, HfModel]);
+export type ModelSpec = z.infer<typeof ModelSpec>;
+
+export const ArmMethod = z.enum(["sft", "grpo", "sft-then-grpo"]);
+export const ArmData = z.enum(["frozen", "diverse"]);
+export const ArmTarget = z.enum(["answer", "cot"]);
+
+export const ArmSpec = z.strictObject({
+  /** Unique within the experiment; used in job names and the matrix rows. */
+  name: Slug,
+  method: ArmMethod,
+  /** Prompt template: one frozen template, or diverse vocabularies / face-card rules. */
+  data: ArmData,
+  /** SFT targets: answer only, or chain of thought (for `sft-then-grpo`: the warm-start data). */
+  target: ArmTarget,
+});
+export type ArmSpec = z.infer<typeof ArmSpec>;
+
+export const SftSpec = z.strictObject({
+  epochs: z.number().min(0.01).max(100).default(5),
+  /** Stop after this many optimizer steps (overrides epochs when set). */
+  maxSteps: z.number().int().min(1).max(1_000_000).optional(),
+  learningRate: z.number().positive().max(1).default(1e-5),
+  /** Global batch size in sequences. */
+  batchSize: z.number().int().min(1).max(4096).default(128),
+  warmupRatio: z.number().min(0).max(0.5).default(0.1),
+  weightDecay: z.number().min(0).max(1).default(0.01),
+  gradClip: z.number().positive().max(100).default(1.0),
+  /** Checkpoint every N optimizer steps (each checkpoint is evaluated). */
+  saveSteps: z.number().int().min(1).max(1_000_000).default(500),
+});
+export type SftSpec = z.infer<typeof SftSpec>;
+
+export const GrpoSpec = z.strictObject({
+  /** G: completions sampled per prompt. */
+  numGenerations: z.number().int().min(2).max(64).default(8),
+  /** Prompts per generation batch (the paper's train_batch_size). */
+  promptsPerBatch: z.number().int().min(1).max(4096).default(256),
+  /** Prompts per optimizer step; must divide promptsPerBatch. */
+  miniBatchPrompts: z.number().int().min(1).max(4096).default(256),
+  learningRate: z.number().positive().max(1).default(1e-6),
+  /** PPO clip ratio. */
+  epsilon: z.number().min(0).max(1).default(0.2),
+  /** KL coefficient (the paper uses 0: no reference model). */
+  beta: z.number().min(0).max(10).default(0),
+  maxCompletionLength: z.number().int().min(1).max(32768).default(1024),
+  temperature: z.number().min(0).max(2).default(1.0),
+  /** Optimizer steps of GRPO. */
+  steps: z.number().int().min(1).max(1_000_000).default(100),
+  /** For `sft-then-grpo`: SFT steps on the arm's data before GRPO (the paper: 10 CoT steps). */
+  warmStartSteps: z.number().int().min(1).max(1_000_000).default(10),
+  saveSteps: z.number().int().min(1).max(1_000_000).default(50),
+});
+export type GrpoSpec = z.infer<typeof GrpoSpec>;
+
+export const SamplingSpec = z.strictObject({
+  temperature: z.number().min(0).max(2).default(0.5),
+  topP: z.number().gt(0).max(1).default(1),
+  /** Completions per item (the paper: 1). */
+  n: z.number().int().min(1).max(16).default(1),
+  maxTokens: z.number().int().min(1).max(65536).default(4096),
+});
+export type SamplingSpec = z.infer<typeof SamplingSpec>;
+
+export const DatasetsSpec = z.strictObject({
+  train: z
+    .strictObject({
+      /** Sokoban: training levels (each expands to one example per state of its BFS path); GP: tasks. */
+      size: z.number().int().min(1).max(1_000_000).default(1000),
+      /** First generator seed (Sokoban) or task index offset (GP). */
+      seedStart: z.number().int().min(0).max(4_294_967_295).default(42),
+    })
+    .prefault({}),
+  eval: z
+    .strictObject({
+      /** Items per evaluation split. */
+      size: z.number().int().min(1).max(10_000).default(100),
+      /** Sokoban: first evaluation seed (the paper: 123, overlapping training seeds 42–1041). */
+      seedStart: z.number().int().min(0).max(4_294_967_295).default(123),
+    })
+    .prefault({}),
+  /** What to do with training items whose state also occurs in an evaluation split. */
+  leaks: z.enum(["keep", "remove"]).default("keep"),
+});
+
+export const ComputeSpec = z.strictObject({
+  backend: z.enum(["process", "docker", "kubernetes"]).default("process"),
+  resources: z
+    .strictObject({
+      gpus: z.number().int().min(0).max(64).default(0),
+      cpus: z.number().min(0.5).max(512).default(1),
+      memoryGiB: z.number().min(0.5).max(4096).default(4),
+    })
+    .prefault({}),
+  /** Trainer image for docker/kubernetes. */
+  image: z.string().max(300).optional(),
+  /** Kubernetes only. */
+  namespace: z.string().max(63).optional(),
+  nodeSelector: z.record(z.string().max(100), z.string().max(100)).optional(),
+  /** Wall-clock limit per training job, in seconds. */
+  timeoutSeconds: z.number().int().min(10).max(30 * 24 * 3600).default(24 * 3600),
+});
+
+export const WebhookEventType = z.enum(["eval.completed", "experiment.completed", "job.failed", "job.cancelled"]);
+export type WebhookEventType = z.infer<typeof WebhookEventType>;
+
+export const WebhookSpec = z.strictObject({
+  url: z.url({ protocol: /^https?$/ }).max(2000),
+  events: z.array(WebhookEventType).min(1).max(4).default(["eval.completed", "experiment.completed"]),
+});
+
+export const PresetName = z.enum(["paper-sokoban", "paper-general-points", "demo-cpu"]);
+export type PresetName = z.infer<typeof PresetName>;
+
+const ExperimentSpecBase = z.strictObject({
+  name: z.string().min(1).max(120),
+  /** The preset this spec was expanded from, if any (read-back only). */
+  preset: PresetName.nullable().default(null),
+  task: TaskName,
+  model: ModelSpec,
+  arms: z.array(ArmSpec).min(1).max(32),
+  /** Training seeds: every arm is trained once per seed. */
+  seeds: z.array(z.number().int().min(0).max(2_147_483_647)).min(1).max(16).default([0]),
+  datasets: DatasetsSpec.prefault({}),
+  /** Evaluation splits (see tasks.ts for the names per task). */
+  splits: z.array(z.string().max(32)).min(1).max(16),
+  sampling: SamplingSpec.prefault({}),
+  sft: SftSpec.prefault({}),
+  grpo: GrpoSpec.prefault({}),
+  /** GP verifier: `paper` (float equality, as the reference) or `exact` (rationals). */
+  scoring: z.enum(["paper", "exact"]).default("paper"),
+  compute: ComputeSpec.prefault({}),
+  webhooks: z.array(WebhookSpec).max(10).default([]),
+});
+
+/** Longest prompt of each task in tokens of the CPU engine's byte tokenizer (Sokoban 10×10 ≈ 1.1k bytes). */
+const MAX_PROMPT_BYTES: Record<TaskName, number> = { sokoban: 1200, "general-points": 1100 };
+
+export const ExperimentSpec = ExperimentSpecBase.superRefine((s, ctx) => {
+  const conflict = (path: (string | number)[], message: string) =>
+    ctx.addIssue({ code: "custom", path, message, params: { tyCode: "TY_ERR_SPEC_CONFLICT" } });
+
+  const allowed = TASK_SPLITS[s.task];
+  const seen = new Set<string>();
+  s.splits.forEach((split, i) => {
+    if (!allowed.includes(split)) {
+      conflict(["splits", i], `unknown split '${split}' for task ${s.task}; one of: ${allowed.join(", ")}`);
+    }
+    if (seen.has(split)) conflict(["splits", i], `split '${split}' listed twice`);
+    seen.add(split);
+  });
+
+  const names = new Set<string>();
+  s.arms.forEach((arm, i) => {
+    if (names.has(arm.name)) conflict(["arms", i, "name"], `arm name '${arm.name}' is used twice`);
+    names.add(arm.name);
+  });
+  if (new Set(s.seeds).size !== s.seeds.length) conflict(["seeds"], "seeds must be distinct");
+
+  if (s.datasets.eval.size > MAX_EVAL_ITEMS[s.task]) {
+    conflict(["datasets", "eval", "size"], `${s.task} has at most ${MAX_EVAL_ITEMS[s.task]} items per split`);
+  }
+  if (s.datasets.train.seedStart + s.datasets.train.size > 4_294_967_296) {
+    conflict(["datasets", "train", "size"], "seedStart + size must stay below 2^32");
+  }
+
+  const gpus = s.compute.resources.gpus;
+  if (s.model.engine === "cpu-tiny") {
+    if (gpus > 0) conflict(["compute", "resources", "gpus"], "the cpu-tiny engine runs on CPU: set gpus to 0");
+    const need = MAX_PROMPT_BYTES[s.task] + s.sampling.maxTokens;
+    if (need > s.model.contextLength) {
+      conflict(
+        ["sampling", "maxTokens"],
+        `prompt (up to ${MAX_PROMPT_BYTES[s.task]} tokens) + maxTokens (${s.sampling.maxTokens}) exceeds model.contextLength (${s.model.contextLength}); lower maxTokens or raise contextLength`,
+      );
+    }
+    if (s.model.dModel % s.model.heads !== 0) conflict(["model", "heads"], "dModel must be divisible by heads");
+  } else {
+    if (gpus < 1) {
+      conflict(["compute", "resources", "gpus"], "a Hugging Face model trains on GPUs: set gpus >= 1 (or use engine cpu-tiny)");
+    }
+    if (s.compute.backend === "process" && gpus > 8) {
+      conflict(["compute", "backend"], "the process backend runs on one machine (at most 8 GPUs); use kubernetes");
+    }
+    const need = MAX_PROMPT_BYTES[s.task] + s.sampling.maxTokens;
+    if (need > s.model.maxModelLength) {
+      conflict(["sampling", "maxTokens"], `prompt + maxTokens (${need}) exceeds model.maxModelLength (${s.model.maxModelLength})`);
+    }
+  }
+
+  const usesGrpo = s.arms.some((a) => a.method !== "sft");
+  if (usesGrpo) {
+    if (s.grpo.promptsPerBatch % s.grpo.miniBatchPrompts !== 0) {
+      conflict(["grpo", "miniBatchPrompts"], "miniBatchPrompts must divide promptsPerBatch");
+    }
+    if (s.model.engine === "hf" && s.grpo.maxCompletionLength + MAX_PROMPT_BYTES[s.task] > s.model.maxModelLength) {
+      conflict(["grpo", "maxCompletionLength"], "prompt + maxCompletionLength exceeds model.maxModelLength");
+    }
+    if (s.model.engine === "cpu-tiny" && s.grpo.maxCompletionLength + MAX_PROMPT_BYTES[s.task] > s.model.contextLength) {
+      conflict(["grpo", "maxCompletionLength"], "prompt + maxCompletionLength exceeds model.contextLength");
+    }
+  }
+  if (s.compute.backend === "process" && s.compute.image) {
+    conflict(["compute", "image"], "the process backend runs no image; remove it or use docker/kubernetes");
+  }
+});
+export type ExperimentSpec = z.infer<typeof ExperimentSpec>;
+/** What a client may send for a spec (defaults not yet applied). */
+export type ExperimentSpecInput = z.input<typeof ExperimentSpec>;

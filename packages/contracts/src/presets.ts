@@ -1,0 +1,160 @@
+/**
+ * Named presets. A preset expands to a full ExperimentSpec the user can read back; fields sent
+ * beside `preset` override it (objects merge, arrays replace).
+ */
+import { z } from "zod";
+import { ExperimentSpec, PresetName, type ExperimentSpecInput } from "./experiment.js";
+import { PAPER_SPLITS } from "./tasks.js";
+import { TyError, toApiIssues, type ApiIssue } from "./errors.js";
+
+/** The paper's five methods (experiments.md §1). */
+const PAPER_ARMS = [
+  { name: "ans", method: "sft", data: "frozen", target: "answer" },
+  { name: "diverse-ans", method: "sft", data: "diverse", target: "answer" },
+  { name: "cot", method: "sft", data: "frozen", target: "cot" },
+  { name: "diverse-cot", method: "sft", data: "diverse", target: "cot" },
+  { name: "rl-warm", method: "sft-then-grpo", data: "frozen", target: "cot" },
+] as const;
+
+// Paper hyper-parameters (experiments.md §4–§5, App. B). Where the paper and the authors' scripts
+// differ (15 vs 5 SFT epochs, 7,000 vs 1,024/4,096 tokens) the preset follows the paper's text.
+const PAPER_SFT = {
+  epochs: 15,
+  learningRate: 1e-5,
+  batchSize: 128,
+  warmupRatio: 0.1,
+  weightDecay: 0.01,
+  gradClip: 1.0,
+  saveSteps: 50,
+};
+const PAPER_GRPO = {
+  numGenerations: 8,
+  promptsPerBatch: 256,
+  miniBatchPrompts: 256,
+  learningRate: 1e-6,
+  epsilon: 0.2,
+  beta: 0,
+  temperature: 1.0,
+  maxCompletionLength: 7000,
+  steps: 100,
+  warmStartSteps: 10,
+  saveSteps: 10,
+};
+const PAPER_COMPUTE = { backend: "kubernetes", resources: { gpus: 4, cpus: 32, memoryGiB: 256 } } as const;
+
+export const PRESETS: Record<PresetName, ExperimentSpecInput> = {
+  "paper-sokoban": {
+    name: "paper-sokoban",
+    preset: "paper-sokoban",
+    task: "sokoban",
+    model: { engine: "hf", id: "Qwen/Qwen2.5-7B", maxModelLength: 9216 },
+    arms: [...PAPER_ARMS],
+    seeds: [0],
+    datasets: { train: { size: 1000, seedStart: 42 }, eval: { size: 100, seedStart: 123 }, leaks: "keep" },
+    splits: [...PAPER_SPLITS.sokoban],
+    sampling: { temperature: 0.5, topP: 1, n: 1, maxTokens: 4096 },
+    sft: PAPER_SFT,
+    grpo: PAPER_GRPO,
+    scoring: "paper",
+    compute: PAPER_COMPUTE,
+  },
+  "paper-general-points": {
+    name: "paper-general-points",
+    preset: "paper-general-points",
+    task: "general-points",
+    model: { engine: "hf", id: "Qwen/Qwen2.5-7B", maxModelLength: 10240 },
+    arms: [...PAPER_ARMS],
+    seeds: [0],
+    datasets: { train: { size: 10000, seedStart: 42 }, eval: { size: 500, seedStart: 42 }, leaks: "keep" },
+    splits: [...PAPER_SPLITS["general-points"]],
+    sampling: { temperature: 0.5, topP: 1, n: 1, maxTokens: 8192 },
+    sft: PAPER_SFT,
+    grpo: PAPER_GRPO,
+    scoring: "paper",
+    compute: PAPER_COMPUTE,
+  },
+  // A complete experiment on the embedded CPU engine: frozen vs diverse answer-only SFT on
+  // Sokoban, every paper split. Sized to finish on a 2-core laptop.
+  "demo-cpu": {
+    name: "demo-cpu",
+    preset: "demo-cpu",
+    task: "sokoban",
+    model: { engine: "cpu-tiny", dModel: 128, layers: 2, heads: 4, contextLength: 1536 },
+    arms: [
+      { name: "frozen-ans", method: "sft", data: "frozen", target: "answer" },
+      { name: "diverse-ans", method: "sft", data: "diverse", target: "answer" },
+    ],
+    seeds: [0],
+    datasets: { train: { size: 1000, seedStart: 42 }, eval: { size: 50, seedStart: 123 }, leaks: "keep" },
+    splits: [...PAPER_SPLITS.sokoban],
+    sampling: { temperature: 0.5, topP: 1, n: 1, maxTokens: 64 },
+    sft: { epochs: 1, maxSteps: 300, learningRate: 3e-3, batchSize: 32, warmupRatio: 0.05, weightDecay: 0.01, gradClip: 1.0, saveSteps: 150 },
+    grpo: { numGenerations: 8, promptsPerBatch: 16, miniBatchPrompts: 16, learningRate: 1e-4, maxCompletionLength: 64, steps: 20, warmStartSteps: 10, saveSteps: 10 },
+    scoring: "paper",
+    compute: { backend: "process", resources: { gpus: 0, cpus: 1, memoryGiB: 2 } },
+  },
+};
+
+type Json = null | boolean | number | string | Json[] | { [k: string]: Json };
+
+function isPlainObject(v: unknown): v is Record<string, unknown> {
+  return typeof v === "object" && v !== null && !Array.isArray(v);
+}
+
+/** Objects merge key by key; arrays and scalars in `over` replace those in `base`. */
+export function deepMerge(base: unknown, over: unknown): unknown {
+  if (!isPlainObject(base) || !isPlainObject(over)) return over === undefined ? base : over;
+  const out: Record<string, unknown> = { ...base };
+  for (const [k, v] of Object.entries(over)) out[k] = deepMerge(base[k], v);
+  return out;
+}
+
+function issuesToError(issues: ApiIssue[]): TyError {
+  const conflict = issues.some((i) => i.code === "custom");
+  const first = issues[0];
+  const where = first ? `${first.path.join(".") || "(body)"}: ${first.message}` : "invalid spec";
+  return new TyError(conflict ? "TY_ERR_SPEC_CONFLICT" : "TY_ERR_VALIDATION", where, issues);
+}
+
+/**
+ * Turn a create-experiment body into a validated, fully expanded spec.
+ * Accepts either a full spec, or `{ "preset": NAME, ...overrides }`.
+ * Throws TyError (TY_ERR_VALIDATION | TY_ERR_SPEC_CONFLICT | TY_ERR_UNKNOWN_PRESET).
+ */
+export function expandExperimentRequest(body: unknown): ExperimentSpec {
+  if (!isPlainObject(body)) {
+    throw new TyError("TY_ERR_VALIDATION", "the body must be a JSON object", [
+      { code: "invalid_type", path: [], message: "expected object" },
+    ]);
+  }
+  let candidate: unknown = body;
+  const preset = body["preset"];
+  if (preset !== undefined && preset !== null) {
+    const name = PresetName.safeParse(preset);
+    if (!name.success) {
+      throw new TyError("TY_ERR_UNKNOWN_PRESET", `unknown preset ${JSON.stringify(preset).slice(0, 80)}; one of: ${PresetName.options.join(", ")}`, [
+        { code: "invalid_value", path: ["preset"], message: `one of: ${PresetName.options.join(", ")}` },
+      ]);
+    }
+    candidate = deepMerge(PRESETS[name.data], body);
+    // A custom name without other changes keeps the preset; any override is still the preset's family.
+  }
+  const parsed = ExperimentSpec.safeParse(candidate);
+  if (!parsed.success) throw issuesToError(toApiIssues(parsed.error.issues));
+  return parsed.data;
+}
+
+/** Canonical JSON (sorted keys) for hashing specs. */
+export function canonicalJson(value: unknown): string {
+  const norm = (v: unknown): Json => {
+    if (Array.isArray(v)) return v.map(norm);
+    if (isPlainObject(v)) {
+      const out: Record<string, Json> = {};
+      for (const k of Object.keys(v).sort()) if (v[k] !== undefined) out[k] = norm(v[k]);
+      return out;
+    }
+    return v as Json;
+  };
+  return JSON.stringify(norm(value));
+}
+

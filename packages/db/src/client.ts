@@ -1,0 +1,17 @@
+import { PrismaPg } from "@prisma/adapter-pg";
+import { PrismaClient, Prisma } from "./generated/prisma/client.js";
+
+export { PrismaClient, Prisma };
+export type Db = PrismaClient;
+export type Tx = Prisma.TransactionClient;
+
+/** One Prisma client per process, on the stock pg adapter (the migrate workarounds are CLI-only). */
+export function createPrisma(databaseUrl: string, opts: { poolMax?: number } = {}): PrismaClient {
+  const adapter = new PrismaPg({ connectionString: databaseUrl, max: opts.poolMax ?? 10 });
+  return new PrismaClient({ adapter });
+}
+
+/** Prisma error code of a known request error (P2002 unique violation, ...), else undefined. */
+export function prismaCode(e: unknown): string | undefined {
+  return e instanceof Prisma.PrismaClientKnownRequestError ? e.code : undefined;
+}

@@ -1,0 +1,50 @@
+/** A real API app (inject or listening) over a per-file database and Redis prefix. */
+import type { FastifyInstance } from "fastify";
+import type { Redis } from "ioredis";
+import pino from "pino";
+import { buildApp } from "../../apps/api/src/app.js";
+import { createApiKey, type Db } from "../../packages/db/src/index.js";
+import { createTestDb, type TestDb } from "./db.js";
+import { deletePrefix, randomPrefix, redisClient } from "./redis.js";
+
+export interface ApiHarness {
+  app: FastifyInstance;
+  tdb: TestDb;
+  db: Db;
+  redis: Redis;
+  prefix: string;
+  key: string;
+  projectId: string;
+  close(): Promise<void>;
+}
+
+export async function startApiHarness(opts: { ssePollMs?: number } = {}): Promise<ApiHarness> {
+  const tdb = await createTestDb();
+  const redis = redisClient();
+  const prefix = randomPrefix();
+  const app = await buildApp({
+    db: tdb.db,
+    redis,
+    config: { REDIS_PREFIX: prefix, API_BODY_LIMIT_BYTES: 1024 * 1024, LOG_LEVEL: "silent" },
+    logger: pino({ level: process.env.TEST_LOG_LEVEL ?? "silent" }),
+    ssePollMs: opts.ssePollMs ?? 50,
+  });
+  const { key, projectId } = await createApiKey(tdb.db, "alpha");
+  return {
+    app,
+    tdb,
+    db: tdb.db,
+    redis,
+    prefix,
+    key,
+    projectId,
+    async close() {
+      await app.close();
+      await deletePrefix(redis, prefix);
+      redis.disconnect();
+      await tdb.drop();
+    },
+  };
+}
+
+export const auth = (key: string) => ({ authorization: `Bearer ${key}` });
