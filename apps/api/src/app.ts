@@ -44,8 +44,6 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
       const h = req.headers["x-request-id"];
       return typeof h === "string" && /^[\w.:-]{1,128}$/.test(h) ? h : randomUUID();
     },
-    requestIdLogLabel: "reqId",
-    disableRequestLogging: false,
   }).withTypeProvider<ZodTypeProvider>();
 
   app.setValidatorCompiler(validatorCompiler);

@@ -1,0 +1,44 @@
+/**
+ * Reconciler: Postgres is the record, Redis only carries work. Periodically
+ *  1. takes back running jobs whose worker stopped heart-beating (retry as infra errors),
+ *  2. re-enqueues every job that should be on a queue but is not (e.g. Redis was wiped).
+ */
+import type { Logger } from "pino";
+import { queueFor } from "@trainyard/contracts";
+import { listEnqueuableJobs, reclaimExpiredLeases, type Db } from "@trainyard/db";
+import { enqueueJob, type Queues } from "./queues.js";
+
+export async function reconcileOnce(db: Db, queues: Queues, logger: Logger): Promise<{ reclaimed: number; restored: number }> {
+  const leases = await reclaimExpiredLeases(db);
+  const reclaimed = leases.requeued.length + leases.failed.length + leases.cancelled.length;
+  if (reclaimed) logger.warn(leases, "reclaimed jobs with expired leases");
+  let restored = 0;
+  for (const j of await listEnqueuableJobs(db)) {
+    const q = queues.get(queueFor(j.kind));
+    if (!q) continue;
+    const existing = await q.getJob(j.jobId);
+    if (existing) {
+      const state = await existing.getState();
+      if (state !== "completed" && state !== "failed") continue;
+      // Postgres says it still has to run (e.g. retried by the lease reclaim): replace the stale entry.
+      await existing.remove().catch(() => undefined);
+    }
+    await enqueueJob(queues, j.kind, { jobId: j.jobId, experimentId: j.experimentId });
+    restored++;
+  }
+  if (restored) logger.warn({ restored }, "re-enqueued jobs missing from Redis");
+  return { reclaimed, restored };
+}
+
+export function startReconciler(db: Db, queues: Queues, logger: Logger, intervalMs: number): { close(): Promise<void> } {
+  let running: Promise<unknown> = Promise.resolve();
+  const t = setInterval(() => {
+    running = reconcileOnce(db, queues, logger).catch((err: unknown) => logger.error({ err }, "reconcile failed"));
+  }, intervalMs);
+  return {
+    async close() {
+      clearInterval(t);
+      await running;
+    },
+  };
+}
