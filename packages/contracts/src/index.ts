@@ -7,3 +7,4 @@ export * from "./jobs.js";
 export * from "./events.js";
 export * from "./config.js";
 export * from "./transport.js";
+export * from "./trainer-protocol.js";
