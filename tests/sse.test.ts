@@ -33,7 +33,11 @@ interface SseEvent {
 }
 
 /** Read SSE events until `stopAfter` events or the `end` event. */
-async function readSse(url: string, headers: Record<string, string>, stopAfter = Infinity): Promise<{ events: SseEvent[]; ended: boolean }> {
+async function readSse(
+  url: string,
+  headers: Record<string, string>,
+  stopAfter = Infinity,
+): Promise<{ events: SseEvent[]; ended: boolean }> {
   const ac = new AbortController();
   const res = await fetch(url, { headers, signal: ac.signal });
   expect(res.status).toBe(200);
@@ -69,7 +73,11 @@ async function readSse(url: string, headers: Record<string, string>, stopAfter =
 }
 
 it("streams status events in order and resumes from Last-Event-ID", async () => {
-  const res = await fetch(`${base}/v1/experiments`, { method: "POST", headers: { ...auth(h.key), "content-type": "application/json" }, body: JSON.stringify({ preset: "demo-cpu" }) });
+  const res = await fetch(`${base}/v1/experiments`, {
+    method: "POST",
+    headers: { ...auth(h.key), "content-type": "application/json" },
+    body: JSON.stringify({ preset: "demo-cpu" }),
+  });
   expect(res.status).toBe(201);
   const exp = (await res.json()) as { id: string; jobs: unknown[] };
   const url = `${base}/v1/experiments/${exp.id}/events/stream`;
@@ -92,7 +100,9 @@ it("streams status events in order and resumes from Last-Event-ID", async () => 
   const all = [...first.events, ...rest.events];
   expect(all.map((e) => e.id)).toEqual(all.map((_, i) => i + 1));
 
-  const listed = (await (await fetch(`${base}/v1/experiments/${exp.id}/events?limit=1000`, { headers: auth(h.key) })).json()) as { items: { experimentSeq: number; type: string }[] };
+  const listed = (await (await fetch(`${base}/v1/experiments/${exp.id}/events?limit=1000`, { headers: auth(h.key) })).json()) as {
+    items: { experimentSeq: number; type: string }[];
+  };
   expect(all.map((e) => [e.id, e.event])).toEqual(listed.items.map((e) => [e.experimentSeq, e.type]));
   const terminal = all.filter((e) => e.event === "status" && e.data.data.state === "succeeded");
   expect(terminal.length).toBe(exp.jobs.length);

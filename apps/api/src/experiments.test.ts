@@ -71,13 +71,25 @@ describe("POST /v1/experiments", () => {
 
     const concurrentHeaders = { ...auth(h.key), "idempotency-key": "burst-50" };
     const results = await Promise.all(
-      Array.from({ length: 50 }, () => h.app.inject({ method: "POST", url: "/v1/experiments", headers: concurrentHeaders, payload: { preset: "demo-cpu", name: "burst" } })),
+      Array.from({ length: 50 }, () =>
+        h.app.inject({
+          method: "POST",
+          url: "/v1/experiments",
+          headers: concurrentHeaders,
+          payload: { preset: "demo-cpu", name: "burst" },
+        }),
+      ),
     );
     expect(results.map((r) => r.statusCode)).toEqual(Array(50).fill(201));
     expect(new Set(results.map((r) => r.json().id)).size).toBe(1);
     expect(await h.db.experiment.count({ where: { name: "burst" } })).toBe(1);
 
-    const other = await h.app.inject({ method: "POST", url: "/v1/experiments", headers, payload: { preset: "demo-cpu", name: "different" } });
+    const other = await h.app.inject({
+      method: "POST",
+      url: "/v1/experiments",
+      headers,
+      payload: { preset: "demo-cpu", name: "different" },
+    });
     expectError(other, 422, "TY_ERR_IDEMPOTENCY_MISMATCH");
   });
 
@@ -90,7 +102,11 @@ describe("POST /v1/experiments", () => {
     expect(wrongType.issues?.map((i) => i.path)).toContainEqual(["seeds"]);
     const task = expectError(await post(JSON.stringify({ preset: "demo-cpu", task: "chess" })), 400, "TY_ERR_VALIDATION");
     expect(task.issues?.map((i) => i.path)).toContainEqual(["task"]);
-    const neg = expectError(await post(JSON.stringify({ preset: "demo-cpu", datasets: { train: { size: -1 } } })), 400, "TY_ERR_VALIDATION");
+    const neg = expectError(
+      await post(JSON.stringify({ preset: "demo-cpu", datasets: { train: { size: -1 } } })),
+      400,
+      "TY_ERR_VALIDATION",
+    );
     expect(neg.issues?.map((i) => i.path)).toContainEqual(["datasets", "train", "size"]);
     const huge = expectError(await post(JSON.stringify({ preset: "demo-cpu", name: "x".repeat(100_000) })), 400, "TY_ERR_VALIDATION");
     expect(huge.issues?.map((i) => i.path)).toContainEqual(["name"]);
@@ -112,13 +128,29 @@ describe("auth and scoping", () => {
   it("answers 401 without a key or with a wrong one, and 404 for another project's experiment", async () => {
     expectError(await h.app.inject({ method: "GET", url: "/v1/experiments" }), 401, "TY_ERR_UNAUTHORIZED");
     expectError(await h.app.inject({ method: "GET", url: "/v1/experiments", headers: auth("ty_wrong") }), 401, "TY_ERR_UNAUTHORIZED");
-    expectError(await h.app.inject({ method: "GET", url: "/v1/experiments", headers: { authorization: "Basic abc" } }), 401, "TY_ERR_UNAUTHORIZED");
-    expectError(await h.app.inject({ method: "POST", url: "/v1/experiments", payload: { preset: "demo-cpu" } }), 401, "TY_ERR_UNAUTHORIZED");
+    expectError(
+      await h.app.inject({ method: "GET", url: "/v1/experiments", headers: { authorization: "Basic abc" } }),
+      401,
+      "TY_ERR_UNAUTHORIZED",
+    );
+    expectError(
+      await h.app.inject({ method: "POST", url: "/v1/experiments", payload: { preset: "demo-cpu" } }),
+      401,
+      "TY_ERR_UNAUTHORIZED",
+    );
 
     const mine = await h.app.inject({ method: "POST", url: "/v1/experiments", headers: auth(h.key), payload: { preset: "demo-cpu" } });
     const other = await createApiKey(h.db, "beta");
-    expectError(await h.app.inject({ method: "GET", url: `/v1/experiments/${mine.json().id}`, headers: auth(other.key) }), 404, "TY_ERR_NOT_FOUND");
-    expectError(await h.app.inject({ method: "POST", url: `/v1/experiments/${mine.json().id}/cancel`, headers: auth(other.key) }), 404, "TY_ERR_NOT_FOUND");
+    expectError(
+      await h.app.inject({ method: "GET", url: `/v1/experiments/${mine.json().id}`, headers: auth(other.key) }),
+      404,
+      "TY_ERR_NOT_FOUND",
+    );
+    expectError(
+      await h.app.inject({ method: "POST", url: `/v1/experiments/${mine.json().id}/cancel`, headers: auth(other.key) }),
+      404,
+      "TY_ERR_NOT_FOUND",
+    );
     const jobId = mine.json().jobs[0].id;
     expectError(await h.app.inject({ method: "GET", url: `/v1/jobs/${jobId}`, headers: auth(other.key) }), 404, "TY_ERR_NOT_FOUND");
     const list = await h.app.inject({ method: "GET", url: "/v1/experiments", headers: auth(other.key) });
@@ -132,7 +164,12 @@ describe("listing", () => {
     const { key } = await createApiKey(h.db, "gamma");
     const ids: string[] = [];
     for (let i = 0; i < 5; i++) {
-      const r = await h.app.inject({ method: "POST", url: "/v1/experiments", headers: auth(key), payload: { preset: i % 2 ? "paper-sokoban" : "demo-cpu", name: `e${i}` } });
+      const r = await h.app.inject({
+        method: "POST",
+        url: "/v1/experiments",
+        headers: auth(key),
+        payload: { preset: i % 2 ? "paper-sokoban" : "demo-cpu", name: `e${i}` },
+      });
       ids.push(r.json().id);
     }
     const seen: string[] = [];
@@ -147,7 +184,11 @@ describe("listing", () => {
     expect(seen).toEqual([...ids].reverse());
     const filtered = await h.app.inject({ method: "GET", url: "/v1/experiments?preset=paper-sokoban", headers: auth(key) });
     expect(filtered.json().items).toHaveLength(2);
-    expectError(await h.app.inject({ method: "GET", url: "/v1/experiments?cursor=garbage", headers: auth(key) }), 400, "TY_ERR_INVALID_CURSOR");
+    expectError(
+      await h.app.inject({ method: "GET", url: "/v1/experiments?cursor=garbage", headers: auth(key) }),
+      400,
+      "TY_ERR_INVALID_CURSOR",
+    );
     expectError(await h.app.inject({ method: "GET", url: "/v1/experiments?limit=0", headers: auth(key) }), 400, "TY_ERR_VALIDATION");
   });
 });
@@ -165,7 +206,12 @@ describe("operations", () => {
     expectError(await h.app.inject({ method: "GET", url: "/admin/queues" }), 401, "TY_ERR_UNAUTHORIZED");
     const board = await h.app.inject({ method: "GET", url: "/admin/queues/api/queues", headers: auth(h.key) });
     expect(board.statusCode).toBe(200);
-    expect(board.json().queues.map((q: { name: string }) => q.name).sort()).toEqual(["dataset-build", "eval", "grpo", "sft"]);
+    expect(
+      board
+        .json()
+        .queues.map((q: { name: string }) => q.name)
+        .sort(),
+    ).toEqual(["dataset-build", "eval", "grpo", "sft"]);
     const res = await h.app.inject({ method: "GET", url: "/nope", headers: { "x-request-id": "req-123" } });
     expectError(res, 404, "TY_ERR_ROUTE_NOT_FOUND");
     expect(res.headers["x-request-id"]).toBe("req-123");

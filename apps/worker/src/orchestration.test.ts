@@ -53,7 +53,13 @@ describe("experiment DAG", () => {
       return ok(ctx);
     };
     worker = await startTestWorker(h.db, h.prefix, { handlers: { "dataset-build": record, sft: record, grpo: record, eval: record } });
-    const exp = await submit({ preset: "demo-cpu", arms: [{ name: "a", method: "sft-then-grpo", data: "frozen", target: "cot" }, { name: "b", method: "sft", data: "diverse", target: "answer" }] });
+    const exp = await submit({
+      preset: "demo-cpu",
+      arms: [
+        { name: "a", method: "sft-then-grpo", data: "frozen", target: "cot" },
+        { name: "b", method: "sft", data: "diverse", target: "answer" },
+      ],
+    });
     const done = await finished(exp.id);
     expect(done.state).toBe("succeeded");
     expect(done.progress).toBe(1);
@@ -64,12 +70,17 @@ describe("experiment DAG", () => {
     expect(at("grpo:a:s0")).toBeLessThan(at("eval:a:s0"));
     expect(at("sft:b:s0")).toBeLessThan(at("eval:b:s0"));
 
-    const events = (await h.app.inject({ method: "GET", url: `/v1/experiments/${exp.id}/events?limit=1000`, headers: auth(h.key) })).json().items;
+    const events = (await h.app.inject({ method: "GET", url: `/v1/experiments/${exp.id}/events?limit=1000`, headers: auth(h.key) })).json()
+      .items;
     expect(events.map((e: { experimentSeq: number }) => e.experimentSeq)).toEqual(events.map((_: unknown, i: number) => i + 1));
     const build = exp.jobs.find((j) => j.name === "dataset-build")!;
-    const states = events.filter((e: { jobId: string; type: string }) => e.jobId === build.id && e.type === "status").map((e: { data: { state: string } }) => e.data.state);
+    const states = events
+      .filter((e: { jobId: string; type: string }) => e.jobId === build.id && e.type === "status")
+      .map((e: { data: { state: string } }) => e.data.state);
     expect(states).toEqual(["queued", "running", "succeeded"]);
-    expect(events.some((e: { type: string; data: { message?: string } }) => e.type === "log" && e.data.message === "ran dataset-build")).toBe(true);
+    expect(
+      events.some((e: { type: string; data: { message?: string } }) => e.type === "log" && e.data.message === "ran dataset-build"),
+    ).toBe(true);
   });
 
   it("retries infra errors only; a user error fails the job and skips its dependents", async () => {
@@ -82,13 +93,24 @@ describe("experiment DAG", () => {
       return ok(ctx);
     };
     worker = await startTestWorker(h.db, h.prefix, { handlers: { "dataset-build": ok, sft: flaky, grpo: flaky, eval: ok } });
-    const exp = await submit({ preset: "demo-cpu", arms: [{ name: "flaky", method: "sft", data: "frozen", target: "answer" }, { name: "bad", method: "sft", data: "frozen", target: "answer" }] });
+    const exp = await submit({
+      preset: "demo-cpu",
+      arms: [
+        { name: "flaky", method: "sft", data: "frozen", target: "answer" },
+        { name: "bad", method: "sft", data: "frozen", target: "answer" },
+      ],
+    });
     const done = await finished(exp.id);
     const job = (n: string) => done.jobs.find((j: { name: string }) => j.name === n);
     expect(done.state).toBe("failed");
     expect(job("sft:flaky:s0")).toMatchObject({ state: "succeeded", attempts: 2 });
     expect(job("eval:flaky:s0").state).toBe("succeeded");
-    expect(job("sft:bad:s0")).toMatchObject({ state: "failed", attempts: 1, failureKind: "user_error", error: { code: "TY_ERR_VALIDATION" } });
+    expect(job("sft:bad:s0")).toMatchObject({
+      state: "failed",
+      attempts: 1,
+      failureKind: "user_error",
+      error: { code: "TY_ERR_VALIDATION" },
+    });
     expect(job("eval:bad:s0")).toMatchObject({ state: "cancelled", error: { code: "TY_ERR_JOB_CANCELLED" } });
     expect(tries.get("sft:bad:s0")).toBe(1);
   });
@@ -105,7 +127,12 @@ describe("experiment DAG", () => {
     const slow: JobHandler = (ctx) => new Promise((_, rej) => ctx.signal.addEventListener("abort", () => rej(new Error("aborted"))));
     worker = await startTestWorker(h.db, h.prefix, { handlers: { ...allOk, "dataset-build": slow }, timeouts: { "dataset-build": 300 } });
     const done = await finished((await submit()).id);
-    expect(done.jobs[0]).toMatchObject({ name: "dataset-build", state: "failed", failureKind: "timed_out", error: { code: "TY_ERR_JOB_TIMED_OUT" } });
+    expect(done.jobs[0]).toMatchObject({
+      name: "dataset-build",
+      state: "failed",
+      failureKind: "timed_out",
+      error: { code: "TY_ERR_JOB_TIMED_OUT" },
+    });
   });
 });
 

@@ -5,7 +5,17 @@
  */
 import type { Logger } from "pino";
 import { classifyJobError, type ExperimentSpec, JOB_CATALOGUE, JobParams, type JobKind } from "@trainyard/contracts";
-import { claimJob, completeJob, failJob, fromDbKind, heartbeat, markCancelled, recordJobEvent, reportProgress, type Db } from "@trainyard/db";
+import {
+  claimJob,
+  completeJob,
+  failJob,
+  fromDbKind,
+  heartbeat,
+  markCancelled,
+  recordJobEvent,
+  reportProgress,
+  type Db,
+} from "@trainyard/db";
 import type { AbortReason, HandlerRegistry, JobContext } from "./context.js";
 
 export interface RunnerDeps {
@@ -47,21 +57,34 @@ export async function runJob(deps: RunnerDeps, jobId: string): Promise<RunOutcom
   const abort = (reason: AbortReason) => {
     if (!ac.signal.aborted) ac.abort(reason);
   };
-  const timeoutMs = deps.timeouts?.[kind] ?? (kind === "sft" || kind === "grpo" ? spec.compute.timeoutSeconds * 1000 : JOB_CATALOGUE[kind].timeoutMs);
+  const timeoutMs =
+    deps.timeouts?.[kind] ?? (kind === "sft" || kind === "grpo" ? spec.compute.timeoutSeconds * 1000 : JOB_CATALOGUE[kind].timeoutMs);
   const timer = setTimeout(() => abort("timeout"), timeoutMs);
-  const beat = setInterval(() => {
-    heartbeat(db, jobId, owner, leaseMs).then(
-      (h) => {
-        if (h.cancelRequested) abort("cancel");
-        else if (h.lost) abort("lease-lost");
-      },
-      (err: unknown) => log.warn({ err }, "heartbeat failed"),
-    );
-  }, Math.max(100, Math.floor(leaseMs / 3)));
+  const beat = setInterval(
+    () => {
+      heartbeat(db, jobId, owner, leaseMs).then(
+        (h) => {
+          if (h.cancelRequested) abort("cancel");
+          else if (h.lost) abort("lease-lost");
+        },
+        (err: unknown) => log.warn({ err }, "heartbeat failed"),
+      );
+    },
+    Math.max(100, Math.floor(leaseMs / 3)),
+  );
 
   let lastProgress = 0;
   const ctx: JobContext = {
-    job: { id: row.id, experimentId: row.experimentId, kind, name: row.name, arm: row.arm, seed: row.seed, attempts: row.attempts, params: JobParams.parse(row.payload) },
+    job: {
+      id: row.id,
+      experimentId: row.experimentId,
+      kind,
+      name: row.name,
+      arm: row.arm,
+      seed: row.seed,
+      attempts: row.attempts,
+      params: JobParams.parse(row.payload),
+    },
     spec,
     signal: ac.signal,
     db,
@@ -95,7 +118,11 @@ export async function runJob(deps: RunnerDeps, jobId: string): Promise<RunOutcom
       return "cancelled";
     }
     if (reason === "timeout") {
-      await failJob(db, jobId, owner, { failureKind: "timed_out", error: { code: "TY_ERR_JOB_TIMED_OUT", message: `ran past ${timeoutMs} ms` }, retry: false });
+      await failJob(db, jobId, owner, {
+        failureKind: "timed_out",
+        error: { code: "TY_ERR_JOB_TIMED_OUT", message: `ran past ${timeoutMs} ms` },
+        retry: false,
+      });
       log.warn("job timed out");
       return "failed";
     }

@@ -19,7 +19,10 @@ import { runJob } from "./runner.js";
 
 export interface WorkerOptions {
   db: Db;
-  config: Pick<RuntimeConfig, "REDIS_URL" | "REDIS_PREFIX" | "WORKER_CONCURRENCY" | "JOB_LEASE_MS" | "RECONCILE_INTERVAL_MS" | "OUTBOX_POLL_MS" | "ARTIFACT_DIR">;
+  config: Pick<
+    RuntimeConfig,
+    "REDIS_URL" | "REDIS_PREFIX" | "WORKER_CONCURRENCY" | "JOB_LEASE_MS" | "RECONCILE_INTERVAL_MS" | "OUTBOX_POLL_MS" | "ARTIFACT_DIR"
+  >;
   logger: Logger;
   handlers?: Partial<HandlerRegistry>;
   timeouts?: Partial<Record<JobKind, number>>;
@@ -72,14 +75,28 @@ export async function startWorker(opts: WorkerOptions): Promise<RunningWorker> {
         async (job) => {
           const payload = JobPayload.parse(job.data);
           const outcome = await runJob(
-            { db, handlers, owner, leaseMs: config.JOB_LEASE_MS, logger, artifactDir: config.ARTIFACT_DIR, running, ...(opts.timeouts ? { timeouts: opts.timeouts } : {}) },
+            {
+              db,
+              handlers,
+              owner,
+              leaseMs: config.JOB_LEASE_MS,
+              logger,
+              artifactDir: config.ARTIFACT_DIR,
+              running,
+              ...(opts.timeouts ? { timeouts: opts.timeouts } : {}),
+            },
             payload.jobId,
           );
           if (outcome === "retry") throw new Error(`job ${payload.jobId} failed with an infra error; retrying`);
           if (outcome === "failed") throw new UnrecoverableError(`job ${payload.jobId} failed`);
           return { outcome };
         },
-        { connection: connection(), prefix: config.REDIS_PREFIX, concurrency: config.WORKER_CONCURRENCY, lockDuration: Math.max(30_000, config.JOB_LEASE_MS) },
+        {
+          connection: connection(),
+          prefix: config.REDIS_PREFIX,
+          concurrency: config.WORKER_CONCURRENCY,
+          lockDuration: Math.max(30_000, config.JOB_LEASE_MS),
+        },
       );
       w.on("error", (err) => logger.error({ err, queue: name }, "worker error"));
       workers.push(w);

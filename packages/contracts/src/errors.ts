@@ -75,7 +75,8 @@ export const ERROR_CODES = {
   },
   TY_ERR_SPEC_CONFLICT: {
     status: 400,
-    meaning: "The experiment spec is well-typed but impossible (e.g. a split of the other task, a GPU model on zero GPUs); `issues` names the field.",
+    meaning:
+      "The experiment spec is well-typed but impossible (e.g. a split of the other task, a GPU model on zero GPUs); `issues` names the field.",
     action: "Change the field named in `issues[].path` as the message says.",
   },
   TY_ERR_IDEMPOTENCY_MISMATCH: {

@@ -57,7 +57,13 @@ describe("experiment spec", () => {
     const mb = errorOf(() => expandExperimentRequest({ preset: "paper-sokoban", grpo: { miniBatchPrompts: 100 } }));
     expect(mb.issues?.[0]?.path).toEqual(["grpo", "miniBatchPrompts"]);
     const dup = errorOf(() =>
-      expandExperimentRequest({ preset: "demo-cpu", arms: [{ name: "a", method: "sft", data: "frozen", target: "answer" }, { name: "a", method: "sft", data: "diverse", target: "answer" }] }),
+      expandExperimentRequest({
+        preset: "demo-cpu",
+        arms: [
+          { name: "a", method: "sft", data: "frozen", target: "answer" },
+          { name: "a", method: "sft", data: "diverse", target: "answer" },
+        ],
+      }),
     );
     expect(dup.issues?.[0]?.path).toEqual(["arms", 1, "name"]);
     const gpEval = errorOf(() => expandExperimentRequest({ preset: "paper-general-points", datasets: { eval: { size: 501 } } }));

@@ -143,7 +143,12 @@ export const ComputeSpec = z.strictObject({
   namespace: z.string().max(63).optional(),
   nodeSelector: z.record(z.string().max(100), z.string().max(100)).optional(),
   /** Wall-clock limit per training job, in seconds. */
-  timeoutSeconds: z.number().int().min(10).max(30 * 24 * 3600).default(24 * 3600),
+  timeoutSeconds: z
+    .number()
+    .int()
+    .min(10)
+    .max(30 * 24 * 3600)
+    .default(24 * 3600),
 });
 
 export const WebhookEventType = z.enum(["eval.completed", "experiment.completed", "job.failed", "job.cancelled"]);

@@ -60,7 +60,13 @@ export interface CatalogueEntry {
 }
 
 export const JOB_CATALOGUE: Record<JobKind, CatalogueEntry> = {
-  "dataset-build": { queue: "dataset-build", payload: JobPayload, attempts: 3, backoff: { type: "exponential", delayMs: 2_000 }, timeoutMs: 2 * 3600_000 },
+  "dataset-build": {
+    queue: "dataset-build",
+    payload: JobPayload,
+    attempts: 3,
+    backoff: { type: "exponential", delayMs: 2_000 },
+    timeoutMs: 2 * 3600_000,
+  },
   sft: { queue: "sft", payload: JobPayload, attempts: 3, backoff: { type: "exponential", delayMs: 10_000 }, timeoutMs: 72 * 3600_000 },
   grpo: { queue: "grpo", payload: JobPayload, attempts: 3, backoff: { type: "exponential", delayMs: 10_000 }, timeoutMs: 72 * 3600_000 },
   eval: { queue: "eval", payload: JobPayload, attempts: 3, backoff: { type: "exponential", delayMs: 5_000 }, timeoutMs: 24 * 3600_000 },
@@ -81,7 +87,9 @@ export interface PlannedJob {
  * (sft, grpo, or sft → grpo), then one eval job over every split.
  */
 export function planJobs(spec: ExperimentSpec): PlannedJob[] {
-  const jobs: PlannedJob[] = [{ name: "dataset-build", kind: "dataset-build", arm: null, seed: null, dependsOn: [], params: { kind: "dataset-build" } }];
+  const jobs: PlannedJob[] = [
+    { name: "dataset-build", kind: "dataset-build", arm: null, seed: null, dependsOn: [], params: { kind: "dataset-build" } },
+  ];
   for (const arm of spec.arms) {
     for (const seed of spec.seeds) {
       const tag = `${arm.name}:s${seed}`;
@@ -89,16 +97,44 @@ export function planJobs(spec: ExperimentSpec): PlannedJob[] {
       const method = arm.method;
       switch (method) {
         case "sft":
-          jobs.push({ name: `sft:${tag}`, kind: "sft", arm: arm.name, seed, dependsOn: [last], params: { kind: "sft", arm: arm.name, seed, initFrom: null, maxSteps: null } });
+          jobs.push({
+            name: `sft:${tag}`,
+            kind: "sft",
+            arm: arm.name,
+            seed,
+            dependsOn: [last],
+            params: { kind: "sft", arm: arm.name, seed, initFrom: null, maxSteps: null },
+          });
           last = `sft:${tag}`;
           break;
         case "grpo":
-          jobs.push({ name: `grpo:${tag}`, kind: "grpo", arm: arm.name, seed, dependsOn: [last], params: { kind: "grpo", arm: arm.name, seed, initFrom: null, maxSteps: null } });
+          jobs.push({
+            name: `grpo:${tag}`,
+            kind: "grpo",
+            arm: arm.name,
+            seed,
+            dependsOn: [last],
+            params: { kind: "grpo", arm: arm.name, seed, initFrom: null, maxSteps: null },
+          });
           last = `grpo:${tag}`;
           break;
         case "sft-then-grpo":
-          jobs.push({ name: `sft:${tag}`, kind: "sft", arm: arm.name, seed, dependsOn: [last], params: { kind: "sft", arm: arm.name, seed, initFrom: null, maxSteps: spec.grpo.warmStartSteps } });
-          jobs.push({ name: `grpo:${tag}`, kind: "grpo", arm: arm.name, seed, dependsOn: [`sft:${tag}`], params: { kind: "grpo", arm: arm.name, seed, initFrom: `sft:${tag}`, maxSteps: null } });
+          jobs.push({
+            name: `sft:${tag}`,
+            kind: "sft",
+            arm: arm.name,
+            seed,
+            dependsOn: [last],
+            params: { kind: "sft", arm: arm.name, seed, initFrom: null, maxSteps: spec.grpo.warmStartSteps },
+          });
+          jobs.push({
+            name: `grpo:${tag}`,
+            kind: "grpo",
+            arm: arm.name,
+            seed,
+            dependsOn: [`sft:${tag}`],
+            params: { kind: "grpo", arm: arm.name, seed, initFrom: `sft:${tag}`, maxSteps: null },
+          });
           last = `grpo:${tag}`;
           break;
         default: {
@@ -106,7 +142,14 @@ export function planJobs(spec: ExperimentSpec): PlannedJob[] {
           throw new Error(`unknown method ${String(never)}`);
         }
       }
-      jobs.push({ name: `eval:${tag}`, kind: "eval", arm: arm.name, seed, dependsOn: [last], params: { kind: "eval", arm: arm.name, seed, modelFrom: last, splits: [...spec.splits] } });
+      jobs.push({
+        name: `eval:${tag}`,
+        kind: "eval",
+        arm: arm.name,
+        seed,
+        dependsOn: [last],
+        params: { kind: "eval", arm: arm.name, seed, modelFrom: last, splits: [...spec.splits] },
+      });
     }
   }
   return jobs;

@@ -2,7 +2,6 @@
  * Named presets. A preset expands to a full ExperimentSpec the user can read back; fields sent
  * beside `preset` override it (objects merge, arrays replace).
  */
-import { z } from "zod";
 import { ExperimentSpec, PresetName, type ExperimentSpecInput } from "./experiment.js";
 import { PAPER_SPLITS } from "./tasks.js";
 import { TyError, toApiIssues, type ApiIssue } from "./errors.js";
@@ -88,8 +87,26 @@ export const PRESETS: Record<PresetName, ExperimentSpecInput> = {
     datasets: { train: { size: 1000, seedStart: 42 }, eval: { size: 50, seedStart: 123 }, leaks: "keep" },
     splits: [...PAPER_SPLITS.sokoban],
     sampling: { temperature: 0.5, topP: 1, n: 1, maxTokens: 64 },
-    sft: { epochs: 1, maxSteps: 300, learningRate: 3e-3, batchSize: 32, warmupRatio: 0.05, weightDecay: 0.01, gradClip: 1.0, saveSteps: 150 },
-    grpo: { numGenerations: 8, promptsPerBatch: 16, miniBatchPrompts: 16, learningRate: 1e-4, maxCompletionLength: 64, steps: 20, warmStartSteps: 10, saveSteps: 10 },
+    sft: {
+      epochs: 1,
+      maxSteps: 300,
+      learningRate: 3e-3,
+      batchSize: 32,
+      warmupRatio: 0.05,
+      weightDecay: 0.01,
+      gradClip: 1.0,
+      saveSteps: 150,
+    },
+    grpo: {
+      numGenerations: 8,
+      promptsPerBatch: 16,
+      miniBatchPrompts: 16,
+      learningRate: 1e-4,
+      maxCompletionLength: 64,
+      steps: 20,
+      warmStartSteps: 10,
+      saveSteps: 10,
+    },
     scoring: "paper",
     compute: { backend: "process", resources: { gpus: 0, cpus: 1, memoryGiB: 2 } },
   },
@@ -132,9 +149,11 @@ export function expandExperimentRequest(body: unknown): ExperimentSpec {
   if (preset !== undefined && preset !== null) {
     const name = PresetName.safeParse(preset);
     if (!name.success) {
-      throw new TyError("TY_ERR_UNKNOWN_PRESET", `unknown preset ${JSON.stringify(preset).slice(0, 80)}; one of: ${PresetName.options.join(", ")}`, [
-        { code: "invalid_value", path: ["preset"], message: `one of: ${PresetName.options.join(", ")}` },
-      ]);
+      throw new TyError(
+        "TY_ERR_UNKNOWN_PRESET",
+        `unknown preset ${JSON.stringify(preset).slice(0, 80)}; one of: ${PresetName.options.join(", ")}`,
+        [{ code: "invalid_value", path: ["preset"], message: `one of: ${PresetName.options.join(", ")}` }],
+      );
     }
     candidate = deepMerge(PRESETS[name.data], body);
     // A custom name without other changes keeps the preset; any override is still the preset's family.
@@ -157,4 +176,3 @@ export function canonicalJson(value: unknown): string {
   };
   return JSON.stringify(norm(value));
 }
-

@@ -11,7 +11,11 @@ export async function appendEvent(
   type: JobEventType,
   data: Record<string, unknown>,
 ): Promise<{ seq: number; experimentSeq: number }> {
-  const exp = await tx.experiment.update({ where: { id: job.experimentId }, data: { eventSeq: { increment: 1 } }, select: { eventSeq: true } });
+  const exp = await tx.experiment.update({
+    where: { id: job.experimentId },
+    data: { eventSeq: { increment: 1 } },
+    select: { eventSeq: true },
+  });
   const j = await tx.job.update({ where: { id: job.id }, data: { eventSeq: { increment: 1 } }, select: { eventSeq: true } });
   await tx.jobEvent.create({
     data: { jobId: job.id, experimentId: job.experimentId, seq: j.eventSeq, experimentSeq: exp.eventSeq, type, data: data as object },

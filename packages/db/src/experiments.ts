@@ -46,12 +46,22 @@ async function insertExperiment(tx: Tx, projectId: string, spec: ExperimentSpec)
         enqueuedAt: ready ? new Date() : null,
       },
     });
-    await appendEvent(tx, job, "status", { state: "queued", attempt: 0, message: ready ? "ready" : `waiting for ${p.dependsOn.join(", ")}` });
+    await appendEvent(tx, job, "status", {
+      state: "queued",
+      attempt: 0,
+      message: ready ? "ready" : `waiting for ${p.dependsOn.join(", ")}`,
+    });
     if (ready) await writeOutbox(tx, "job.enqueue", { jobId: job.id, experimentId: exp.id, kind: p.kind });
   }
   const fresh = await tx.experiment.findUniqueOrThrow({ where: { id: exp.id } });
   const jobs = await tx.job.findMany({ where: { experimentId: exp.id }, orderBy: [{ createdAt: "asc" }, { name: "asc" }] });
-  return experimentView(fresh, sortJobs(jobs, planned.map((p) => p.name)));
+  return experimentView(
+    fresh,
+    sortJobs(
+      jobs,
+      planned.map((p) => p.name),
+    ),
+  );
 }
 
 function sortJobs<T extends { name: string }>(jobs: T[], order: string[]): T[] {
@@ -122,16 +132,14 @@ export async function listExperiments(db: Db, q: ListExperimentsQuery) {
       ...(q.state ? { state: q.state as never } : {}),
       ...(q.task ? { task: q.task } : {}),
       ...(q.preset ? { preset: q.preset } : {}),
-      ...(q.after
-        ? { OR: [{ createdAt: { lt: q.after.createdAt } }, { createdAt: q.after.createdAt, id: { lt: q.after.id } }] }
-        : {}),
+      ...(q.after ? { OR: [{ createdAt: { lt: q.after.createdAt } }, { createdAt: q.after.createdAt, id: { lt: q.after.id } }] } : {}),
     },
     orderBy: [{ createdAt: "desc" }, { id: "desc" }],
     take: q.limit + 1,
   });
   const more = rows.length > q.limit;
   const page = more ? rows.slice(0, q.limit) : rows;
-  return { items: page.map((e) => experimentView(e)), last: more ? page[page.length - 1] ?? null : null };
+  return { items: page.map((e) => experimentView(e)), last: more ? (page[page.length - 1] ?? null) : null };
 }
 
 export async function getExperiment(db: Db, projectId: string, id: string): Promise<ExperimentView | null> {

@@ -81,7 +81,8 @@ export async function advanceExperiment(tx: Tx, experimentId: string): Promise<{
   const exp = await tx.experiment.findUniqueOrThrow({ where: { id: experimentId } });
   const all = jobs.every((j) => isTerminal(j.state));
   let state: JobState;
-  if (all) state = jobs.some((j) => j.state === "failed") ? "failed" : jobs.some((j) => j.state === "cancelled") ? "cancelled" : "succeeded";
+  if (all)
+    state = jobs.some((j) => j.state === "failed") ? "failed" : jobs.some((j) => j.state === "cancelled") ? "cancelled" : "succeeded";
   else if (exp.state === "cancel_requested") state = "cancel_requested";
   else if (jobs.some((j) => j.state !== "queued")) state = "running";
   else state = "queued";
@@ -114,7 +115,13 @@ export async function claimJob(db: Db, jobId: string, owner: string, leaseMs: nu
     const attempts = job.attempts + 1;
     await setState(tx, job, "running", {
       message: `attempt ${attempts} of ${job.maxAttempts} on ${owner}`,
-      data: { attempts, leaseOwner: owner, leaseUntil: new Date(Date.now() + leaseMs), startedAt: job.startedAt ?? new Date(), failureKind: null },
+      data: {
+        attempts,
+        leaseOwner: owner,
+        leaseUntil: new Date(Date.now() + leaseMs),
+        startedAt: job.startedAt ?? new Date(),
+        failureKind: null,
+      },
     });
     await advanceExperiment(tx, job.experimentId);
     const fresh = await tx.job.findUniqueOrThrow({ where: { id: jobId } });
@@ -123,7 +130,12 @@ export async function claimJob(db: Db, jobId: string, owner: string, leaseMs: nu
 }
 
 /** Extend the lease. Tells the owner whether a cancel was requested or the lease was lost. */
-export async function heartbeat(db: Db, jobId: string, owner: string, leaseMs: number): Promise<{ cancelRequested: boolean; lost: boolean }> {
+export async function heartbeat(
+  db: Db,
+  jobId: string,
+  owner: string,
+  leaseMs: number,
+): Promise<{ cancelRequested: boolean; lost: boolean }> {
   const n = await db.job.updateMany({
     where: { id: jobId, leaseOwner: owner, state: { in: ["running", "cancel_requested"] } },
     data: { leaseUntil: new Date(Date.now() + leaseMs) },
@@ -189,7 +201,11 @@ export async function markCancelled(db: Db, jobId: string, message = "cancelled 
  * cancel_requested (their worker is told through Redis and on its next heartbeat).
  * Returns the ids of the running jobs to signal, or null when there is no such experiment.
  */
-export async function requestCancelExperiment(db: Db, projectId: string, experimentId: string): Promise<{ running: string[]; state: string } | null> {
+export async function requestCancelExperiment(
+  db: Db,
+  projectId: string,
+  experimentId: string,
+): Promise<{ running: string[]; state: string } | null> {
   return db.$transaction(async (tx) => {
     const exp = await tx.experiment.findFirst({ where: { id: experimentId, projectId } });
     if (!exp) return null;
@@ -232,8 +248,14 @@ export async function recordJobEvent(db: Db, jobId: string, type: Exclude<JobEve
 }
 
 /** Running jobs whose lease expired: their worker died. Back to queued (or failed) as infra errors. */
-export async function reclaimExpiredLeases(db: Db, now = new Date()): Promise<{ requeued: string[]; failed: string[]; cancelled: string[] }> {
-  const stale = await db.job.findMany({ where: { state: { in: ["running", "cancel_requested"] }, leaseUntil: { lt: now } }, select: { id: true, state: true } });
+export async function reclaimExpiredLeases(
+  db: Db,
+  now = new Date(),
+): Promise<{ requeued: string[]; failed: string[]; cancelled: string[] }> {
+  const stale = await db.job.findMany({
+    where: { state: { in: ["running", "cancel_requested"] }, leaseUntil: { lt: now } },
+    select: { id: true, state: true },
+  });
   const out = { requeued: [] as string[], failed: [] as string[], cancelled: [] as string[] };
   for (const s of stale) {
     if (s.state === "cancel_requested") {

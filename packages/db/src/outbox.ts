@@ -19,19 +19,25 @@ export interface OutboxRow {
  * Returns how many were sent.
  */
 export async function relayOutboxBatch(db: Db, send: (row: OutboxRow) => Promise<void>, limit = 100): Promise<number> {
-  return db.$transaction(async (tx) => {
-    const rows = await tx.$queryRaw<{ id: bigint; topic: string; payload: Record<string, unknown> }[]>`
+  return db.$transaction(
+    async (tx) => {
+      const rows = await tx.$queryRaw<{ id: bigint; topic: string; payload: Record<string, unknown> }[]>`
       SELECT id, topic, payload FROM outbox WHERE processed_at IS NULL ORDER BY id LIMIT ${limit} FOR UPDATE SKIP LOCKED`;
-    let sent = 0;
-    for (const row of rows) {
-      try {
-        await send(row);
-        await tx.outboxMessage.update({ where: { id: row.id }, data: { processedAt: new Date(), attempts: { increment: 1 } } });
-        sent++;
-      } catch (e) {
-        await tx.outboxMessage.update({ where: { id: row.id }, data: { attempts: { increment: 1 }, lastError: String(e).slice(0, 1000) } });
+      let sent = 0;
+      for (const row of rows) {
+        try {
+          await send(row);
+          await tx.outboxMessage.update({ where: { id: row.id }, data: { processedAt: new Date(), attempts: { increment: 1 } } });
+          sent++;
+        } catch (e) {
+          await tx.outboxMessage.update({
+            where: { id: row.id },
+            data: { attempts: { increment: 1 }, lastError: String(e).slice(0, 1000) },
+          });
+        }
       }
-    }
-    return sent;
-  }, { timeout: 60_000 });
+      return sent;
+    },
+    { timeout: 60_000 },
+  );
 }

@@ -21,7 +21,10 @@ export function errorBody(code: ErrorCode, message: string, issues?: ApiIssue[])
 }
 
 function pathOf(instancePath: string, context: string | undefined): (string | number)[] {
-  const parts = instancePath.split("/").filter(Boolean).map((p) => (/^\d+$/.test(p) ? Number(p) : p));
+  const parts = instancePath
+    .split("/")
+    .filter(Boolean)
+    .map((p) => (/^\d+$/.test(p) ? Number(p) : p));
   return context && context !== "body" ? [context, ...parts] : parts;
 }
 

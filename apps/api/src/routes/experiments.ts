@@ -21,7 +21,7 @@ import { resumeCursor, streamSse } from "../sse.js";
 const CreateBody = z
   .object({ preset: z.string().max(64).optional() })
   .catchall(z.unknown())
-  .describe("A full ExperimentSpec, or `{ \"preset\": NAME, ...overrides }` (objects merge, arrays replace).");
+  .describe('A full ExperimentSpec, or `{ "preset": NAME, ...overrides }` (objects merge, arrays replace).');
 
 const ListQuery = PageQuery.extend({
   state: z.enum(["queued", "running", "succeeded", "failed", "cancel_requested", "cancelled"]).optional(),
@@ -66,10 +66,20 @@ export async function experimentRoutes(appBase: FastifyInstance) {
     let after: { createdAt: Date; id: string } | undefined;
     if (q.cursor) {
       const c = decodeCursor(q.cursor);
-      if (!c) throw new TyError("TY_ERR_INVALID_CURSOR", "cursor is malformed", [{ code: "custom", path: ["query", "cursor"], message: "malformed cursor" }]);
+      if (!c)
+        throw new TyError("TY_ERR_INVALID_CURSOR", "cursor is malformed", [
+          { code: "custom", path: ["query", "cursor"], message: "malformed cursor" },
+        ]);
       after = c;
     }
-    const page = await listExperiments(app.db, { projectId: principalOf(req).projectId, limit: q.limit, after, state: q.state, task: q.task, preset: q.preset });
+    const page = await listExperiments(app.db, {
+      projectId: principalOf(req).projectId,
+      limit: q.limit,
+      after,
+      state: q.state,
+      task: q.task,
+      preset: q.preset,
+    });
     return { items: page.items, nextCursor: page.last ? encodeCursor(page.last.createdAt, page.last.id) : null };
   });
 
@@ -101,44 +111,63 @@ export async function experimentRoutes(appBase: FastifyInstance) {
     return app.db.experiment.findFirst({ where: { id, projectId }, select: { id: true } });
   };
 
-  app.get("/experiments/:id/events", { schema: { summary: "Events of all the experiment's jobs, by experimentSeq", params: IdParams, querystring: AfterQuery } }, async (req) => {
-    if (!(await ownExperiment(principalOf(req).projectId, req.params.id))) throw new TyError("TY_ERR_NOT_FOUND", `experiment ${req.params.id} not found`);
-    const rows = await app.db.jobEvent.findMany({
-      where: { experimentId: req.params.id, experimentSeq: { gt: req.query.after ?? 0 } },
-      orderBy: { experimentSeq: "asc" },
-      take: req.query.limit,
-    });
-    const items = rows.map(eventView);
-    return { items, nextAfter: items.length ? items[items.length - 1]!.experimentSeq : (req.query.after ?? 0) };
-  });
+  app.get(
+    "/experiments/:id/events",
+    { schema: { summary: "Events of all the experiment's jobs, by experimentSeq", params: IdParams, querystring: AfterQuery } },
+    async (req) => {
+      if (!(await ownExperiment(principalOf(req).projectId, req.params.id)))
+        throw new TyError("TY_ERR_NOT_FOUND", `experiment ${req.params.id} not found`);
+      const rows = await app.db.jobEvent.findMany({
+        where: { experimentId: req.params.id, experimentSeq: { gt: req.query.after ?? 0 } },
+        orderBy: { experimentSeq: "asc" },
+        take: req.query.limit,
+      });
+      const items = rows.map(eventView);
+      return { items, nextAfter: items.length ? items[items.length - 1]!.experimentSeq : (req.query.after ?? 0) };
+    },
+  );
 
-  app.get("/experiments/:id/events/stream", { schema: { summary: "Server-sent events of the experiment (resume with Last-Event-ID)", params: IdParams, querystring: AfterQuery } }, async (req, reply) => {
-    const id = req.params.id;
-    if (!(await ownExperiment(principalOf(req).projectId, id))) throw new TyError("TY_ERR_NOT_FOUND", `experiment ${id} not found`);
-    await streamSse(
-      req,
-      reply,
-      {
-        fetch: async (after, limit) =>
-          (await app.db.jobEvent.findMany({ where: { experimentId: id, experimentSeq: { gt: after } }, orderBy: { experimentSeq: "asc" }, take: limit })).map(eventView),
-        cursor: (e) => e.experimentSeq,
-        type: (e) => e.type,
-        finished: async () => {
-          const e = await app.db.experiment.findUnique({ where: { id }, select: { state: true } });
-          return !e || ["succeeded", "failed", "cancelled"].includes(e.state);
+  app.get(
+    "/experiments/:id/events/stream",
+    { schema: { summary: "Server-sent events of the experiment (resume with Last-Event-ID)", params: IdParams, querystring: AfterQuery } },
+    async (req, reply) => {
+      const id = req.params.id;
+      if (!(await ownExperiment(principalOf(req).projectId, id))) throw new TyError("TY_ERR_NOT_FOUND", `experiment ${id} not found`);
+      await streamSse(
+        req,
+        reply,
+        {
+          fetch: async (after, limit) =>
+            (
+              await app.db.jobEvent.findMany({
+                where: { experimentId: id, experimentSeq: { gt: after } },
+                orderBy: { experimentSeq: "asc" },
+                take: limit,
+              })
+            ).map(eventView),
+          cursor: (e) => e.experimentSeq,
+          type: (e) => e.type,
+          finished: async () => {
+            const e = await app.db.experiment.findUnique({ where: { id }, select: { state: true } });
+            return !e || ["succeeded", "failed", "cancelled"].includes(e.state);
+          },
         },
-      },
-      resumeCursor(req, req.query.after),
-      app.deps.ssePollMs ?? 250,
-    );
-  });
+        resumeCursor(req, req.query.after),
+        app.deps.ssePollMs ?? 250,
+      );
+    },
+  );
 
   app.get("/presets", { schema: { summary: "Preset names and their expanded specs" } }, async () => ({
     items: PresetName.options.map((name) => ({ name, spec: expandExperimentRequest({ preset: name }) })),
   }));
-  app.get("/presets/:name", { schema: { summary: "One preset, expanded", params: z.object({ name: z.string().max(64) }) } }, async (req) => {
-    const name = PresetName.safeParse(req.params.name);
-    if (!name.success || !PRESETS[name.data]) throw new TyError("TY_ERR_NOT_FOUND", `preset ${req.params.name} not found`);
-    return { name: name.data, spec: expandExperimentRequest({ preset: name.data }) };
-  });
+  app.get(
+    "/presets/:name",
+    { schema: { summary: "One preset, expanded", params: z.object({ name: z.string().max(64) }) } },
+    async (req) => {
+      const name = PresetName.safeParse(req.params.name);
+      if (!name.success || !PRESETS[name.data]) throw new TyError("TY_ERR_NOT_FOUND", `preset ${req.params.name} not found`);
+      return { name: name.data, spec: expandExperimentRequest({ preset: name.data }) };
+    },
+  );
 }

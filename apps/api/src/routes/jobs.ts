@@ -21,31 +21,46 @@ export async function jobRoutes(appBase: FastifyInstance) {
     return jobView(job);
   });
 
-  app.get("/jobs/:id/events", { schema: { summary: "A job's events after a sequence number", params: IdParams, querystring: AfterQuery } }, async (req) => {
-    const job = await ownJob(principalOf(req).projectId, req.params.id);
-    if (!job) throw new TyError("TY_ERR_NOT_FOUND", `job ${req.params.id} not found`);
-    const rows = await app.db.jobEvent.findMany({ where: { jobId: job.id, seq: { gt: req.query.after ?? 0 } }, orderBy: { seq: "asc" }, take: req.query.limit });
-    const items = rows.map(eventView);
-    return { items, nextAfter: items.length ? items[items.length - 1]!.seq : (req.query.after ?? 0) };
-  });
+  app.get(
+    "/jobs/:id/events",
+    { schema: { summary: "A job's events after a sequence number", params: IdParams, querystring: AfterQuery } },
+    async (req) => {
+      const job = await ownJob(principalOf(req).projectId, req.params.id);
+      if (!job) throw new TyError("TY_ERR_NOT_FOUND", `job ${req.params.id} not found`);
+      const rows = await app.db.jobEvent.findMany({
+        where: { jobId: job.id, seq: { gt: req.query.after ?? 0 } },
+        orderBy: { seq: "asc" },
+        take: req.query.limit,
+      });
+      const items = rows.map(eventView);
+      return { items, nextAfter: items.length ? items[items.length - 1]!.seq : (req.query.after ?? 0) };
+    },
+  );
 
-  app.get("/jobs/:id/events/stream", { schema: { summary: "Server-sent events of a job (resume with Last-Event-ID)", params: IdParams, querystring: AfterQuery } }, async (req, reply) => {
-    const job = await ownJob(principalOf(req).projectId, req.params.id);
-    if (!job) throw new TyError("TY_ERR_NOT_FOUND", `job ${req.params.id} not found`);
-    await streamSse(
-      req,
-      reply,
-      {
-        fetch: async (after, limit) => (await app.db.jobEvent.findMany({ where: { jobId: job.id, seq: { gt: after } }, orderBy: { seq: "asc" }, take: limit })).map(eventView),
-        cursor: (e) => e.seq,
-        type: (e) => e.type,
-        finished: async () => {
-          const j = await app.db.job.findUnique({ where: { id: job.id }, select: { state: true } });
-          return !j || ["succeeded", "failed", "cancelled"].includes(j.state);
+  app.get(
+    "/jobs/:id/events/stream",
+    { schema: { summary: "Server-sent events of a job (resume with Last-Event-ID)", params: IdParams, querystring: AfterQuery } },
+    async (req, reply) => {
+      const job = await ownJob(principalOf(req).projectId, req.params.id);
+      if (!job) throw new TyError("TY_ERR_NOT_FOUND", `job ${req.params.id} not found`);
+      await streamSse(
+        req,
+        reply,
+        {
+          fetch: async (after, limit) =>
+            (await app.db.jobEvent.findMany({ where: { jobId: job.id, seq: { gt: after } }, orderBy: { seq: "asc" }, take: limit })).map(
+              eventView,
+            ),
+          cursor: (e) => e.seq,
+          type: (e) => e.type,
+          finished: async () => {
+            const j = await app.db.job.findUnique({ where: { id: job.id }, select: { state: true } });
+            return !j || ["succeeded", "failed", "cancelled"].includes(j.state);
+          },
         },
-      },
-      resumeCursor(req, req.query.after),
-      app.deps.ssePollMs ?? 250,
-    );
-  });
+        resumeCursor(req, req.query.after),
+        app.deps.ssePollMs ?? 250,
+      );
+    },
+  );
 }

@@ -1,0 +1,16 @@
+#!/usr/bin/env bash
+# The whole test suite on a fresh machine: set-up, static checks, drift guards, tests.
+source "$(dirname "$0")/lib.sh"
+cd "$ROOT"
+bash scripts/setup.sh
+
+log "lint, format, import boundaries"
+npm run lint --silent
+log "drift: migrations vs schema.prisma"
+bash scripts/check-migrations.sh
+log "vitest"
+npx vitest run
+if [ -d infra/trainer/tests ]; then
+  log "pytest (trainer)"
+  PYTHONPATH=infra/trainer "$TRAINYARD_PYTHON" -m pytest -q -p no:cacheprovider infra/trainer/tests
+fi
