@@ -8,19 +8,7 @@
  * The text is derived from the BFS plan, so its answer always equals the single-step label. It
  * never contains the four tag strings itself, so the RL reward's format gate accepts it.
  */
-import {
-  BOX,
-  BOX_ON_TARGET,
-  DC,
-  DR,
-  PLAYER,
-  SYMBOLS,
-  TARGET,
-  actionName,
-  renderCode,
-  type ActionId,
-  type Level,
-} from "./board.js";
+import { BOX, BOX_ON_TARGET, DC, DR, PLAYER, SYMBOLS, TARGET, actionName, renderCode, type ActionId, type Level } from "./board.js";
 import { SokobanGame } from "./dynamics.js";
 import type { Labels } from "./prompts.js";
 
@@ -55,11 +43,7 @@ function describe(level: Level): string[] {
   }
   const onTarget = player >= 0 && fixed[player] === TARGET;
   lines.push("");
-  lines.push(
-    onTarget
-      ? `The player stands on a target (S) at ${at(level, player)}.`
-      : `The player (P) is at ${at(level, player)}.`,
-  );
+  lines.push(onTarget ? `The player stands on a target (S) at ${at(level, player)}.` : `The player (P) is at ${at(level, player)}.`);
   if (boxes.length) {
     lines.push(
       boxes.length === 1
@@ -71,9 +55,7 @@ function describe(level: Level): string[] {
   const free = onTarget ? [...targets, player].sort((a, b) => a - b) : targets;
   if (free.length) {
     lines.push(
-      free.length === 1
-        ? `The free target is at ${listCells(level, free)}.`
-        : `The free targets are at ${listCells(level, free)}.`,
+      free.length === 1 ? `The free target is at ${listCells(level, free)}.` : `The free targets are at ${listCells(level, free)}.`,
     );
   }
   return lines;
@@ -135,9 +117,7 @@ export function cotCompletion(level: Level, plan: readonly ActionId[], labels: L
   } else {
     answer = plan[0]!;
     const names = plan.map(actionName);
-    lines.push(
-      `The shortest solution from here takes ${plan.length} move${plan.length === 1 ? "" : "s"}: ${names.join(", ")}.`,
-    );
+    lines.push(`The shortest solution from here takes ${plan.length} move${plan.length === 1 ? "" : "s"}: ${names.join(", ")}.`);
     lines.push(...reasonNext(level, plan));
   }
   const word = actionName(answer);

@@ -103,6 +103,12 @@ describe("episode rules (sokoban.md §6.1)", () => {
     ep.act(promptOracle(first, ep.rows()));
     expect(ep.prompt()).not.toBe(first);
     expect(ep.prompt()).toContain("where 1 is Up, 2 is Down, 3 is Left, 4 is Right.");
-    expect(ep.prompt().endsWith("Decide the next action:\\\nAlways output: <think> [Your thoughts] </think> <answer> [your answer] </answer> with no extra text. Strictly follow this format. <|im_end|>\n<|im_start|>assistant\n<think>")).toBe(true);
+    expect(
+      ep
+        .prompt()
+        .endsWith(
+          "Decide the next action:\\\nAlways output: <think> [Your thoughts] </think> <answer> [your answer] </answer> with no extra text. Strictly follow this format. <|im_end|>\n<|im_start|>assistant\n<think>",
+        ),
+    ).toBe(true);
   });
 });

@@ -18,9 +18,7 @@ const SPECIAL_TOKENS = ["<think>", "</think>", "<answer>", "</answer>", "<|im_st
 const FIRST_ANSWER = /<answer>([\s\S]*?)<\/answer>/;
 
 export type EvalParse =
-  | { kind: "no_answer" }
-  | { kind: "unknown_label"; label: string }
-  | { kind: "ok"; label: string; actionId: ActionId };
+  { kind: "no_answer" } | { kind: "unknown_label"; label: string } | { kind: "ok"; label: string; actionId: ActionId };
 
 /** Lower-cased label → id table of an env (`{v.lower(): k}`: a repeated label keeps the later id). */
 export function labelTable(labels: Labels): Map<string, ActionId> {
@@ -49,9 +47,7 @@ export function parseEvalAction(text: string, labels: Labels): ActionId | null {
 
 const ANSWERS_BLOCK = new RegExp(
   `Answers:[${PY_WS}]*(?:\\n)?[${PY_WS}]*` +
-    Array.from({ length: 4 }, () => `<answer>[${PY_WS}]*([\\s\\S]*?)[${PY_WS}]*</answer>`).join(
-      `[${PY_WS}]*\\|[${PY_WS}]*`,
-    ),
+    Array.from({ length: 4 }, () => `<answer>[${PY_WS}]*([\\s\\S]*?)[${PY_WS}]*</answer>`).join(`[${PY_WS}]*\\|[${PY_WS}]*`),
   "iu",
 );
 const ANSWER_OR_ACTION = /<answer>([^\n]*?)<\/answer>|<action>([^\n]*?)<\/action>/g;

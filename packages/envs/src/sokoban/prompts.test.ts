@@ -96,7 +96,12 @@ describe("diverse vocabulary", () => {
     expect(WORD_POOL).toHaveLength(210);
     const counts = new Map<string, number>();
     for (const w of WORD_POOL) counts.set(w, (counts.get(w) ?? 0) + 1);
-    expect([...counts].filter(([, n]) => n > 1).map(([w]) => w).sort()).toEqual(["fish", "lime", "mouse", "orange"]);
+    expect(
+      [...counts]
+        .filter(([, n]) => n > 1)
+        .map(([w]) => w)
+        .sort(),
+    ).toEqual(["fish", "lime", "mouse", "orange"]);
     expect(vocabulary(2209)).toEqual(["hawk", "mouse", "glory", "mouse"]);
     expect(vocabulary(3493)).toEqual(["lime", "lime", "honey", "table"]);
     const repeated: number[] = [];
