@@ -1,0 +1,96 @@
+"""Config dataclasses: JSON parsing, impossible combinations, and how the CLI reports them."""
+from __future__ import annotations
+
+import importlib.util
+import json
+import subprocess
+
+import pytest
+
+from conftest import PYTHON, TINY, of_type, run_trainer, trainer_env
+from trainyard_trainer.config import GrpoConfig, ServeConfig, SftConfig, from_dict
+from trainyard_trainer.protocol import TrainerError
+from trainyard_trainer.schema import schema
+
+
+def err(cls, data) -> TrainerError:
+    with pytest.raises(TrainerError) as e:
+        from_dict(cls, data)
+    assert e.value.code == "TY_ERR_TRAINER_CONFIG" and e.value.failure_kind == "user_error"
+    return e.value
+
+
+def test_defaults_parse_and_every_field_has_help(toy_file):
+    cfg = from_dict(SftConfig, {"train_file": str(toy_file)})
+    assert cfg.engine == "cpu" and cfg.template == "raw" and cfg.lora is None
+    for cls, fields in schema().items():
+        for f in fields:
+            assert f["help"], f"{cls}.{f['name']} has no help text"
+
+
+@pytest.mark.parametrize(
+    ("cls", "data", "needle"),
+    [
+        (SftConfig, {}, "train_file"),
+        (SftConfig, {"train_file": "/nonexistent.jsonl"}, "does not exist"),
+        (SftConfig, {"learning_rte": 1}, "unknown config field"),
+        (SftConfig, {"max_steps": "ten"}, "max_steps"),
+        (SftConfig, {"engine": "tpu"}, "engine"),
+        (SftConfig, {"d_model": 30, "heads": 4}, "divisible"),
+        (SftConfig, {"batch_size": 10, "micro_batch_size": 4}, "micro_batch_size"),
+        (SftConfig, {"init_from": "/nonexistent-ckpt"}, "init_from"),
+        (SftConfig, {"lora": {"rank": 8}}, "lora"),
+        (SftConfig, {"engine": "hf"}, "model_id"),
+        (GrpoConfig, {"prompts_per_batch": 16, "mini_batch_prompts": 5}, "must divide"),
+        (GrpoConfig, {"num_generations": 1}, "num_generations"),
+        (GrpoConfig, {"max_prompt_length": 200, "max_completion_length": 100, "context_length": 256}, "exceeds context_length"),
+        (GrpoConfig, {"temperature": 0}, "temperature"),
+        (GrpoConfig, {"engine": "hf", "model_id": "x/y", "vllm_mode": "server"}, "vllm_server_base_url"),
+        (GrpoConfig, {"engine": "hf", "model_id": "x/y", "lora": {"rank": 0}}, "lora.rank"),
+    ],
+)
+def test_impossible_combinations_are_rejected_with_what_to_do(toy_file, cls, data, needle):
+    base = {} if "train_file" in data or data == {} else {"train_file": str(toy_file)}
+    assert needle in str(err(cls, {**base, **data}))
+
+
+def test_serve_config_needs_a_cpu_checkpoint(tmp_path):
+    assert "checkpoint" in str(err(ServeConfig, {}))
+    assert "model.pt" in str(err(ServeConfig, {"checkpoint": str(tmp_path)}))
+
+
+def test_bad_config_is_an_error_event_and_exit_1(tmp_path, toy_file):
+    rc, events, _ = run_trainer("grpo", {"train_file": str(toy_file), "prompts_per_batch": 6, "mini_batch_prompts": 4}, tmp_path)
+    assert rc == 1
+    assert events[0] == {"type": "status", "state": "starting", "message": events[0]["message"]}
+    last = events[-1]
+    assert last["type"] == "error" and last["code"] == "TY_ERR_TRAINER_CONFIG" and last["failure_kind"] == "user_error"
+    assert "mini_batch_prompts" in last["message"]
+
+
+def test_unparseable_config_and_bad_arguments(tmp_path):
+    bad = tmp_path / "bad.json"
+    bad.write_text("{not json", encoding="utf-8")
+    for argv in (["sft", "--config", str(bad)], ["train", "--config", str(bad)], ["sft"]):
+        p = subprocess.run([PYTHON, "-m", "trainyard_trainer", *argv], capture_output=True, text=True, env=trainer_env(), timeout=60)
+        ev = json.loads(p.stdout.splitlines()[-1])
+        assert p.returncode == 1 and ev["code"] == "TY_ERR_TRAINER_CONFIG", p.stdout
+
+
+def test_malformed_and_too_long_rows_are_data_errors(tmp_path):
+    bad = tmp_path / "bad.jsonl"
+    bad.write_text('{"prompt": "a", "completion": "b"}\n{"prompt": 3}\n', encoding="utf-8")
+    rc, events, _ = run_trainer("sft", {"train_file": str(bad), "output_dir": str(tmp_path / "o"), **TINY}, tmp_path)
+    assert rc == 1 and events[-1]["code"] == "TY_ERR_TRAINER_DATA" and ":2:" in events[-1]["message"]
+    long = tmp_path / "long.jsonl"
+    long.write_text(json.dumps({"prompt": "x" * 500, "completion": "y"}) + "\n", encoding="utf-8")
+    rc, events, _ = run_trainer("sft", {"train_file": str(long), "output_dir": str(tmp_path / "o"), **TINY, "bpe_merges": 0}, tmp_path)
+    assert events[-1]["code"] == "TY_ERR_TRAINER_DATA" and "context_length" in events[-1]["message"]
+
+
+def test_engine_hf_without_the_gpu_stack_is_not_available(tmp_path, toy_file):
+    rc, events, _ = run_trainer("sft", {"engine": "hf", "model_id": "org/model", "train_file": str(toy_file)}, tmp_path)
+    error = of_type(events, "error")
+    assert rc == 1 and len(error) == 1
+    if importlib.util.find_spec("trl") is None:  # the development machine and the CPU image
+        assert error[0]["code"] == "TY_ERR_NOT_AVAILABLE" and error[0]["failure_kind"] == "infra_error"

@@ -1,0 +1,91 @@
+"""GRPO warm-started from the SFT checkpoint, rewarded by a real subprocess."""
+from __future__ import annotations
+
+import json
+
+import pytest
+import torch
+
+from conftest import REWARD_SCRIPT, TINY, of_type, run_trainer
+from trainyard_trainer.checkpoint import load_checkpoint
+from trainyard_trainer.protocol import TrainerError
+from trainyard_trainer.rewards import RewardClient, env_batch_reward
+
+TRL_METRICS = ["reward", "reward_std", "frac_reward_zero_std", "completions/mean_length", "clip_ratio/region_mean", "loss", "learning_rate", "num_tokens"]
+
+
+@pytest.fixture(scope="module")
+def grpo_run(tmp_path_factory, sft_run, toy_file, reward_command):
+    sft_cfg, sft_events, _ = sft_run
+    tmp = tmp_path_factory.mktemp("grpo")
+    cfg = {
+        "train_file": str(toy_file), "output_dir": str(tmp / "out"),
+        "init_from": of_type(sft_events, "checkpoint")[-1]["path"],
+        "max_steps": 4, "num_generations": 4, "prompts_per_batch": 8, "mini_batch_prompts": 4,
+        "learning_rate": 3e-3, "temperature": 1.5, "max_prompt_length": 48, "max_completion_length": 12,
+        "context_length": TINY["context_length"], "save_steps": 2, "reward_command": reward_command,
+    }
+    rc, events, err = run_trainer("grpo", cfg, tmp)
+    assert rc == 0, err
+    return cfg, events
+
+
+def test_grpo_logs_trl_metrics_every_step(grpo_run):
+    cfg, events = grpo_run
+    metrics = of_type(events, "metrics")
+    assert [m["step"] for m in metrics] == [1, 2, 3, 4]
+    for m in metrics:
+        assert all(k in m["values"] for k in TRL_METRICS), sorted(m["values"])
+        assert 0.0 <= m["values"]["reward"] <= 1.0 and 0.0 <= m["values"]["frac_reward_zero_std"] <= 1.0
+    # Two mini-batches per generation batch: the first is on-policy (ratio 1, nothing clipped).
+    assert metrics[0]["values"]["clip_ratio/region_mean"] == 0.0
+    assert metrics[0]["values"]["reward"] > 0.0  # the SFT warm start earns reward already
+
+
+def test_grpo_saves_and_changes_the_warm_start(grpo_run):
+    cfg, events = grpo_run
+    assert [c["step"] for c in of_type(events, "checkpoint")] == [2, 4]
+    assert events[-1]["type"] == "done" and events[-1]["step"] == 4
+    before, _, _ = load_checkpoint(cfg["init_from"])
+    after, _, meta = load_checkpoint(of_type(events, "checkpoint")[-1]["path"])
+    assert meta["train_config"]["num_generations"] == 4
+    changed = [n for n, p in after.state_dict().items() if not torch.equal(p, before.state_dict()[n])]
+    assert len(changed) == len(before.state_dict())
+
+
+def test_reward_client_batches_in_order_and_scores_failures_zero(reward_command):
+    client = RewardClient(reward_command)
+    warnings: list[str] = []
+    try:
+        scores = env_batch_reward(
+            [" <answer> Up </answer>", "nothing", " <answer> Left </answer>", "x"] * 50,
+            prompts=["p"] * 200,
+            reward=[{"op": "reward", "label": "Up"}, {"op": "reward", "label": "Up"}, {"op": "reward", "label": "Left"}, {"op": "oops"}] * 50,
+            client=client,
+            warn=warnings.append,
+        )
+    finally:
+        client.close()
+    assert scores == [1.0, 0.0, 1.0, 0.0] * 50
+    assert len(warnings) == 50 and "TY_ERR_ENV_BAD_REQUEST" in warnings[0]
+
+
+def test_a_dead_reward_process_is_an_infra_error(tmp_path):
+    script = tmp_path / "dies.py"
+    script.write_text("import sys\nsys.stdin.readline()\nsys.exit(3)\n")
+    import sys
+
+    client = RewardClient([sys.executable, str(script)])
+    with pytest.raises(TrainerError) as e:
+        client.call([{"op": "reward"}, {"op": "reward"}])
+    assert e.value.code == "TY_ERR_TRAINER_REWARD" and e.value.failure_kind == "infra_error"
+    client.close()
+
+
+def test_a_missing_reward_command_fails_the_run_cleanly(tmp_path, sft_run, toy_file):
+    _, sft_events, _ = sft_run
+    cfg = {"train_file": str(toy_file), "output_dir": str(tmp_path / "o"), "init_from": of_type(sft_events, "checkpoint")[-1]["path"],
+           "max_prompt_length": 48, "max_completion_length": 12, "context_length": TINY["context_length"],
+           "reward_command": ["/nonexistent/reward-binary"]}
+    rc, events, _ = run_trainer("grpo", cfg, tmp_path)
+    assert rc == 1 and events[-1]["code"] == "TY_ERR_TRAINER_REWARD" and events[-1]["failure_kind"] == "infra_error"

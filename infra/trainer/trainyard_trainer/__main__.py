@@ -1,0 +1,90 @@
+"""Entry point: `python -m trainyard_trainer <sft|grpo|serve> --config FILE.json`.
+
+Every way of ending maps to the protocol: `done` and exit 0, or one `error` event (code and
+failure kind) and exit 1. A crash that kills the interpreter outright leaves no `error` line;
+the worker treats that as `crashed`.
+"""
+from __future__ import annotations
+
+import json
+import sys
+import traceback
+
+from . import __version__
+from .config import CONFIGS, from_dict
+from .protocol import Emitter, StopFlag, TrainerError, claim_stdout
+
+USAGE = "usage: python -m trainyard_trainer <sft|grpo|serve> --config FILE.json"
+
+
+def _parse_argv(argv: list[str]) -> tuple[str, str]:
+    if len(argv) == 3 and argv[0] in CONFIGS and argv[1] == "--config":
+        return argv[0], argv[2]
+    if len(argv) == 2 and argv[0] in CONFIGS and argv[1].startswith("--config="):
+        return argv[0], argv[1].split("=", 1)[1]
+    raise TrainerError("TY_ERR_TRAINER_CONFIG", f"bad arguments {argv!r}; {USAGE}")
+
+
+def _load_config(mode: str, path: str):
+    try:
+        with open(path, encoding="utf-8") as f:
+            raw = json.load(f)
+    except OSError as e:
+        raise TrainerError("TY_ERR_TRAINER_CONFIG", f"cannot read config {path}: {e.strerror}") from e
+    except json.JSONDecodeError as e:
+        raise TrainerError("TY_ERR_TRAINER_CONFIG", f"config {path} is not JSON: {e.msg} at line {e.lineno}") from e
+    return from_dict(CONFIGS[mode], raw)
+
+
+def run(mode: str, cfg, emit: Emitter, stop: StopFlag) -> None:
+    # Imports are per mode and per engine: the CPU engine never imports TRL, the GPU path never
+    # needs the CPU model code, and a missing TRL is a clean TY_ERR_NOT_AVAILABLE.
+    if cfg.engine == "hf":
+        from .gpu import require_gpu_stack
+
+        require_gpu_stack(mode)
+        if mode == "sft":
+            from .gpu import sft as script
+        elif mode == "grpo":
+            from .gpu import grpo as script
+        else:
+            from .gpu import serve as script
+    elif mode == "sft":
+        from . import sft as script
+    elif mode == "grpo":
+        from . import grpo as script
+    else:
+        from . import serve as script
+    script.run(cfg, emit, stop)
+
+
+def main(argv: list[str] | None = None) -> int:
+    emit = claim_stdout()
+    stop = StopFlag().install()
+    try:
+        mode, path = _parse_argv(list(sys.argv[1:] if argv is None else argv))
+        emit.status("starting", f"trainyard_trainer {__version__} {mode}")
+        cfg = _load_config(mode, path)
+        run(mode, cfg, emit, stop)
+        return 0
+    except TrainerError as e:
+        emit.error(e.code, str(e), e.failure_kind)
+    except MemoryError as e:
+        emit.error("TY_ERR_TRAINER_OOM", f"out of host memory: {e}", "infra_error")
+    except RuntimeError as e:
+        # torch reports CUDA and CPU allocation failures as RuntimeError subclasses.
+        if "out of memory" in str(e).lower() or "can't allocate memory" in str(e).lower():
+            emit.error("TY_ERR_TRAINER_OOM", str(e)[:500], "infra_error")
+        else:
+            traceback.print_exc()
+            emit.error("TY_ERR_TRAINER_INTERNAL", f"{type(e).__name__}: {str(e)[:500]}", "crashed")
+    except OSError as e:
+        emit.error("TY_ERR_TRAINER_IO", f"{type(e).__name__}: {e}", "infra_error")
+    except Exception as e:  # a bug: say so, with the traceback on stderr
+        traceback.print_exc()
+        emit.error("TY_ERR_TRAINER_INTERNAL", f"{type(e).__name__}: {str(e)[:500]}", "crashed")
+    return 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,155 @@
+/**
+ * Trainer configuration: the JSON a job hands to `python -m trainyard_trainer <mode> --config FILE`.
+ *
+ * Mirror of the Python dataclasses in infra/trainer/trainyard_trainer/config.py (SftConfig,
+ * GrpoConfig, ServeConfig), snake_case so the JSON is the same on both sides. trainer-config.test.ts
+ * compares them field by field (names, types, defaults) through `python -m trainyard_trainer.schema`.
+ * The cross-field checks below repeat the dataclasses' `__post_init__` so the API can answer a 4xx
+ * before any compute is spent; the trainer checks again (and also that files exist).
+ */
+import { z } from "zod";
+
+export const TrainerLoraConfig = z.strictObject({
+  /** LoRA rank r. */
+  rank: z.number().int().min(1).max(512).default(32),
+  /** LoRA alpha (scaling = alpha / rank). */
+  alpha: z.number().int().min(1).max(4096).default(16),
+  dropout: z.number().min(0).lt(1).default(0.05),
+  /** `all-linear` = every linear layer but the head. */
+  target_modules: z.array(z.string().min(1).max(64)).min(1).max(64).default(["all-linear"]),
+});
+export type TrainerLoraConfig = z.infer<typeof TrainerLoraConfig>;
+
+const TRAIN_COMMON = {
+  /** `cpu`: the from-scratch tiny transformer; `hf`: a Hugging Face model through TRL on GPUs. */
+  engine: z.enum(["cpu", "hf"]).default("cpu"),
+  /** engine hf: Hugging Face model id or local path. */
+  model_id: z.string().max(300).default(""),
+  /** Training data, JSONL (infra/trainer/PROTOCOL.md, Dataset format). Required. */
+  train_file: z.string().max(4096).default(""),
+  /** Checkpoints go to `<output_dir>/checkpoint-<step>`. */
+  output_dir: z.string().min(1).max(4096).default("trainer_output"),
+  /** `raw`: strings used as-is (Sokoban); `chat`: message lists + chat template (General Points). */
+  template: z.enum(["raw", "chat"]).default("raw"),
+  /** Checkpoint directory to warm-start from. */
+  init_from: z.string().max(4096).default(""),
+  seed: z.number().int().default(0),
+  /** Optimizer steps; -1 = derive from epochs. */
+  max_steps: z.number().int().min(-1).default(-1),
+  epochs: z.number().min(0).default(1.0),
+  learning_rate: z.number().positive().default(3e-3),
+  /** SFT: sequences per optimizer step (global). */
+  batch_size: z.number().int().min(1).default(32),
+  /** Sequences per forward/backward; 0 = the whole optimizer batch. */
+  micro_batch_size: z.number().int().min(0).default(0),
+  warmup_ratio: z.number().min(0).lt(1).default(0.1),
+  weight_decay: z.number().min(0).default(0.01),
+  /** Global gradient-norm clip; 0 = off. */
+  grad_clip: z.number().min(0).default(1.0),
+  /** Checkpoint every N optimizer steps (0 = only at the end). */
+  save_steps: z.number().int().min(0).default(500),
+  logging_steps: z.number().int().min(1).default(1),
+  /** Longest prompt + completion, in tokens; longer rows are an error. */
+  context_length: z.number().int().min(8).default(256),
+  /** engine cpu: model width, depth, heads; BPE merges; torch threads. */
+  d_model: z.number().int().min(1).default(192),
+  layers: z.number().int().min(1).default(3),
+  heads: z.number().int().min(1).default(6),
+  bpe_merges: z.number().int().min(0).default(1024),
+  num_threads: z.number().int().min(1).default(1),
+  /** engine hf: training precision. */
+  dtype: z.enum(["bfloat16", "float16", "float32"]).default("bfloat16"),
+  gradient_checkpointing: z.boolean().default(true),
+  /** engine hf: LoRA adapter (null = full fine-tuning). */
+  lora: TrainerLoraConfig.nullable().default(null),
+};
+
+type Ctx = z.core.$RefinementCtx;
+const conflict = (ctx: Ctx, path: string, message: string) => ctx.addIssue({ code: "custom", path: [path], message });
+
+function checkCommon(
+  c: { engine: string; model_id: string; init_from: string; lora: unknown; d_model: number; heads: number },
+  ctx: Ctx,
+): void {
+  if (c.engine === "hf" && !c.model_id && !c.init_from) conflict(ctx, "model_id", "engine hf needs model_id or init_from");
+  if (c.engine === "cpu" && c.lora !== null) conflict(ctx, "lora", "lora is for engine hf only: set it to null");
+  if (c.d_model % c.heads !== 0) conflict(ctx, "heads", "d_model must be divisible by heads");
+}
+
+export const SftTrainerConfig = z.strictObject(TRAIN_COMMON).superRefine((c, ctx) => {
+  checkCommon(c, ctx);
+  if (c.micro_batch_size && c.batch_size % c.micro_batch_size !== 0) {
+    conflict(ctx, "micro_batch_size", "micro_batch_size must divide batch_size");
+  }
+});
+export type SftTrainerConfig = z.infer<typeof SftTrainerConfig>;
+
+export const GrpoTrainerConfig = z
+  .strictObject({
+    ...TRAIN_COMMON,
+    learning_rate: z.number().positive().default(1e-4),
+    warmup_ratio: z.number().min(0).lt(1).default(0.0),
+    max_steps: z.number().int().min(-1).default(20),
+    save_steps: z.number().int().min(0).default(10),
+    /** G: completions per prompt. */
+    num_generations: z.number().int().min(2).default(8),
+    /** Prompts per generation batch (the paper: 256). */
+    prompts_per_batch: z.number().int().min(1).default(16),
+    /** Prompts per optimizer step; must divide prompts_per_batch. */
+    mini_batch_prompts: z.number().int().min(1).default(16),
+    /** PPO clip range. */
+    epsilon: z.number().min(0).lt(1).default(0.2),
+    /** KL coefficient; 0 = no reference model (the paper). */
+    beta: z.number().min(0).default(0.0),
+    scale_rewards: z.enum(["group", "batch", "none"]).default("group"),
+    temperature: z.number().positive().default(1.0),
+    top_p: z.number().gt(0).max(1).default(1.0),
+    max_prompt_length: z.number().int().min(1).default(192),
+    max_completion_length: z.number().int().min(1).default(32),
+    /** argv of the `env batch` reward subprocess; empty = node + the bundled CLI. */
+    reward_command: z.array(z.string().min(1)).default([]),
+    vllm_mode: z.enum(["colocate", "server"]).default("colocate"),
+    vllm_gpu_memory_utilization: z.number().gt(0).max(1).default(0.3),
+    vllm_server_base_url: z.string().max(2000).default(""),
+  })
+  .superRefine((c, ctx) => {
+    checkCommon(c, ctx);
+    if (c.prompts_per_batch % c.mini_batch_prompts !== 0) {
+      conflict(ctx, "mini_batch_prompts", "mini_batch_prompts must divide prompts_per_batch");
+    }
+    if (c.micro_batch_size && (c.mini_batch_prompts * c.num_generations) % c.micro_batch_size !== 0) {
+      conflict(ctx, "micro_batch_size", "micro_batch_size must divide mini_batch_prompts × num_generations");
+    }
+    if (c.max_prompt_length + c.max_completion_length > c.context_length) {
+      conflict(ctx, "max_completion_length", "max_prompt_length + max_completion_length exceeds context_length");
+    }
+    if (c.engine === "hf" && c.vllm_mode === "server" && !c.vllm_server_base_url) {
+      conflict(ctx, "vllm_server_base_url", "vllm_mode server needs vllm_server_base_url");
+    }
+  });
+export type GrpoTrainerConfig = z.infer<typeof GrpoTrainerConfig>;
+
+export const ServeTrainerConfig = z.strictObject({
+  /** `cpu`: the built-in server for CPU-engine checkpoints; `hf`: `vllm serve`. */
+  engine: z.enum(["cpu", "hf"]).default("cpu"),
+  /** Checkpoint directory (engine hf: or a model id). Required. */
+  checkpoint: z.string().max(4096).default(""),
+  /** Model name clients send; empty = `<run dir>/<checkpoint dir>`. */
+  served_model_name: z.string().max(300).default(""),
+  host: z.string().min(1).max(255).default("127.0.0.1"),
+  /** 0 = a free port, reported in the `serving` status event. */
+  port: z.number().int().min(0).max(65535).default(0),
+  max_batch_size: z.number().int().min(1).default(16),
+  /** Batching window after the first queued request, in milliseconds. */
+  batch_wait_ms: z.number().min(0).default(5.0),
+  default_max_tokens: z.number().int().min(1).default(256),
+  num_threads: z.number().int().min(1).default(1),
+  /** engine hf: base model when checkpoint is a LoRA adapter. */
+  base_model: z.string().max(300).default(""),
+  /** engine hf: vLLM --max-model-len (0 = the model's own). */
+  max_model_len: z.number().int().min(0).default(0),
+  gpu_memory_utilization: z.number().gt(0).max(1).default(0.9),
+  dtype: z.enum(["auto", "bfloat16", "float16", "float32"]).default("auto"),
+  seed: z.number().int().default(0),
+});
+export type ServeTrainerConfig = z.infer<typeof ServeTrainerConfig>;
