@@ -2,6 +2,7 @@
 import { Command, CommanderError } from "commander";
 import { registerOps } from "./commands/ops.js";
 import { registerExperiments } from "./commands/experiments.js";
+import { registerEnv } from "./commands/env.js";
 import { CliError } from "./errors.js";
 
 export function buildProgram(): Command {
@@ -13,6 +14,7 @@ export function buildProgram(): Command {
     .exitOverride();
   registerOps(program);
   registerExperiments(program);
+  registerEnv(program);
   return program;
 }
 

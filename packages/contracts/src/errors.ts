@@ -139,6 +139,11 @@ export const ERROR_CODES = {
     meaning: "An `env batch` request line is malformed or names an unknown op, env, split or field.",
     action: "Fix the request line as the message says; other lines are unaffected.",
   },
+  TY_ERR_ENV_INTERNAL: {
+    status: 500,
+    meaning: "An environment operation failed unexpectedly (a verifier or generator bug, never the model's text).",
+    action: "Report it with the request line; other lines are unaffected.",
+  },
 } as const satisfies Record<string, CodeInfo>;
 
 export type ErrorCode = keyof typeof ERROR_CODES;

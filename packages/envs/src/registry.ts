@@ -4,7 +4,9 @@ const envs = new Map<string, Env<TaskItem>>();
 
 /** Registered once per env module at import time (see index.ts). */
 export function registerEnv<I extends TaskItem>(env: Env<I>): void {
-  if (envs.has(env.id)) throw new Error(`env ${env.id} registered twice`);
+  const existing = envs.get(env.id);
+  if (existing === (env as unknown as Env<TaskItem>)) return;
+  if (existing) throw new Error(`two different envs registered as ${env.id}`);
   envs.set(env.id, env as unknown as Env<TaskItem>);
 }
 

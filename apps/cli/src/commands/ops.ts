@@ -1,17 +1,17 @@
 /** Operator commands: migrate, keys, serve. */
 import type { Command } from "commander";
-import pino from "pino";
 import { loadConfig } from "@trainyard/contracts";
-import { createApiKey, createPrisma, ensureDatabase, migrateDeploy } from "@trainyard/db";
-import { startApi } from "@trainyard/api";
-import { startWorker } from "@trainyard/worker";
 import { CliError } from "../errors.js";
+
+// Heavy modules (Prisma, Fastify, BullMQ) load inside the actions that need them, so quick
+// commands such as `env batch` start fast.
 
 export function registerOps(program: Command): void {
   program
     .command("migrate")
     .description("create the database if needed and apply the committed migrations")
     .action(async () => {
+      const { ensureDatabase, migrateDeploy } = await import("@trainyard/db");
       const config = loadConfig();
       const created = await ensureDatabase(config.DATABASE_URL);
       if (created) process.stderr.write(`created database ${new URL(config.DATABASE_URL).pathname.slice(1)}\n`);
@@ -26,6 +26,7 @@ export function registerOps(program: Command): void {
     .option("--name <label>", "a label for the key")
     .action(async (opts: { project: string; name?: string }) => {
       if (!/^[\w.-]{1,100}$/.test(opts.project)) throw new CliError("--project: use 1-100 letters, digits, '.', '_' or '-'");
+      const { createApiKey, createPrisma } = await import("@trainyard/db");
       const config = loadConfig();
       const db = createPrisma(config.DATABASE_URL);
       try {
@@ -48,6 +49,12 @@ export function registerOps(program: Command): void {
       const env = { ...process.env, ...(opts.port ? { PORT: opts.port } : {}), ...(opts.host ? { HOST: opts.host } : {}) };
       const config = loadConfig(env);
       const both = !opts.api && !opts.worker;
+      const [{ default: pino }, { createPrisma }, { startApi }, { startWorker }] = await Promise.all([
+        import("pino"),
+        import("@trainyard/db"),
+        import("@trainyard/api"),
+        import("@trainyard/worker"),
+      ]);
       const logger = pino({ level: config.LOG_LEVEL });
       const closers: (() => Promise<void>)[] = [];
       if (both || opts.worker) {
