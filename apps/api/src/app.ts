@@ -16,6 +16,7 @@ import { healthRoutes } from "./routes/health.js";
 import { experimentRoutes } from "./routes/experiments.js";
 import { jobRoutes } from "./routes/jobs.js";
 import { adminRoutes } from "./routes/admin.js";
+import { evalRoutes } from "./routes/evals.js";
 
 export interface AppDeps {
   db: Db;
@@ -63,6 +64,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   await app.register(healthRoutes);
   await app.register(experimentRoutes, { prefix: "/v1" });
   await app.register(jobRoutes, { prefix: "/v1" });
+  await app.register(evalRoutes, { prefix: "/v1" });
   await app.register(adminRoutes, { prefix: "/admin/queues" });
   return app as unknown as FastifyInstance;
 }

@@ -8,3 +8,6 @@ export * from "./events.js";
 export * from "./config.js";
 export * from "./transport.js";
 export * from "./trainer-protocol.js";
+export * from "./webhooks.js";
+export * from "./paper-table.js";
+export * from "./matrix.js";

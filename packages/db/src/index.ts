@@ -7,3 +7,5 @@ export * from "./outbox.js";
 export * from "./experiments.js";
 export * from "./jobs.js";
 export * from "./migrate.js";
+export * from "./webhooks.js";
+export * from "./matrix.js";

@@ -1,0 +1,107 @@
+/** Evaluation results, per-item outcomes and the generalization matrix. */
+import type { FastifyInstance } from "fastify";
+import type { ZodTypeProvider } from "fastify-type-provider-zod";
+import { z } from "zod";
+import { TyError } from "@trainyard/contracts";
+import { experimentMatrix, isUuid, matrixCsv } from "@trainyard/db";
+import { principalOf } from "../plugins/auth.js";
+import { IdParams } from "./schemas.js";
+
+const MatrixQuery = z.object({
+  select: z.enum(["paper", "ours", "last"]).default("paper"),
+  format: z.enum(["json", "csv"]).default("json"),
+});
+const ItemsQuery = z.object({
+  after: z.coerce.number().int().min(-1).default(-1),
+  limit: z.coerce.number().int().min(1).max(500).default(100),
+  success: z.enum(["true", "false"]).optional(),
+});
+
+function evalView(r: {
+  id: string;
+  jobId: string;
+  checkpointId: string | null;
+  arm: string;
+  seed: number;
+  split: string;
+  step: number;
+  n: number;
+  success: number;
+  validity: number;
+  meanReward: number;
+  metrics: unknown;
+  createdAt: Date;
+}) {
+  return { ...r, createdAt: r.createdAt.toISOString() };
+}
+
+export async function evalRoutes(appBase: FastifyInstance) {
+  const app = appBase.withTypeProvider<ZodTypeProvider>();
+  app.addHook("onRequest", app.authenticate);
+
+  app.get(
+    "/experiments/:id/matrix",
+    { schema: { summary: "The generalization matrix (arms × splits), JSON or CSV", params: IdParams, querystring: MatrixQuery } },
+    async (req, reply) => {
+      const { id } = req.params;
+      const m = isUuid(id) ? await experimentMatrix(app.db, principalOf(req).projectId, id, req.query.select) : null;
+      if (!m) throw new TyError("TY_ERR_NOT_FOUND", `experiment ${id} not found`);
+      if (req.query.format === "csv") {
+        return reply
+          .header("content-type", "text/csv; charset=utf-8")
+          .header("content-disposition", `attachment; filename="matrix-${id}.csv"`)
+          .send(matrixCsv(m));
+      }
+      return m;
+    },
+  );
+
+  app.get(
+    "/experiments/:id/evals",
+    { schema: { summary: "Every evaluation of the experiment (one per arm, seed, checkpoint step and split)", params: IdParams } },
+    async (req) => {
+      const { id } = req.params;
+      const exp = isUuid(id)
+        ? await app.db.experiment.findFirst({ where: { id, projectId: principalOf(req).projectId }, select: { id: true } })
+        : null;
+      if (!exp) throw new TyError("TY_ERR_NOT_FOUND", `experiment ${id} not found`);
+      const rows = await app.db.evalResult.findMany({
+        where: { experimentId: id },
+        orderBy: [{ arm: "asc" }, { seed: "asc" }, { step: "asc" }, { split: "asc" }],
+      });
+      return { items: rows.map(evalView) };
+    },
+  );
+
+  const ownEval = async (projectId: string, id: string) =>
+    isUuid(id) ? app.db.evalResult.findFirst({ where: { id, experiment: { projectId } } }) : null;
+
+  app.get("/evals/:id", { schema: { summary: "One evaluation result", params: IdParams } }, async (req) => {
+    const r = await ownEval(principalOf(req).projectId, req.params.id);
+    if (!r) throw new TyError("TY_ERR_NOT_FOUND", `eval ${req.params.id} not found`);
+    return evalView(r);
+  });
+
+  app.get(
+    "/evals/:id/items",
+    {
+      schema: {
+        summary: "Per-item results of an evaluation (turns, parsed actions, failure reasons)",
+        params: IdParams,
+        querystring: ItemsQuery,
+      },
+    },
+    async (req) => {
+      const r = await ownEval(principalOf(req).projectId, req.params.id);
+      if (!r) throw new TyError("TY_ERR_NOT_FOUND", `eval ${req.params.id} not found`);
+      const q = req.query;
+      const rows = await app.db.evalItem.findMany({
+        where: { evalResultId: r.id, itemIndex: { gt: q.after }, ...(q.success ? { success: q.success === "true" } : {}) },
+        orderBy: { itemIndex: "asc" },
+        take: q.limit,
+      });
+      const items = rows.map((it) => ({ ...it, id: String(it.id), createdAt: it.createdAt.toISOString() }));
+      return { items, nextAfter: items.length === q.limit ? items[items.length - 1]!.itemIndex : null };
+    },
+  );
+}
