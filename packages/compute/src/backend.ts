@@ -1,0 +1,162 @@
+/**
+ * The one interface every compute backend implements, and the launch spec they all take.
+ *
+ * A backend starts the trainer (`python -m trainyard_trainer <mode> --config FILE.json`) and hands
+ * back a RunHandle. Events come back through whatever log stream the backend offers (child stdout,
+ * Docker logs, pod logs), so the trainer needs no network path back to us.
+ */
+import { createHash } from "node:crypto";
+import { isAbsolute } from "node:path";
+import type { TrainerEvent } from "@trainyard/contracts";
+import { ComputeError } from "./errors.js";
+
+export type BackendName = "process" | "docker" | "kubernetes";
+
+export interface Resources {
+  /** Whole GPUs; 0 hides GPUs from the trainer. */
+  gpus: number;
+  /** CPU cores, fractions allowed. */
+  cpus: number;
+  /** Memory limit in GiB (2^30 bytes). */
+  memoryGiB: number;
+}
+
+/** Resources as the backend applies them; `enforced` is false where nothing caps them (process). */
+export interface EffectiveResources extends Resources {
+  enforced: boolean;
+}
+
+export interface Toleration {
+  key?: string;
+  operator?: "Exists" | "Equal";
+  value?: string;
+  effect?: "NoSchedule" | "PreferNoSchedule" | "NoExecute";
+  tolerationSeconds?: number;
+}
+
+export interface LaunchSpec {
+  /** Stable id of the run (a Trainyard job id + attempt); container and Job names derive from it. */
+  runId: string;
+  /** Trainer image; required by docker and kubernetes, refused by process. */
+  image?: string;
+  /** Full argv. In containers it replaces the image's ENTRYPOINT, as a Kubernetes `command` does. */
+  command: string[];
+  env: Record<string, string>;
+  /** Working directory (host path for process, container path otherwise). */
+  workdir?: string;
+  /** Artifact store root on the host (process, docker) or on the PVC's mount in the worker (kubernetes). */
+  artifactDir: string;
+  /** Where containers see the artifact store; default: the same path as `artifactDir`. */
+  artifactMountPath?: string;
+  resources: Resources;
+  /** Kubernetes only. */
+  nodeSelector?: Record<string, string>;
+  /** Kubernetes only. */
+  tolerations?: Toleration[];
+  /** Kubernetes only; default: the backend's namespace. */
+  namespace?: string;
+  /** Kubernetes only: the PVC holding the artifact store; default: the backend's. */
+  pvcName?: string;
+  /** Wall-clock limit in seconds; the run is stopped (with its grace period) and reports `timeout`. */
+  timeoutSeconds?: number;
+  /** Kubernetes only: pod retries before the Job fails; default 0 (the worker owns retries). */
+  backoffLimit?: number;
+  /** Seconds between SIGTERM and SIGKILL; default 10 (process, docker) or 30 (kubernetes). */
+  graceSeconds?: number;
+}
+
+/** A line of output that is not a protocol event (stderr is always plain lines). */
+export interface OutputLine {
+  type: "line";
+  stream: "stdout" | "stderr";
+  line: string;
+}
+
+export type RunEvent = TrainerEvent | OutputLine;
+
+export type ExitReason = "exited" | "cancelled" | "oom" | "timeout" | "lost";
+
+export interface RunExit {
+  /** Null when the process was killed by a signal or the exit status could not be read. */
+  exitCode: number | null;
+  /** e.g. `SIGKILL`; for containers derived from an exit code above 128. */
+  signal?: string;
+  reason: ExitReason;
+  /** What the backend knows beyond the reason (e.g. `BackoffLimitExceeded`, `Evicted`). */
+  message?: string;
+}
+
+export type RunStatus = "pending" | "running" | "succeeded" | "failed" | "unknown";
+
+export interface RunHandle {
+  /** Backend id: the pid, the container id, or `namespace/job-name`. */
+  readonly id: string;
+  /**
+   * Every line of output, in order per stream, protocol events parsed. Single reader: a second
+   * call throws TY_ERR_COMPUTE_EVENTS_TAKEN. Lines are queued in memory until read, never dropped.
+   */
+  events(): AsyncIterable<RunEvent>;
+  /** SIGTERM (docker stop, Job delete), then force after the grace; resolves once the run is down. */
+  cancel(graceMs?: number): Promise<void>;
+  /** Resolves once the run is over and its output has been read to the end. Never rejects. */
+  wait(): Promise<RunExit>;
+  status(): Promise<RunStatus>;
+  resources(): EffectiveResources;
+}
+
+export interface ComputeBackend {
+  readonly name: BackendName;
+  start(spec: LaunchSpec): Promise<RunHandle>;
+}
+
+export const DEFAULT_GRACE_SECONDS: Record<BackendName, number> = { process: 10, docker: 10, kubernetes: 30 };
+
+/** Variables every backend sets under the spec's own env (which wins). */
+export function baseEnv(spec: LaunchSpec): Record<string, string> {
+  return {
+    // Python block-buffers a piped stdout: events would arrive late, and be lost on a SIGKILL.
+    PYTHONUNBUFFERED: "1",
+    TRAINYARD_ARTIFACT_DIR: spec.artifactMountPath ?? spec.artifactDir,
+    TRAINYARD_RUN_ID: spec.runId,
+  };
+}
+
+/** Reject a spec the named backend cannot run (TY_ERR_COMPUTE_INVALID_SPEC, naming the field). */
+export function validateLaunchSpec(spec: LaunchSpec, backend: BackendName): void {
+  const bad = (field: string, why: string): never => {
+    throw new ComputeError("TY_ERR_COMPUTE_INVALID_SPEC", `${backend}: ${field} ${why}`);
+  };
+  if (!spec.runId || spec.runId.length > 200) bad("runId", "must be 1..200 characters");
+  if (spec.command.length === 0 || !spec.command[0]) bad("command", "must name an executable");
+  if (!isAbsolute(spec.artifactDir)) bad("artifactDir", `must be an absolute path, got '${spec.artifactDir}'`);
+  if (spec.artifactMountPath !== undefined && !isAbsolute(spec.artifactMountPath)) bad("artifactMountPath", "must be an absolute path");
+  const { gpus, cpus, memoryGiB } = spec.resources;
+  if (!Number.isInteger(gpus) || gpus < 0) bad("resources.gpus", "must be a whole number >= 0");
+  if (!(cpus > 0)) bad("resources.cpus", "must be > 0");
+  if (!(memoryGiB > 0)) bad("resources.memoryGiB", "must be > 0");
+  if (spec.graceSeconds !== undefined && !(spec.graceSeconds >= 0)) bad("graceSeconds", "must be >= 0");
+  if (spec.timeoutSeconds !== undefined && !(spec.timeoutSeconds > 0)) bad("timeoutSeconds", "must be > 0");
+  if (spec.backoffLimit !== undefined && !(Number.isInteger(spec.backoffLimit) && spec.backoffLimit >= 0))
+    bad("backoffLimit", "must be a whole number >= 0");
+  for (const k of Object.keys(spec.env)) if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(k)) bad(`env.${k}`, "is not a valid variable name");
+  if (backend === "process") {
+    if (spec.image) bad("image", "is not used by the process backend; use docker or kubernetes");
+  } else if (!spec.image) {
+    bad("image", "is required");
+  }
+}
+
+/**
+ * A DNS-1123 label (≤ 63 chars, [a-z0-9-]) derived from the run id, usable as a container name,
+ * a Job name and a label value. Stable; when the id had to be altered or cut, a hash of the
+ * original is appended so that two ids never share a name.
+ */
+export function resourceName(runId: string, prefix = "ty-"): string {
+  const clean = (prefix + runId.toLowerCase())
+    .replace(/[^a-z0-9-]+/g, "-")
+    .replace(/-+/g, "-")
+    .replace(/^-+|-+$/g, "");
+  if (clean === prefix + runId && clean.length <= 63) return clean;
+  const hash = createHash("sha256").update(runId).digest("hex").slice(0, 8);
+  return `${clean.slice(0, 63 - 9).replace(/-+$/, "")}-${hash}`;
+}
