@@ -1,1 +1,15 @@
-export {};
+/**
+ * packages/eval: the evaluation harness. Model clients (openai SDK for OpenAI-compatible servers,
+ * @huggingface/inference for HF endpoints) behind one interface with a shared retry policy and a
+ * keep-alive transport.
+ *
+ * `startFakeModelServer` is a test double for a GPU-served model (exported so the CLI's and the
+ * worker's tests can run the real harness against it).
+ */
+export * from "./errors.js";
+export * from "./retry.js";
+export * from "./http.js";
+export * from "./client.js";
+export { huggingFaceClient } from "./hf-client.js";
+export * from "./model.js";
+export { startFakeModelServer, type FakeAnswer, type FakeCall, type FakeServer, type FakeServerOptions } from "./testing/fake-server.js";
