@@ -8,3 +8,5 @@ export * from "./lines.js";
 export * from "./outcome.js";
 export * from "./resources.js";
 export * from "./process.js";
+export * from "./docker.js";
+export { DockerLogDemuxer, dockerFrame, type DockerStream } from "./docker-logs.js";
