@@ -1,0 +1,206 @@
+/**
+ * One evaluation item, played against a model client.
+ *
+ * Sokoban (spec sokoban.md §6.1): multi-turn through the env's `SokobanEpisode` — each turn the
+ * whole prompt is rebuilt from the current board (no history), the first `<answer>` is parsed
+ * against the labels the env accepts, an invalid turn executes nothing, at most 30 turns.
+ * General Points (general-points.md §5): one turn, scored by the env's paper-mode verifier.
+ *
+ * An endpoint that still fails after the client's retries ends the item with `endpoint_error`
+ * (success false, the turns played so far kept); the caller's abort is re-thrown, not scored.
+ */
+import { generalPointsEnv, sokoban, type FailureReason } from "@trainyard/envs";
+import type { ChatMessage, CompletionRequest, CompletionResult, ModelClient, Sampling, TemplateMode } from "./client.js";
+import { isEndpointError, type EndpointError } from "./errors.js";
+import { itemKey, requestSeed, type EvalEnv } from "./splits.js";
+
+export interface TurnRecord {
+  prompt: string;
+  completion: string;
+  /** The answer as parsed (Sokoban: the label; GP: null), null when none was read. */
+  action: string | null;
+  /** Sokoban action id executed (1..4), null for an invalid turn. */
+  actionId: number | null;
+  valid: boolean;
+  /** Sokoban: the env step's reward (or the −0.1 format penalty); GP: the verifier's reward. */
+  reward: number;
+  reason: FailureReason | null;
+  finishReason: string | null;
+  promptTokens: number | null;
+  completionTokens: number | null;
+  attempts: number;
+  latencyMs: number;
+  /** The request's seed, when one was sent. */
+  seed: number | null;
+}
+
+export interface ItemResult {
+  env: EvalEnv;
+  split: string;
+  /** Sokoban level seed or GP task index. */
+  key: number;
+  /** `<split>/<key>`. */
+  id: string;
+  success: boolean;
+  /** Sokoban: valid turns / turns (`action_is_valid`); GP: 1 when reward ≥ −1. 0 after an endpoint error. */
+  validity: number;
+  /** Sokoban: the episode's total env reward; GP: the verifier's reward (5 | −1 | −2 | −3). */
+  reward: number;
+  reason: FailureReason | null;
+  turns: TurnRecord[];
+  promptTokens: number;
+  completionTokens: number;
+  /** Sokoban: env steps executed. */
+  steps?: number;
+  error?: ReturnType<EndpointError["toJSON"]>;
+}
+
+export interface ItemContext {
+  client: ModelClient;
+  template: TemplateMode;
+  sampling: Sampling;
+  /** Base of per-request seeds; none sent when undefined. */
+  seed?: number | undefined;
+  signal?: AbortSignal | undefined;
+  /** Prefix of idempotency keys (one per evaluation run). */
+  runId: string;
+}
+
+const QWEN_USER = "<|im_start|>user\n";
+const QWEN_TAIL = " <|im_end|>\n<|im_start|>assistant\n<think>";
+
+/**
+ * Chat messages for a prompt. A Sokoban prompt carries the Qwen-style wrapper as text; in chat
+ * mode the wrapper is taken off so the server's own template applies (a departure from the paper,
+ * which evaluates Sokoban raw).
+ */
+export function chatMessages(prompt: string): ChatMessage[] {
+  const wrapped = prompt.startsWith(QWEN_USER) && prompt.endsWith(QWEN_TAIL);
+  return [{ role: "user", content: wrapped ? prompt.slice(QWEN_USER.length, -QWEN_TAIL.length) : prompt }];
+}
+
+async function ask(
+  ctx: ItemContext,
+  prompt: string,
+  split: string,
+  key: number,
+  turn: number,
+): Promise<{ r: CompletionResult; seed: number | null }> {
+  const seed = ctx.seed === undefined ? null : requestSeed(ctx.seed, key, turn);
+  const req: CompletionRequest = {
+    ...(ctx.template === "raw" ? { prompt } : { messages: chatMessages(prompt) }),
+    sampling: seed === null ? ctx.sampling : { ...ctx.sampling, seed },
+    idempotencyKey: `${ctx.runId}:${itemKey(split, key)}:${turn}`,
+    ...(ctx.signal ? { signal: ctx.signal } : {}),
+  };
+  return { r: await ctx.client.complete(req), seed };
+}
+
+function turnRecord(
+  prompt: string,
+  r: CompletionResult,
+  seed: number | null,
+): Omit<TurnRecord, "action" | "actionId" | "valid" | "reward" | "reason"> {
+  return {
+    prompt,
+    completion: r.text,
+    finishReason: r.finishReason,
+    promptTokens: r.usage?.promptTokens ?? null,
+    completionTokens: r.usage?.completionTokens ?? null,
+    attempts: r.attempts,
+    latencyMs: Math.round(r.latencyMs),
+    seed,
+  };
+}
+
+function finish(base: Omit<ItemResult, "promptTokens" | "completionTokens">): ItemResult {
+  let promptTokens = 0;
+  let completionTokens = 0;
+  for (const t of base.turns) {
+    promptTokens += t.promptTokens ?? 0;
+    completionTokens += t.completionTokens ?? 0;
+  }
+  return { ...base, promptTokens, completionTokens };
+}
+
+/** Rethrows the caller's abort; any other endpoint failure becomes the item's result. */
+function endpointFailure(e: unknown, ctx: ItemContext): EndpointError {
+  if (!isEndpointError(e) || e.kind === "aborted" || ctx.signal?.aborted) throw e;
+  return e;
+}
+
+export async function runSokobanItem(split: string, seed: number, ctx: ItemContext): Promise<ItemResult> {
+  const id = itemKey(split, seed);
+  const ep = sokoban.SokobanEpisode.fromSeed(split, seed);
+  const turns: TurnRecord[] = [];
+  const base = { env: "sokoban" as const, split, key: seed, id };
+  let firstInvalid: FailureReason | null = null;
+  while (!ep.done) {
+    const prompt = ep.prompt();
+    let asked: Awaited<ReturnType<typeof ask>>;
+    try {
+      asked = await ask(ctx, prompt, split, seed, ep.turns);
+    } catch (e) {
+      const error = endpointFailure(e, ctx).toJSON();
+      return finish({
+        ...base,
+        success: false,
+        validity: 0,
+        reward: ep.totalReward,
+        reason: "endpoint_error",
+        turns,
+        steps: ep.steps,
+        error,
+      });
+    }
+    const t = ep.act(asked.r.text);
+    const reason: FailureReason | null = t.valid ? null : t.parse.kind === "unknown_label" ? "unknown_label" : "format";
+    firstInvalid ??= reason;
+    const label = t.parse.kind === "no_answer" ? null : t.parse.label;
+    turns.push({
+      ...turnRecord(prompt, asked.r, asked.seed),
+      action: label,
+      actionId: t.actionId,
+      valid: t.valid,
+      reward: t.reward,
+      reason,
+    });
+  }
+  // Why an unsolved episode failed: its parse failure if no turn was ever valid, else not_solved.
+  const reason: FailureReason | null = ep.success ? null : ep.validTurns === 0 && firstInvalid ? firstInvalid : "not_solved";
+  return finish({ ...base, success: ep.success, validity: ep.validity, reward: ep.totalReward, reason, turns, steps: ep.steps });
+}
+
+export async function runGpItem(split: string, index: number, ctx: ItemContext): Promise<ItemResult> {
+  const id = itemKey(split, index);
+  const item = generalPointsEnv.generate(split, index);
+  const base = { env: "general-points" as const, split, key: index, id };
+  let asked: Awaited<ReturnType<typeof ask>>;
+  try {
+    asked = await ask(ctx, item.prompt, split, index, 0);
+  } catch (e) {
+    const error = endpointFailure(e, ctx).toJSON();
+    // Reward as for an empty answer (no formula: −3), so mean reward stays on the verifier's scale.
+    const reward = generalPointsEnv.score(item, "").reward;
+    return finish({ ...base, success: false, validity: 0, reward, reason: "endpoint_error", turns: [], error });
+  }
+  const s = generalPointsEnv.score(item, asked.r.text);
+  const turn: TurnRecord = {
+    ...turnRecord(item.prompt, asked.r, asked.seed),
+    action: null,
+    actionId: null,
+    valid: s.valid,
+    reward: s.reward,
+    reason: s.reason,
+  };
+  return finish({ ...base, success: s.success, validity: s.valid ? 1 : 0, reward: s.reward, reason: s.reason, turns: [turn] });
+}
+
+export function runItem(env: EvalEnv, split: string, key: number, ctx: ItemContext): Promise<ItemResult> {
+  switch (env) {
+    case "sokoban":
+      return runSokobanItem(split, key, ctx);
+    case "general-points":
+      return runGpItem(split, key, ctx);
+  }
+}
