@@ -2,6 +2,12 @@
  * @trainyard/compute: compute backends (process, docker, kubernetes) behind one interface,
  * streaming the trainer's stdout protocol back as run events, with graceful cancellation.
  */
+import type { BackendName, ComputeBackend } from "./backend.js";
+import { DockerBackend, type DockerBackendOptions } from "./docker.js";
+import { ComputeError } from "./errors.js";
+import { KubernetesBackend, type KubernetesBackendOptions } from "./kubernetes.js";
+import { ProcessBackend, type ProcessBackendOptions } from "./process.js";
+
 export * from "./backend.js";
 export * from "./errors.js";
 export * from "./lines.js";
@@ -10,3 +16,45 @@ export * from "./resources.js";
 export * from "./process.js";
 export * from "./docker.js";
 export { DockerLogDemuxer, dockerFrame, type DockerStream } from "./docker-logs.js";
+export * from "./kubernetes.js";
+export {
+  jobFinished,
+  kubernetesJobManifest,
+  runExitOf,
+  runStatusOf,
+  TRAINER_CONTAINER,
+  type JobManifestOptions,
+} from "./kubernetes-job.js";
+export { LogResumeCursor, parseStamp } from "./kubernetes-logs.js";
+
+/** Options of every backend, keyed by name; `createBackend` uses the one it builds. */
+export interface ComputeOptions {
+  process?: ProcessBackendOptions;
+  docker?: DockerBackendOptions;
+  kubernetes?: KubernetesBackendOptions;
+}
+
+export const BACKEND_NAMES: readonly BackendName[] = ["process", "docker", "kubernetes"];
+
+export function isBackendName(name: string): name is BackendName {
+  return (BACKEND_NAMES as readonly string[]).includes(name);
+}
+
+/** The backend named by an experiment's `compute.backend`; TY_ERR_COMPUTE_UNKNOWN_BACKEND otherwise. */
+export function createBackend(name: string, options: ComputeOptions = {}): ComputeBackend {
+  if (!isBackendName(name)) {
+    throw new ComputeError("TY_ERR_COMPUTE_UNKNOWN_BACKEND", `unknown compute backend '${name}'; one of ${BACKEND_NAMES.join(", ")}`);
+  }
+  switch (name) {
+    case "process":
+      return new ProcessBackend(options.process);
+    case "docker":
+      return new DockerBackend(options.docker);
+    case "kubernetes":
+      return new KubernetesBackend(options.kubernetes);
+    default: {
+      const never: never = name;
+      throw new ComputeError("TY_ERR_COMPUTE_UNKNOWN_BACKEND", `unknown compute backend '${String(never)}'`);
+    }
+  }
+}
