@@ -144,6 +144,37 @@ export const ERROR_CODES = {
     meaning: "An environment operation failed unexpectedly (a verifier or generator bug, never the model's text).",
     action: "Report it with the request line; other lines are unaffected.",
   },
+  TY_ERR_DATASET_INVALID_SPEC: {
+    status: 400,
+    meaning:
+      "A dataset spec is invalid or impossible (unknown split, size 0, a seed range past the generator's bounds, ...); `issues` names the field.",
+    action: "Change the field named in `issues[].path` as the message says.",
+  },
+  TY_ERR_DATASET_EMPTY: {
+    status: 422,
+    meaning: "A dataset set would have no rows: leak removal dropped every training item, or the CoT teacher had no accepted sample.",
+    action: "Use `leaks: keep`, move the evaluation seeds (`datasets.eval.seedStart`), or raise the training size or teacher samples.",
+  },
+  TY_ERR_DATASET_BAD_UPLOAD: {
+    status: 400,
+    meaning: "An uploaded dataset file (the frozen General Points data) is missing from the artifact store or has a malformed line.",
+    action: "Upload the JSONL file to the artifact store in the documented row format; the message names the line.",
+  },
+  TY_ERR_TEACHER_REJECTED: {
+    status: 400,
+    meaning: "The CoT teacher endpoint refused a request (400/401/403/404/422): wrong URL, model name or API key.",
+    action: "Check `cot.teacher.baseUrl`, `model` and the key in the variable named by `apiKeyEnv`.",
+  },
+  TY_ERR_TEACHER_UNAVAILABLE: {
+    status: 503,
+    meaning: "The CoT teacher endpoint kept failing (connection errors, timeouts, 408/429/5xx) after every retry.",
+    action: "Nothing, or check the endpoint: the build is retried and resumes from its journal.",
+  },
+  TY_ERR_ARTIFACT_MISSING: {
+    status: 404,
+    meaning: "A file is not in the artifact store (deleted, or its build never finished).",
+    action: "Rebuild the dataset (rerun the experiment's dataset-build job or `trainyard dataset build`).",
+  },
 } as const satisfies Record<string, CodeInfo>;
 
 export type ErrorCode = keyof typeof ERROR_CODES;

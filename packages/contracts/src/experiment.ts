@@ -159,7 +159,7 @@ export const WebhookSpec = z.strictObject({
   events: z.array(WebhookEventType).min(1).max(4).default(["eval.completed", "experiment.completed"]),
 });
 
-export const PresetName = z.enum(["paper-sokoban", "paper-general-points", "demo-cpu"]);
+export const PresetName = z.enum(["paper-sokoban", "paper-general-points", "demo-cpu", "clean-sokoban"]);
 export type PresetName = z.infer<typeof PresetName>;
 
 const ExperimentSpecBase = z.strictObject({

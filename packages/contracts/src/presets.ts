@@ -72,6 +72,26 @@ export const PRESETS: Record<PresetName, ExperimentSpecInput> = {
     scoring: "paper",
     compute: PAPER_COMPUTE,
   },
+  // paper-sokoban without the leak: the paper's evaluation seeds (123 + k) lie inside its training
+  // seeds 42–1041, so its ID/Alpha/Num/Rand/Fake levels are training levels. Here the evaluation
+  // seeds start far past the training range. Disjoint seeds are not enough on their own: small
+  // 6×6 rooms repeat, and 18–31 of each 100 such evaluation boards still occur as some training
+  // state, so `leaks: "remove"` drops those training states (211 of 3,982 rows).
+  "clean-sokoban": {
+    name: "clean-sokoban",
+    preset: "clean-sokoban",
+    task: "sokoban",
+    model: { engine: "hf", id: "Qwen/Qwen2.5-7B", maxModelLength: 9216 },
+    arms: [...PAPER_ARMS],
+    seeds: [0],
+    datasets: { train: { size: 1000, seedStart: 42 }, eval: { size: 100, seedStart: 100_000 }, leaks: "remove" },
+    splits: [...PAPER_SPLITS.sokoban],
+    sampling: { temperature: 0.5, topP: 1, n: 1, maxTokens: 4096 },
+    sft: PAPER_SFT,
+    grpo: PAPER_GRPO,
+    scoring: "paper",
+    compute: PAPER_COMPUTE,
+  },
   // A complete experiment on the embedded CPU engine: frozen vs diverse answer-only SFT on
   // Sokoban, every paper split. Sized to finish on a 2-core laptop.
   "demo-cpu": {
