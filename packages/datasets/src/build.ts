@@ -1,0 +1,234 @@
+/**
+ * One dataset build: evaluation splits, training items per data variant, the leak policy, the
+ * training files per arm (answer-only from the solver; CoT from the solver or a teacher), then
+ * `manifest.json` last.
+ *
+ * Layout under `prefix`: `train/<data>-<target>.jsonl`, `eval/<split>.jsonl`, `manifest.json`
+ * (+ `.work/` for the teacher journal, not listed). Rows are the TRL prompt–completion format:
+ * raw text for Sokoban (prompts already carry the chat wrapper), message lists for GP; `reward`
+ * plus `{prompt, response}` is an `env batch` reward request.
+ *
+ * Idempotent: with `reuse`, an existing manifest of the same spec whose files still hash to
+ * their recorded SHA-256 is returned as is; otherwise every file is rewritten (atomically).
+ */
+import { envRef } from "@trainyard/envs";
+import { emptySet } from "./errors.js";
+import { applyLeakPolicy, type Data } from "./leaks.js";
+import { BUILT_WITH, MANIFEST_FORMAT, parseManifest, type Manifest, type ManifestFile } from "./manifest.js";
+import { armName, datasetSpecHash, hashedSpec, type DatasetSpec } from "./spec.js";
+import type { ArtifactStore } from "./store.js";
+import { GpSource } from "./tasks/gp.js";
+import { SokobanSource } from "./tasks/sokoban.js";
+import { completionField, promptField, type BuildContext, type EvalEntry, type TaskSource, type TrainEntry } from "./tasks/types.js";
+import type { TeacherDeps } from "./teacher/clients.js";
+import { runTeacher, type TeacherRun } from "./teacher/produce.js";
+import { Ticker, type ProgressFn } from "./ticker.js";
+import { writeNotes } from "./notes.js";
+
+export interface BuildOptions {
+  store: ArtifactStore;
+  /** Key prefix of the dataset directory: `datasetKey(hash)` in the service, "" for a bare `--out DIR`. */
+  prefix: string;
+  signal?: AbortSignal;
+  onProgress?: ProgressFn;
+  log?: (message: string) => void | Promise<void>;
+  teacher?: TeacherDeps;
+  /** Return an intact earlier build of the same spec instead of rebuilding (default true). */
+  reuse?: boolean;
+}
+
+export interface BuildResult {
+  manifest: Manifest;
+  specHash: string;
+  /** Rows over every file. */
+  rows: number;
+  reused: boolean;
+  teacher?: TeacherRun["stats"];
+}
+
+/** Artifact-store key of an experiment dataset: content-addressed by its spec hash. */
+export const datasetKey = (specHash: string) => `datasets/${specHash}`;
+
+const join = (prefix: string, path: string) => (prefix ? `${prefix}/${path}` : path);
+const jsonl = (lines: readonly string[]) => (lines.length ? lines.join("\n") + "\n" : "");
+
+export function taskSource(spec: DatasetSpec): TaskSource {
+  const ranges = { frozen: spec.train.frozen, diverse: spec.train.diverse };
+  switch (spec.task) {
+    case "sokoban":
+      return new SokobanSource(ranges) as unknown as TaskSource;
+    case "general-points":
+      return new GpSource(
+        ranges,
+        spec.scoring,
+        spec.train.frozenSource.kind === "upload" ? spec.train.frozenSource.uri : null,
+      ) as unknown as TaskSource;
+    default: {
+      const never: never = spec.task;
+      throw new Error(`unknown task ${String(never)}`);
+    }
+  }
+}
+
+async function existing(store: ArtifactStore, prefix: string, hash: string, env: string): Promise<Manifest | null> {
+  const key = join(prefix, "manifest.json");
+  if (!(await store.stat(key))) return null;
+  let m: Manifest;
+  try {
+    m = parseManifest((await store.get(key)).toString("utf8"));
+  } catch {
+    return null;
+  }
+  if (m.specHash !== hash || m.builtWith !== BUILT_WITH || m.env !== env) return null;
+  for (const f of m.files) {
+    if (!(await store.stat(join(prefix, f.path))) || (await store.hash(join(prefix, f.path))) !== f.sha256) return null;
+  }
+  return m;
+}
+
+export async function buildDataset(spec: DatasetSpec, opts: BuildOptions): Promise<BuildResult> {
+  const { store, prefix } = opts;
+  const signal = opts.signal ?? new AbortController().signal;
+  const hash = datasetSpecHash(spec);
+  const source = taskSource(spec);
+  const ref = envRef(source.env);
+  const log = async (m: string) => void (await opts.log?.(m));
+
+  if (opts.reuse !== false) {
+    const m = await existing(store, prefix, hash, ref);
+    if (m) {
+      await log(`dataset ${hash.slice(0, 12)} already built and intact: reusing it`);
+      await opts.onProgress?.(1, "reused");
+      return { manifest: m, specHash: hash, rows: m.files.reduce((n, f) => n + f.rows, 0), reused: true };
+    }
+  }
+
+  const ticker = new Ticker(signal, opts.onProgress);
+  const notes: string[] = [];
+  const ctx: BuildContext = { spec, store, ticker, notes };
+  const datas = [...new Set(spec.train.arms.map((a) => a.data))];
+  const evalUnits = spec.eval.splits.reduce((n, s) => n + s.size, 0);
+  const genUnits = datas.reduce((n, d) => n + source.trainUnits(d), 0);
+  ticker.plan(evalUnits + genUnits * (1 + spec.train.arms.length));
+
+  ticker.setPhase("evaluation splits");
+  const evals = new Map<string, EvalEntry[]>();
+  for (const sp of spec.eval.splits) evals.set(sp.name, await source.evalSplit(sp, ctx));
+
+  ticker.setPhase("training items");
+  const generated = new Map<Data, TrainEntry[]>();
+  for (const d of datas) generated.set(d, await source.train(d, ctx));
+  const { report, train } = applyLeakPolicy(spec.leaks, generated, evals);
+  const trainHashes = new Set<string>();
+  for (const entries of train.values()) for (const e of entries) trainHashes.add(e.hash);
+
+  const rowsOf = (d: Data) => train.get(d) ?? [];
+  const teacherArms = spec.cot.producer === "teacher" ? spec.train.arms.filter((a) => a.target === "cot") : [];
+  const rowUnits = spec.train.arms.reduce((n, a) => n + rowsOf(a.data).length, 0);
+  const teacherUnits = teacherArms.reduce((n, a) => n + rowsOf(a.data).length, 0);
+  ticker.planRemaining(rowUnits + teacherUnits * 20);
+
+  let teacher: TeacherRun | null = null;
+  if (teacherArms.length && spec.cot.teacher) {
+    ticker.setPhase("teacher CoT");
+    const arms = teacherArms.map((a) => ({ name: armName(a), entries: rowsOf(a.data) }));
+    const journal = store.pathFor(join(prefix, `.work/teacher-${hash.slice(0, 16)}.jsonl`));
+    await log(`teacher CoT: ${arms.reduce((n, a) => n + a.entries.length, 0)} prompts, k=${spec.cot.teacher.samples}, journal ${journal}`);
+    teacher = await runTeacher(spec.cot.teacher, source, arms, journal, opts.teacher ?? {}, signal, () => ticker.tick(20));
+    for (const [arm, a] of Object.entries(teacher.acceptance)) {
+      await log(`teacher CoT ${arm}: accepted ${a.accepted}/${a.prompts} (${(a.rate * 100).toFixed(1)}%), ${a.samples} samples`);
+    }
+  }
+
+  ticker.setPhase("writing files");
+  const files: ManifestFile[] = [];
+  const template = source.template;
+  // Rows are serialised per entry for all arms of its data at once: the prompt, reward and
+  // metadata are stringified once, and the env's scoring caches (per vocabulary) stay warm.
+  for (const data of datas) {
+    const arms = spec.train.arms.filter((a) => a.data === data);
+    const out = arms.map(() => ({ lines: [] as string[], full: 0 }));
+    const accepted = arms.map((a) => teacher?.accepted.get(armName(a)) ?? null);
+    for (const e of rowsOf(data)) {
+      const head = `{"prompt":${JSON.stringify(promptField(template, e.item.prompt))},"completion":`;
+      const tail = `,"reward":${JSON.stringify(e.reward)},${JSON.stringify(e.meta).slice(1, -1)},"target":`;
+      for (let i = 0; i < arms.length; i++) {
+        const arm = arms[i]!;
+        const acc = accepted[i];
+        const text =
+          arm.target === "answer"
+            ? (e.answer ?? source.env.solverCompletion(e.item))
+            : acc
+              ? acc.get(e.id)
+              : source.env.cotCompletion(e.item);
+        if (text === undefined) continue;
+        if (source.env.score(e.item, text).success) out[i]!.full++;
+        out[i]!.lines.push(`${head}${JSON.stringify(completionField(template, text))}${tail}"${arm.target}"}`);
+      }
+      await ticker.tick(arms.length);
+    }
+    for (let i = 0; i < arms.length; i++) {
+      const arm = arms[i]!;
+      const name = armName(arm);
+      const { lines, full } = out[i]!;
+      if (lines.length === 0 && rowsOf(data).length > 0) {
+        throw emptySet(
+          ["cot", "teacher"],
+          `the teacher produced no accepted sample for ${name}: raise cot.teacher.samples or check the endpoint`,
+        );
+      }
+      const upload = arm.target === "answer" && arm.data === "frozen" && spec.train.frozenSource.kind === "upload";
+      const producer = arm.target === "cot" ? (teacher ? "teacher" : "solver") : upload ? "upload" : "solver";
+      const path = `train/${name}.jsonl`;
+      const put = await store.put(join(prefix, path), jsonl(lines));
+      files.push({
+        path,
+        kind: "train",
+        task: spec.task,
+        name,
+        data,
+        target: arm.target,
+        producer,
+        rows: lines.length,
+        bytes: put.bytes,
+        sha256: put.sha256,
+        fullReward: full,
+      });
+      await log(`wrote ${path}: ${lines.length} rows`);
+    }
+  }
+  // Manifest order follows the spec's arm order, not the data grouping above.
+  files.sort((a, b) => spec.train.arms.findIndex((x) => armName(x) === a.name) - spec.train.arms.findIndex((x) => armName(x) === b.name));
+  for (const sp of spec.eval.splits) {
+    const rows = (evals.get(sp.name) ?? []).map((e) => JSON.stringify({ ...e.row, inTrain: trainHashes.has(e.hash) }));
+    const path = `eval/${sp.name}.jsonl`;
+    const put = await store.put(join(prefix, path), jsonl(rows));
+    files.push({ path, kind: "eval", task: spec.task, name: sp.name, rows: rows.length, bytes: put.bytes, sha256: put.sha256 });
+  }
+
+  const generator: Manifest["generator"] = { train: {}, eval: {} };
+  for (const d of datas) generator.train[d] = source.trainSeeds(d);
+  for (const sp of spec.eval.splits) generator.eval[sp.name] = { first: sp.seedStart, last: sp.seedStart + sp.size - 1, count: sp.size };
+  const manifest: Manifest = {
+    format: MANIFEST_FORMAT,
+    builtWith: BUILT_WITH,
+    task: spec.task,
+    env: ref,
+    template,
+    scoring: spec.scoring,
+    specHash: hash,
+    spec: hashedSpec(spec),
+    generator,
+    overlap: report,
+    cot: { producer: spec.cot.producer, ...(teacher ? { acceptance: teacher.acceptance } : {}) },
+    files,
+    notes: writeNotes(spec, report, notes),
+  };
+  ticker.throwIfAborted();
+  await store.put(join(prefix, "manifest.json"), JSON.stringify(manifest, null, 2) + "\n");
+  ticker.finish();
+  await ticker.report(true);
+  const rows = files.reduce((n, f) => n + f.rows, 0);
+  await log(`dataset ${hash.slice(0, 12)}: ${files.length} files, ${rows} rows`);
+  return { manifest, specHash: hash, rows, reused: false, ...(teacher ? { teacher: teacher.stats } : {}) };
+}

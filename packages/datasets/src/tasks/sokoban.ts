@@ -1,0 +1,167 @@
+/**
+ * Sokoban training pairs and evaluation levels (sokoban.md §5.1, §7; prompts §1.4, §1.6).
+ *
+ * Training: every training level is generated and solved once, then expanded into one item per
+ * state along its BFS plan (stepping the game after each), exactly like envs' `trainingPairs`;
+ * the frozen and diverse sets share that expansion and differ only in the vocabulary of row r
+ * (`vocabulary(r)`, r = position in the full expansion, kept even if leak removal drops rows).
+ * Each state is a full `SokobanItem` of setting `train`, so the env's own `solverCompletion`,
+ * `cotCompletion`, `score` and `stateHash` apply to it unchanged.
+ *
+ * Evaluation: one row per level (played live, multi-turn, by the eval harness).
+ */
+import { envRef, sokoban } from "@trainyard/envs";
+import type { SeedRange } from "../spec.js";
+import { seedList } from "../seeds.js";
+import type { BuildContext, EvalEntry, TaskSource, TrainEntry } from "./types.js";
+
+type Item = sokoban.SokobanItem;
+
+interface State {
+  seed: number;
+  step: number;
+  pathLength: number;
+  /** Row of the full expansion (the diverse vocabulary index). */
+  row: number;
+  rows: string[];
+  observation: string;
+  plan: sokoban.ActionId[];
+  usedSeed: number;
+  displacement: number;
+  fallback: boolean;
+  hash: string;
+}
+
+export class SokobanSource implements TaskSource<Item> {
+  readonly env = sokoban.sokobanEnv;
+  readonly template = "raw" as const;
+  private readonly ref = envRef(sokoban.sokobanEnv);
+  private readonly cache = new Map<string, State[]>();
+
+  constructor(private readonly ranges: { frozen: SeedRange; diverse: SeedRange }) {}
+
+  trainUnits(data: "frozen" | "diverse"): number {
+    return this.ranges[data].size;
+  }
+
+  trainSeeds(data: "frozen" | "diverse"): Record<string, unknown> {
+    const r = this.ranges[data];
+    return { levels: r.size, first: r.seedStart, last: r.seedStart + r.size - 1 };
+  }
+
+  /** Generates, solves and expands the levels of a seed range (cached: frozen and diverse share it). */
+  private async expand(range: SeedRange, ctx: BuildContext): Promise<State[]> {
+    const key = `${range.seedStart}:${range.size}`;
+    const hit = this.cache.get(key);
+    if (hit) {
+      await ctx.ticker.tick(range.size);
+      return hit;
+    }
+    const train = sokoban.getSetting("train");
+    const states: State[] = [];
+    for (const seed of seedList(range)) {
+      const g = sokoban.generateLevel({ rows: train.rows, cols: train.cols, numBoxes: train.numBoxes }, seed);
+      const plan = sokoban.solve(g.level);
+      if (plan.length > 0) {
+        const game = new sokoban.SokobanGame(g.level, { numBoxes: train.numBoxes });
+        for (let i = 0; i < plan.length; i++) {
+          const rows = sokoban.levelToRows(game.level);
+          states.push({
+            seed,
+            step: i,
+            pathLength: plan.length,
+            row: states.length,
+            rows,
+            observation: sokoban.renderObservation(game.level),
+            plan: plan.slice(i),
+            usedSeed: g.usedSeed,
+            displacement: g.displacement,
+            fallback: g.fallback,
+            hash: sokoban.stateHash({ rows }),
+          });
+          game.step(plan[i]!);
+        }
+      }
+      await ctx.ticker.tick();
+    }
+    this.cache.set(key, states);
+    return states;
+  }
+
+  async train(data: "frozen" | "diverse", ctx: BuildContext): Promise<TrainEntry<Item>[]> {
+    const states = await this.expand(this.ranges[data], ctx);
+    const base = sokoban.VOCABULARIES.base;
+    return states.map((s) => {
+      const labels = data === "diverse" ? sokoban.vocabulary(s.row) : base.labels;
+      const vocab = data === "diverse" ? sokoban.wordVocabulary(labels) : base;
+      const answerId = s.plan[0]!;
+      const item: Item = {
+        env: "sokoban",
+        setting: "train",
+        key: s.seed,
+        prompt: sokoban.trainPrompt(s.observation, vocab),
+        fallback: s.fallback,
+        rows: s.rows,
+        numBoxes: 1,
+        optimal: s.plan,
+        promptLabels: labels,
+        accepted: labels,
+        usedSeed: s.usedSeed,
+        displacement: s.displacement,
+      };
+      return {
+        id: `sokoban/train/${s.seed}/${s.step}`,
+        item,
+        hash: s.hash,
+        reward: { op: "reward", env: "sokoban", answerId },
+        meta: {
+          id: `sokoban/train/${s.seed}/${s.step}`,
+          split: "train",
+          data,
+          env: this.ref,
+          stateHash: s.hash,
+          answer: labels[answerId - 1]!,
+          answerId,
+          labels: [...labels],
+          seed: s.seed,
+          step: s.step,
+          pathLength: s.pathLength,
+          row: s.row,
+          rows: s.rows,
+        },
+      };
+    });
+  }
+
+  async evalSplit(split: { name: string; size: number; seedStart: number }, ctx: BuildContext): Promise<EvalEntry[]> {
+    const out: EvalEntry[] = [];
+    for (const seed of seedList(split)) {
+      const item = this.env.generate(split.name, seed);
+      const hash = this.env.stateHash(item);
+      out.push({
+        id: `sokoban/${split.name}/${seed}`,
+        hash,
+        row: {
+          id: `sokoban/${split.name}/${seed}`,
+          split: split.name,
+          setting: item.setting,
+          seed,
+          env: this.ref,
+          stateHash: hash,
+          rows: item.rows,
+          numBoxes: item.numBoxes,
+          optimalLength: item.optimal.length,
+          optimal: item.optimal.map(sokoban.actionName),
+          solvable: item.optimal.length > 0,
+          labels: [...item.promptLabels],
+          accepted: [...item.accepted],
+          fallback: item.fallback,
+          usedSeed: item.usedSeed,
+          prompt: item.prompt,
+        },
+      });
+      await ctx.ticker.tick();
+    }
+    return out;
+  }
+}

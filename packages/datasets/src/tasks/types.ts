@@ -1,0 +1,62 @@
+/**
+ * What the shared build needs from a task: its env (behind the shared Env interface), its
+ * training items per data variant and its evaluation rows. The build never branches on the
+ * task's name; everything task-specific is here, in sokoban.ts and gp.ts.
+ */
+import type { Env, TaskItem } from "@trainyard/envs";
+import type { ArtifactStore } from "../store.js";
+import type { DatasetSpec } from "../spec.js";
+import type { Ticker } from "../ticker.js";
+
+export type Template = "raw" | "chat";
+export type ChatMessage = { role: "user" | "assistant" | "system"; content: string };
+
+export interface TrainEntry<I extends TaskItem = TaskItem> {
+  /** Stable across builds of the same spec (journal and resume key). */
+  id: string;
+  item: I;
+  /** env.stateHash(item): leak detection key. */
+  hash: string;
+  /** The `env batch` reward request, minus `prompt` / `response`. */
+  reward: Record<string, unknown>;
+  /** Metadata columns, in output order (ground truth, vocabulary or rule, split, env, seed, ...). */
+  meta: Record<string, unknown>;
+  /**
+   * Answer-only target when it does not come from the solver (an uploaded row's own answer);
+   * otherwise `env.solverCompletion(item)` is used.
+   */
+  answer?: string;
+}
+
+export interface EvalEntry {
+  id: string;
+  hash: string;
+  /** The row without `inTrain` (added by the build once the training hashes are known). */
+  row: Record<string, unknown>;
+}
+
+export interface BuildContext {
+  spec: DatasetSpec;
+  store: ArtifactStore;
+  ticker: Ticker;
+  notes: string[];
+}
+
+export interface TaskSource<I extends TaskItem = TaskItem> {
+  readonly env: Env<I>;
+  readonly template: Template;
+  /** Work units `train` will tick for one data variant (progress only). */
+  trainUnits(data: "frozen" | "diverse"): number;
+  train(data: "frozen" | "diverse", ctx: BuildContext): Promise<TrainEntry<I>[]>;
+  evalSplit(split: { name: string; size: number; seedStart: number }, ctx: BuildContext): Promise<EvalEntry[]>;
+  /** Seeds actually used per training data variant, for the manifest. */
+  trainSeeds(data: "frozen" | "diverse"): Record<string, unknown>;
+}
+
+export function promptField(template: Template, text: string): string | ChatMessage[] {
+  return template === "raw" ? text : [{ role: "user", content: text }];
+}
+
+export function completionField(template: Template, text: string): string | ChatMessage[] {
+  return template === "raw" ? text : [{ role: "assistant", content: text }];
+}
