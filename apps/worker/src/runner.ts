@@ -133,7 +133,12 @@ export async function runJob(deps: RunnerDeps, jobId: string): Promise<RunOutcom
     }
     const info = errorInfo(e);
     const cls = classifyJobError(info.code);
-    const r = await failJob(db, jobId, owner, { failureKind: cls.failureKind, error: info, retry: cls.retry });
+    // The compute layer may know better (a crash, an OOM, a deadline): honour its failure kind.
+    const kind = (e as { failureKind?: unknown }).failureKind;
+    const failureKind =
+      kind === "crashed" || kind === "timed_out" || kind === "user_error" || kind === "infra_error" ? kind : cls.failureKind;
+    const retry = failureKind === "crashed" || (failureKind === "infra_error" && cls.retry);
+    const r = await failJob(db, jobId, owner, { failureKind, error: info, retry });
     log.warn({ err: e, failureKind: cls.failureKind, outcome: r }, "job failed");
     return r === "retrying" ? "retry" : "failed";
   } finally {

@@ -36,6 +36,16 @@ export const RuntimeConfig = z.object({
   OUTBOX_POLL_MS: z.coerce.number().int().min(10).max(60_000).default(500),
   /** Allow webhook targets on loopback/private addresses (development only). */
   WEBHOOK_ALLOW_PRIVATE: bool.default(false),
+  /** Python interpreter that runs the trainer on the process backend (Debian's, with torch). */
+  TRAINER_PYTHON: z.string().default("/usr/bin/python3"),
+  /** Trainer images for the docker and kubernetes backends (CPU engine / GPU engine). */
+  TRAINER_IMAGE_CPU: z.string().default("trainyard-trainer-cpu:latest"),
+  TRAINER_IMAGE_GPU: z.string().default("trainyard-trainer-cuda:latest"),
+  /** Docker Engine socket for the docker backend. */
+  DOCKER_SOCKET: z.string().default("/var/run/docker.sock"),
+  /** Kubernetes backend: namespace and the PVC holding ARTIFACT_DIR (mounted at the same path). */
+  K8S_NAMESPACE: z.string().default("trainyard"),
+  K8S_ARTIFACT_PVC: z.string().default("trainyard-artifacts"),
   /** CLI client: the API base URL and key. */
   TRAINYARD_URL: z.string().default("http://127.0.0.1:8080"),
   TRAINYARD_API_KEY: z.string().optional(),

@@ -11,3 +11,4 @@ export * from "./trainer-protocol.js";
 export * from "./webhooks.js";
 export * from "./paper-table.js";
 export * from "./matrix.js";
+export * from "./trainer-config.js";

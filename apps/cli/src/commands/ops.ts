@@ -59,7 +59,7 @@ export function registerOps(program: Command): void {
       const closers: (() => Promise<void>)[] = [];
       if (both || opts.worker) {
         const db = createPrisma(config.DATABASE_URL);
-        const w = await startWorker({ db, config, logger });
+        const w = await startWorker({ db, config, logger, services: config });
         closers.push(async () => {
           await w.close();
           await db.$disconnect();

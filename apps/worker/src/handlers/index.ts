@@ -1,0 +1,41 @@
+/**
+ * The service's job handlers, built from the runtime configuration. Backends are created on
+ * first use (a worker that never sees a docker job never opens the Docker socket).
+ */
+import { join } from "node:path";
+import { createBackend, type BackendName, type ComputeBackend } from "@trainyard/compute";
+import type { RuntimeConfig } from "@trainyard/contracts";
+import { repoRoot } from "@trainyard/db";
+import type { HandlerRegistry } from "../context.js";
+import { defaultHandlers } from "../handlers.js";
+import { trainHandler, type TrainerRuntime } from "./train.js";
+
+export type HandlerConfig = Pick<
+  RuntimeConfig,
+  "TRAINER_PYTHON" | "TRAINER_IMAGE_CPU" | "TRAINER_IMAGE_GPU" | "K8S_NAMESPACE" | "K8S_ARTIFACT_PVC" | "DOCKER_SOCKET"
+>;
+
+export function trainerRuntime(config: HandlerConfig): TrainerRuntime {
+  const root = repoRoot();
+  const backends = new Map<BackendName, ComputeBackend>();
+  return {
+    backendFor(name) {
+      let b = backends.get(name);
+      if (!b) {
+        b = createBackend(name, { kubernetes: { namespace: config.K8S_NAMESPACE, pvcName: config.K8S_ARTIFACT_PVC } });
+        backends.set(name, b);
+      }
+      return b;
+    },
+    trainerCommand: [config.TRAINER_PYTHON, "-m", "trainyard_trainer"],
+    trainerEnv: { PYTHONPATH: join(root, "infra", "trainer") },
+    // The same verifier as evaluation, through the CLI's JSON-lines protocol.
+    rewardCommand: [process.execPath, join(root, "apps", "cli", "bin", "trainyard.js"), "env", "batch"],
+    image: { cpu: config.TRAINER_IMAGE_CPU, gpu: config.TRAINER_IMAGE_GPU },
+  };
+}
+
+export function serviceHandlers(config: HandlerConfig): HandlerRegistry {
+  const train = trainHandler(trainerRuntime(config));
+  return { ...defaultHandlers(), sft: train, grpo: train };
+}

@@ -1,0 +1,181 @@
+/**
+ * The `sft` and `grpo` jobs: launch the trainer on the experiment's compute backend, turn its
+ * protocol events into job events, progress and checkpoint rows, stop it on cancel, and classify
+ * how it ended. A retried job starts from its own last checkpoint.
+ */
+import { mkdir, writeFile } from "node:fs/promises";
+import { join } from "node:path";
+import { TrainParams, TyError } from "@trainyard/contracts";
+import type { ComputeBackend, RunEvent } from "@trainyard/compute";
+import { RunTally, runOutcome } from "@trainyard/compute";
+import { LocalArtifactStore } from "@trainyard/datasets";
+import type { JobContext, JobHandler } from "../context.js";
+import { checkpointKey, trainerConfig } from "./trainer-config.js";
+
+export interface TrainerRuntime {
+  /** The backend named by the spec (`process` | `docker` | `kubernetes`). */
+  backendFor(name: "process" | "docker" | "kubernetes"): ComputeBackend;
+  /** argv prefix that runs the trainer module, e.g. ["/usr/bin/python3", "-m", "trainyard_trainer"]. */
+  trainerCommand: string[];
+  /** Extra environment for the trainer (PYTHONPATH to infra/trainer for the process backend). */
+  trainerEnv: Record<string, string>;
+  /** argv of `trainyard env batch` as the trainer should run it. */
+  rewardCommand: string[];
+  /** Trainer image for container backends (cpu engine / hf engine). */
+  image?: { cpu?: string; gpu?: string };
+}
+
+/** Error carrying a failure kind decided by the compute layer (crashed, timed_out, ...). */
+class TrainerFailure extends Error {
+  constructor(
+    readonly code: string,
+    message: string,
+    readonly failureKind: string,
+  ) {
+    super(message);
+  }
+}
+
+async function lastCheckpointDir(
+  ctx: JobContext,
+  jobName: string,
+  store: LocalArtifactStore,
+): Promise<{ dir: string; step: number } | null> {
+  const job = await ctx.db.job.findFirst({ where: { experimentId: ctx.job.experimentId, name: jobName } });
+  if (!job) return null;
+  const cp = await ctx.db.checkpoint.findFirst({ where: { jobId: job.id }, orderBy: { step: "desc" } });
+  return cp ? { dir: store.pathFor(cp.uri), step: cp.step } : null;
+}
+
+export function trainHandler(rt: TrainerRuntime): JobHandler {
+  return async (ctx) => {
+    const p = TrainParams.parse(ctx.job.params);
+    const spec = ctx.spec;
+    const arm = spec.arms.find((a) => a.name === p.arm);
+    if (!arm) throw new TyError("TY_ERR_SPEC_CONFLICT", `arm ${p.arm} is not in the spec`);
+    const store = new LocalArtifactStore(ctx.artifactDir);
+    const dataset = await ctx.db.dataset.findFirst({ where: { experimentId: ctx.job.experimentId }, orderBy: { createdAt: "desc" } });
+    if (!dataset) throw new TyError("TY_ERR_DEPENDENCY_UNAVAILABLE", "the experiment has no built dataset yet");
+    const trainFile = join(store.pathFor(dataset.uri), "train", `${arm.data}-${arm.target}.jsonl`);
+    const outKey = checkpointKey(ctx.job.experimentId, ctx.job.name);
+    const outputDir = store.pathFor(outKey);
+    await mkdir(outputDir, { recursive: true });
+
+    // Resume a retried attempt from its own last checkpoint; otherwise warm-start if asked.
+    const own = ctx.job.attempts > 1 ? await lastCheckpointDir(ctx, ctx.job.name, store) : null;
+    const warm = p.initFrom ? await lastCheckpointDir(ctx, p.initFrom, store) : null;
+    if (p.initFrom && !warm) throw new TyError("TY_ERR_DEPENDENCY_UNAVAILABLE", `${p.initFrom} left no checkpoint to start from`);
+    const mode = p.kind;
+    const baseSteps = p.maxSteps ?? (mode === "sft" ? (spec.sft.maxSteps ?? null) : spec.grpo.steps);
+    const maxSteps = own && baseSteps !== null ? Math.max(1, baseSteps - own.step) : baseSteps;
+    if (own) await ctx.log(`attempt ${ctx.job.attempts}: resuming from ${own.dir} (step ${own.step})`);
+
+    const config = trainerConfig({
+      mode,
+      spec,
+      arm,
+      seed: p.seed,
+      trainFile,
+      outputDir,
+      initFrom: own?.dir ?? warm?.dir ?? null,
+      maxSteps,
+      rewardCommand: rt.rewardCommand,
+    });
+    const configPath = join(outputDir, `config-attempt-${ctx.job.attempts}.json`);
+    await writeFile(configPath, JSON.stringify(config, null, 2));
+
+    const gpu = spec.model.engine === "hf";
+    const backend = rt.backendFor(spec.compute.backend);
+    const handle = await backend.start({
+      runId: `${ctx.job.id}-a${ctx.job.attempts}`,
+      ...(spec.compute.backend !== "process"
+        ? { image: spec.compute.image ?? (gpu ? rt.image?.gpu : rt.image?.cpu) ?? "trainyard-trainer:latest" }
+        : {}),
+      command: [...rt.trainerCommand, mode, "--config", configPath],
+      env: rt.trainerEnv,
+      artifactDir: store.pathFor(""),
+      resources: spec.compute.resources,
+      ...(spec.compute.nodeSelector ? { nodeSelector: spec.compute.nodeSelector } : {}),
+      ...(spec.compute.namespace ? { namespace: spec.compute.namespace } : {}),
+      timeoutSeconds: spec.compute.timeoutSeconds,
+    });
+    await ctx.log(`trainer started on ${backend.name} (${handle.id})`);
+    const onAbort = () => void handle.cancel();
+    ctx.signal.addEventListener("abort", onAbort, { once: true });
+
+    const tally = new RunTally();
+    const stepOffset = own?.step ?? 0;
+    let lastStep = stepOffset;
+    let trainedTokens = 0;
+    const stderrTail: string[] = [];
+    try {
+      for await (const ev of handle.events() as AsyncIterable<RunEvent>) {
+        tally.observe(ev);
+        switch (ev.type) {
+          case "metrics": {
+            lastStep = stepOffset + ev.step;
+            const total = stepOffset + ev.max_steps;
+            trainedTokens = Math.max(trainedTokens, ev.values.num_tokens ?? 0);
+            await ctx.event("metrics", { step: lastStep, maxSteps: total, values: ev.values });
+            await ctx.progress(total > 0 ? lastStep / total : 0);
+            break;
+          }
+          case "checkpoint": {
+            const step = stepOffset + ev.step;
+            const uri = store.uri(join(outKey, ev.path.split("/").pop() ?? `checkpoint-${ev.step}`));
+            const servingName = `${ctx.job.experimentId.slice(0, 8)}/${arm.name}/s${p.seed}/${mode}-step-${step}`;
+            await ctx.db.checkpoint.upsert({
+              where: { jobId_step: { jobId: ctx.job.id, step } },
+              create: {
+                jobId: ctx.job.id,
+                step,
+                uri,
+                sha256: ev.sha256,
+                servingName,
+                kind: spec.model.engine === "hf" && spec.model.lora ? "lora" : "full",
+              },
+              update: { uri, sha256: ev.sha256 },
+            });
+            await ctx.event("checkpoint", { step, path: uri, sha256: ev.sha256, servingName });
+            break;
+          }
+          case "log":
+            await ctx.log(ev.message, ev.level);
+            break;
+          case "status":
+            await ctx.log(`trainer ${ev.state}${ev.message ? `: ${ev.message}` : ""}`, "debug");
+            break;
+          case "line":
+            if (ev.stream === "stderr") {
+              stderrTail.push(ev.line);
+              if (stderrTail.length > 40) stderrTail.shift();
+            }
+            if (ev.line.trim()) await ctx.log(ev.line, ev.stream === "stderr" ? "warn" : "info");
+            break;
+          case "done":
+          case "error":
+            break;
+        }
+      }
+    } finally {
+      ctx.signal.removeEventListener("abort", onAbort);
+    }
+    const exit = await handle.wait();
+    if (ctx.signal.aborted) throw new Error(`stopped: ${String(ctx.signal.reason)}`);
+    const outcome = runOutcome(exit, tally);
+    if (outcome.outcome === "failed") {
+      const tail = stderrTail.length ? `\n${stderrTail.slice(-10).join("\n")}` : "";
+      throw new TrainerFailure(outcome.code, `${outcome.message}${tail}`.slice(0, 4000), outcome.failureKind);
+    }
+    if (outcome.outcome === "cancelled") throw new Error("the trainer was cancelled outside Trainyard");
+    const done = tally.lastTerminal?.type === "done" ? tally.lastTerminal : null;
+    const last = await ctx.db.checkpoint.findFirst({ where: { jobId: ctx.job.id }, orderBy: { step: "desc" } });
+    return {
+      mode,
+      steps: lastStep,
+      lastCheckpoint: last ? { id: last.id, step: last.step, uri: last.uri, servingName: last.servingName } : null,
+      trainedTokens: Number(done?.result.num_tokens ?? trainedTokens) || trainedTokens,
+      trainer: done?.result ?? {},
+    };
+  };
+}
