@@ -3,6 +3,7 @@ import { Command, CommanderError } from "commander";
 import { registerOps } from "./commands/ops.js";
 import { registerExperiments } from "./commands/experiments.js";
 import { registerEnv } from "./commands/env.js";
+import { registerTrain } from "./commands/train.js";
 import { CliError } from "./errors.js";
 
 export function buildProgram(): Command {
@@ -15,6 +16,7 @@ export function buildProgram(): Command {
   registerOps(program);
   registerExperiments(program);
   registerEnv(program);
+  registerTrain(program);
   return program;
 }
 
