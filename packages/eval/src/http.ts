@@ -107,10 +107,10 @@ export class BufferedResponse {
     return b.buffer.slice(b.byteOffset, b.byteOffset + b.byteLength) as ArrayBuffer;
   }
   async blob(): Promise<Blob> {
-    return new Blob([this.take()], { type: this.headers.get("content-type") ?? "" });
+    return new Blob([this.take() as Uint8Array<ArrayBuffer>], { type: this.headers.get("content-type") ?? "" });
   }
   get body(): ReadableStream<Uint8Array> | null {
-    return this.buf.length === 0 ? null : new Response(this.buf).body;
+    return this.buf.length === 0 ? null : new Response(this.buf as Uint8Array<ArrayBuffer>).body;
   }
   clone(): BufferedResponse {
     return new BufferedResponse(this.status, this.headers, this.buf, this.url);
