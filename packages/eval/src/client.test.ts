@@ -35,7 +35,8 @@ describe.each(["openai", "huggingface"] as const)("%s client", (provider) => {
     const s = await serve(() => "<answer> Up </answer>");
     const c = client(provider, s.url);
     const raw = await c.complete({ prompt: "P", sampling: { ...sampling, seed: 11 } });
-    const chat = await c.complete({ messages: [{ role: "user", content: "Q" }], sampling });
+    const extra = { top_k: -1, temperature: 9, model: "other" }; // server extras; the recorded fields win
+    const chat = await c.complete({ messages: [{ role: "user", content: "Q" }], sampling: { ...sampling, extra } });
     expect(raw).toMatchObject({
       text: "<answer> Up </answer>",
       finishReason: "stop",

@@ -160,11 +160,11 @@ export function timeoutSignal(ms: number, outer?: AbortSignal): { signal: AbortS
   };
 }
 
-/** The body fields every request carries. */
+/** The body fields every request carries; `extra` cannot override the recorded ones. */
 export function samplingBody(s: Sampling): Record<string, unknown> {
-  const body: Record<string, unknown> = { temperature: s.temperature, top_p: s.topP, n: s.n, max_tokens: s.maxTokens };
+  const body: Record<string, unknown> = { ...s.extra, temperature: s.temperature, top_p: s.topP, n: s.n, max_tokens: s.maxTokens };
   if (s.seed !== undefined) body.seed = s.seed;
-  return s.extra ? { ...body, ...s.extra } : body;
+  return body;
 }
 
 export function usageOf(raw: unknown): Usage | null {
@@ -220,7 +220,7 @@ export function openAIClient(opts: ClientOptions): ModelClient {
       ...(req.signal ? { signal: req.signal } : {}),
       ...(req.idempotencyKey ? { headers: { "Idempotency-Key": req.idempotencyKey } } : {}),
     };
-    const params = { model: opts.model, stream: false, ...samplingBody(req.sampling) };
+    const params = { ...samplingBody(req.sampling), model: opts.model, stream: false };
     if (req.messages) {
       const raw: unknown = await sdk.chat.completions.create({ ...params, messages: req.messages } as never, options);
       return { ...firstChoice(raw, true), usage: usageOf(raw), raw };

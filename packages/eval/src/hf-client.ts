@@ -73,7 +73,7 @@ async function hfAttempt(opts: ClientOptions, req: CompletionRequest, cap: Captu
   const base = { endpointUrl: opts.baseURL, model: opts.model, ...(opts.apiKey ? { accessToken: opts.apiKey } : {}) };
   const body = samplingBody(req.sampling);
   if (req.messages) {
-    const out = await chatCompletion({ ...base, messages: req.messages, ...body } as never, options);
+    const out = await chatCompletion({ ...body, ...base, messages: req.messages } as never, options);
     return { ...firstChoice(out, true), usage: usageOf(out), raw: out };
   }
   // textGeneration renames `max_new_tokens` to `max_tokens` and passes other parameters through.
