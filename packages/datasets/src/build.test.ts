@@ -5,7 +5,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { LocalArtifactStore, buildDataset, datasetKey, readRows, renderRows, resolveDatasetSpec, type DatasetSpecInput } from "./index.js";
 
-const small: DatasetSpecInput = { task: "sokoban", train: { size: 20 }, eval: { size: 5, splits: ["id", "large", "fake"] } };
+const small: DatasetSpecInput = { task: "sokoban", train: { size: 20 }, eval: { size: 5, splits: ["id", "two-boxes", "fake"] } };
 const tmp = () => mkdtempSync(join(tmpdir(), "ty-build-"));
 
 describe("buildDataset", () => {
@@ -21,7 +21,7 @@ describe("buildDataset", () => {
       "train/frozen-cot.jsonl",
       "train/diverse-cot.jsonl",
       "eval/id.jsonl",
-      "eval/large.jsonl",
+      "eval/two-boxes.jsonl",
       "eval/fake.jsonl",
     ]);
     expect(readFileSync(join(a, "manifest.json"), "utf8")).not.toMatch(/20\d\d-\d\d-\d\dT/); // no timestamps
