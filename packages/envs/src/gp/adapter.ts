@@ -63,9 +63,13 @@ function noSolutionFormula(numbers: readonly number[]): string {
   return numbers.join("+");
 }
 
-export function makeGeneralPointsEnv(options: { mode?: ScoringMode } = {}): Env<GpItem> & {
+/** The GP env: the shared interface, plus the scoring mode its scores record. */
+export interface GpEnv extends Env<GpItem> {
   readonly mode: ScoringMode;
-} {
+  score(item: GpItem, completion: string): GpScore;
+}
+
+export function makeGeneralPointsEnv(options: { mode?: ScoringMode } = {}): GpEnv {
   const mode = options.mode ?? "paper";
   return {
     id: GP_ENV_ID,

@@ -9,7 +9,7 @@
  *   {"op":"reward","env":"general-points","values":[…],"response":"…","mode":"paper"|"exact"}
  *       → {"ok":true,"reward":5|-1|-2|-3}                  (mode defaults to paper)
  * Errors: a thrown Error with `code` TY_ERR_ENV_BAD_REQUEST and `field` naming the offending
- * field; TY_ERR_ENV_GP_UNSOLVABLE if a task has no solvable draw (never for the paper's splits).
+ * field; TY_ERR_ENV_INTERNAL if a task has no solvable draw (never for the paper's splits).
  */
 
 import { GP_SPLITS, SPLITS, generateTask, isGpSplit } from "./generate.js";

@@ -42,8 +42,7 @@ function show(x: Frac): string {
 
 /** "a op b = c" lines in evaluation order, in exact rationals; null if the formula does not parse. */
 export function arithmeticSteps(formula: string, numbers: readonly number[]): string[] | null {
-  const sorted = [...numbers].sort((a, b) => a - b);
-  if (checkFormula(formula, sorted) !== FORMULA_OK) return null;
+  if (checkFormula(formula, numbers) !== FORMULA_OK) return null;
   const tk = lastTokens();
   const stack: Frac[] = [];
   const steps: string[] = [];
@@ -86,13 +85,7 @@ export function translationSentence(cards: readonly string[], numbers: readonly 
  * Full CoT completion: reasoning, then the answer object under the stated rule. `formula` must use
  * exactly `numbers`; the closing sentence reports the value the steps reach.
  */
-export function renderCot(
-  cards: readonly string[],
-  numbers: readonly number[],
-  rule: string,
-  formula: string,
-  target = 24,
-): string {
+export function renderCot(cards: readonly string[], numbers: readonly number[], rule: string, formula: string, target = 24): string {
   const lines = [translationSentence(cards, numbers, rule)];
   const steps = arithmeticSteps(formula, numbers);
   if (steps && steps.length > 0) {

@@ -30,6 +30,8 @@ const FAIL = new JsonFail("json");
 class Scanner {
   pos = 0;
   depth = 0;
+  /** Set when a string just scanned contained an escape. */
+  sawEscape = false;
   constructor(readonly s: string) {}
 
   fail(): never {
@@ -62,18 +64,35 @@ class Scanner {
         p++;
         continue;
       }
+      this.sawEscape = true;
       if (decode) out += s.slice(chunk, p);
       const e = s.charCodeAt(p + 1);
       let ch = "";
       switch (e) {
-        case 0x22: ch = '"'; break; // prettier-ignore
-        case 0x5c: ch = "\\"; break; // prettier-ignore
-        case 0x2f: ch = "/"; break; // prettier-ignore
-        case 0x62: ch = "\b"; break; // prettier-ignore
-        case 0x66: ch = "\f"; break; // prettier-ignore
-        case 0x6e: ch = "\n"; break; // prettier-ignore
-        case 0x72: ch = "\r"; break; // prettier-ignore
-        case 0x74: ch = "\t"; break; // prettier-ignore
+        case 0x22:
+          ch = '"';
+          break;
+        case 0x5c:
+          ch = "\\";
+          break;
+        case 0x2f:
+          ch = "/";
+          break;
+        case 0x62:
+          ch = "\b";
+          break;
+        case 0x66:
+          ch = "\f";
+          break;
+        case 0x6e:
+          ch = "\n";
+          break;
+        case 0x72:
+          ch = "\r";
+          break;
+        case 0x74:
+          ch = "\t";
+          break;
         case 0x75: {
           let v = 0;
           for (let k = 2; k < 6; k++) {
@@ -97,6 +116,20 @@ class Scanner {
     }
     this.pos = p + 1;
     return decode ? out + s.slice(chunk, p) : "";
+  }
+
+  /** A top-level key, decoded only when it could be an escaped spelling of "formula". */
+  topKey(): string {
+    const at = this.pos;
+    if (this.s.startsWith('formula"', at + 1)) {
+      this.pos = at + 9;
+      return "formula";
+    }
+    this.sawEscape = false;
+    this.string(false);
+    if (!this.sawEscape) return "";
+    this.pos = at;
+    return this.string(true);
   }
 
   literal(word: string): void {
@@ -217,7 +250,7 @@ class Scanner {
     }
     for (;;) {
       if (s.charCodeAt(this.pos) !== 0x22) this.fail();
-      const key = this.string(top);
+      const key = top ? this.topKey() : this.string(false);
       this.ws();
       if (s.charCodeAt(this.pos) !== 0x3a) this.fail();
       this.pos++;

@@ -61,11 +61,11 @@ const P_LP = 3;
 const P_RP = 4;
 
 /**
- * Runs steps 2–6 on the raw extracted formula against the sorted card values. Returns one of the
+ * Runs steps 2–6 on the raw extracted formula against the card values (any order). Returns one of the
  * FORMULA_* codes; on FORMULA_OK the shared token buffer (see `lastTokens`) holds the postfix
  * program for evaluation.
  */
-export function checkFormula(raw: string, sortedValues: readonly number[]): number {
+export function checkFormula(raw: string, values: readonly number[]): number {
   const eq = raw.indexOf("=");
   const end = eq < 0 ? raw.length : eq;
   if (scratch.kind.length < end + 1) scratch = alloc(end + 1);
@@ -85,16 +85,9 @@ export function checkFormula(raw: string, sortedValues: readonly number[]): numb
   let runFirst = 0;
   let runNonZero = false;
 
-  const closeRun = (): void => {
-    inRun = false;
-    // Python refuses `01` (leading zeros) and any non-ASCII digit; `00` is a valid literal.
-    if (!runAscii || (runDigits > 1 && runFirst === 0 && runNonZero)) pySyntaxError = true;
-    value[n] = runDigits > INT_MAX_DIGITS ? Infinity : runVal;
-    kind[n++] = T_NUM;
-  };
-
-  for (let i = 0; i < end; i++) {
-    const c = raw.charCodeAt(i);
+  // i === end acts as a terminator (c = -1) so a trailing run is closed in the same place.
+  for (let i = 0; i <= end; i++) {
+    const c = i < end ? raw.charCodeAt(i) : -1;
     if (c === 0x20) continue;
     let d = c >= 0x30 && c <= 0x39 ? c - 0x30 : -1;
     if (d < 0 && c >= 0x80) {
@@ -126,8 +119,16 @@ export function checkFormula(raw: string, sortedValues: readonly number[]): numb
       prev = P_NUM;
       continue;
     }
-    if (inRun) closeRun();
+    if (inRun) {
+      inRun = false;
+      // Python refuses `01` (leading zeros) and any non-ASCII digit; `00` is a valid literal.
+      if (!runAscii || (runDigits > 1 && runFirst === 0 && runNonZero)) pySyntaxError = true;
+      value[n] = runDigits > INT_MAX_DIGITS ? Infinity : runVal;
+      kind[n++] = T_NUM;
+    }
     switch (c) {
+      case -1:
+        break;
       case 0x2b: // +
       case 0x2d: // -
       case 0x2a: // *
@@ -152,25 +153,49 @@ export function checkFormula(raw: string, sortedValues: readonly number[]): numb
         return FORMULA_ILLEGAL;
     }
   }
-  if (inRun) closeRun();
   tk.count = n;
 
   // Step 6: the numbers used must be exactly the card values (as a multiset).
   let nums = 0;
   for (let i = 0; i < n; i++) if (kind[i] === T_NUM) nums++;
-  if (nums !== sortedValues.length) return FORMULA_WRONG_NUMBERS;
-  if (nums > 0) {
-    const used = new Float64Array(nums);
-    for (let i = 0, j = 0; i < n; i++) if (kind[i] === T_NUM) used[j++] = value[i]!;
-    used.sort();
-    for (let j = 0; j < nums; j++) if (used[j] !== sortedValues[j]) return FORMULA_WRONG_NUMBERS;
-  }
+  if (nums !== values.length) return FORMULA_WRONG_NUMBERS;
+  if (nums > 0 && !sameMultiset(value, kind, n, values)) return FORMULA_WRONG_NUMBERS;
 
   // What Python's parser would still refuse.
   if (pySyntaxError || depth !== 0 || maxDepth > MAX_PAREN_DEPTH || n === 0 || prev === P_OP) {
     return FORMULA_SYNTAX_ERROR;
   }
   return parse(tk) ? FORMULA_OK : FORMULA_SYNTAX_ERROR;
+}
+
+let usedScratch = new Float64Array(8);
+let wantScratch = new Float64Array(8);
+
+function insertionSort(a: Float64Array, len: number): void {
+  for (let i = 1; i < len; i++) {
+    const x = a[i]!;
+    let j = i - 1;
+    while (j >= 0 && a[j]! > x) {
+      a[j + 1] = a[j]!;
+      j--;
+    }
+    a[j + 1] = x;
+  }
+}
+
+/** Number tokens equal `values` as multisets (both sides are a handful of entries). */
+function sameMultiset(value: Float64Array, kind: Int8Array, n: number, values: readonly number[]): boolean {
+  const m = values.length;
+  if (usedScratch.length < m) {
+    usedScratch = new Float64Array(m);
+    wantScratch = new Float64Array(m);
+  }
+  for (let i = 0, j = 0; i < n; i++) if (kind[i] === T_NUM) usedScratch[j++] = value[i]!;
+  for (let j = 0; j < m; j++) wantScratch[j] = values[j]!;
+  insertionSort(usedScratch, m);
+  insertionSort(wantScratch, m);
+  for (let j = 0; j < m; j++) if (usedScratch[j] !== wantScratch[j]) return false;
+  return true;
 }
 
 /** The token buffer of the last `checkFormula` call that returned FORMULA_OK. */

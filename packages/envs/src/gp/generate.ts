@@ -62,17 +62,71 @@ export const DIVERSE_PER_MAPPING = 1250;
 export const SPLITS: Readonly<Record<GpSplit, SplitConfig>> = {
   // Stand-in for Chu et al.'s data (not downloadable): same distribution — 4 cards, ranks 1..13,
   // J=Q=K=10, redraw until solvable — drawn with the debunk generator's legacy-wording path.
-  "train-frozen": { reference: "train (Chu et al. GP-L, regenerated)", numCards: 4, largest: 13, ood: false, mapping: "all_10", fake: false, style: "frozen", maxIndex: OPEN },
-  "train-diverse": { reference: "train (diverse, preset 'mixed')", numCards: 4, largest: 13, ood: false, mapping: null, fake: false, style: "train", maxIndex: DIVERSE_MAPPINGS.length * DIVERSE_PER_MAPPING - 1 },
+  "train-frozen": {
+    reference: "train (Chu et al. GP-L, regenerated)",
+    numCards: 4,
+    largest: 13,
+    ood: false,
+    mapping: "all_10",
+    fake: false,
+    style: "frozen",
+    maxIndex: OPEN,
+  },
+  "train-diverse": {
+    reference: "train (diverse, preset 'mixed')",
+    numCards: 4,
+    largest: 13,
+    ood: false,
+    mapping: null,
+    fake: false,
+    style: "train",
+    maxIndex: DIVERSE_MAPPINGS.length * DIVERSE_PER_MAPPING - 1,
+  },
   id: { reference: "test_id", numCards: 4, largest: 13, ood: true, mapping: "all_10", fake: false, style: "test", maxIndex: OPEN },
   "all-5": { reference: "test_all_5", numCards: 4, largest: 13, ood: true, mapping: "all_5", fake: false, style: "test", maxIndex: OPEN },
   "all-7": { reference: "test_all_7", numCards: 4, largest: 13, ood: true, mapping: "all_7", fake: false, style: "test", maxIndex: OPEN },
-  "all-12": { reference: "test_all_12", numCards: 4, largest: 13, ood: true, mapping: "all_12", fake: false, style: "test", maxIndex: OPEN },
-  regular: { reference: "test_face_card_as_regular", numCards: 4, largest: 13, ood: true, mapping: "mixed_11_12_13", fake: false, style: "test", maxIndex: OPEN },
+  "all-12": {
+    reference: "test_all_12",
+    numCards: 4,
+    largest: 13,
+    ood: true,
+    mapping: "all_12",
+    fake: false,
+    style: "test",
+    maxIndex: OPEN,
+  },
+  regular: {
+    reference: "test_face_card_as_regular",
+    numCards: 4,
+    largest: 13,
+    ood: true,
+    mapping: "mixed_11_12_13",
+    fake: false,
+    style: "test",
+    maxIndex: OPEN,
+  },
   large: { reference: "test_large", numCards: 4, largest: 19, ood: true, mapping: "all_10", fake: false, style: "test", maxIndex: OPEN },
   five: { reference: "test_5cards", numCards: 5, largest: 13, ood: false, mapping: "all_10", fake: false, style: "test", maxIndex: OPEN },
-  fake: { reference: "test_fake", numCards: 4, largest: 13, ood: true, mapping: "mixed_11_12_13", fake: true, style: "test", maxIndex: OPEN },
-  "all-5-fake": { reference: "test_all_5_fake", numCards: 4, largest: 13, ood: true, mapping: "all_5", fake: true, style: "test", maxIndex: OPEN },
+  fake: {
+    reference: "test_fake",
+    numCards: 4,
+    largest: 13,
+    ood: true,
+    mapping: "mixed_11_12_13",
+    fake: true,
+    style: "test",
+    maxIndex: OPEN,
+  },
+  "all-5-fake": {
+    reference: "test_all_5_fake",
+    numCards: 4,
+    largest: 13,
+    ood: true,
+    mapping: "all_5",
+    fake: true,
+    style: "test",
+    maxIndex: OPEN,
+  },
 };
 
 export function isGpSplit(name: string): name is GpSplit {
@@ -116,7 +170,8 @@ export function mappingFor(split: GpSplit, index: number): MappingName {
 }
 
 export class GpGenerationError extends Error {
-  readonly code = "TY_ERR_ENV_GP_UNSOLVABLE";
+  // No GP-specific code in the catalogue (packages/contracts errors.ts); the reference would skip the task.
+  readonly code = "TY_ERR_ENV_INTERNAL";
 }
 
 function drawRanks(rng: PyRandom, cfg: SplitConfig): number[] {

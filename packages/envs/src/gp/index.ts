@@ -4,7 +4,7 @@
  */
 
 export { generalPointsEnv, makeGeneralPointsEnv, gpStateHash, solverFormula, GP_ENV_ID } from "./adapter.js";
-export type { GpItem, GpScore } from "./adapter.js";
+export type { GpEnv, GpItem, GpScore } from "./adapter.js";
 export { gpBatch, GpBadRequestError, TY_ERR_ENV_BAD_REQUEST } from "./batch-ops.js";
 export { showGpTask } from "./show.js";
 export { GP_SPLITS, SPLITS, generateTask, isGpSplit, mappingFor, GpGenerationError } from "./generate.js";

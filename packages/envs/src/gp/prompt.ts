@@ -42,12 +42,7 @@ function body(numCards: number, rule: string, cards: readonly string[], target: 
   );
 }
 
-export function renderPrompt(
-  style: PromptStyle,
-  rule: string,
-  cards: readonly string[],
-  target = 24,
-): string {
+export function renderPrompt(style: PromptStyle, rule: string, cards: readonly string[], target = 24): string {
   const text = body(cards.length, rule, cards, target);
   switch (style) {
     case "test":

@@ -50,9 +50,9 @@ export function checkSolverBounds(values: readonly number[], target: number): st
   return null;
 }
 
-/** Distinct permutations of a sorted array, in lexicographic order (next-permutation walk). */
-export function distinctPermutations(sorted: readonly number[]): Int32Array[] {
-  const a = Int32Array.from(sorted);
+/** Distinct permutations of the values, in lexicographic order (next-permutation walk). */
+export function distinctPermutations(values: readonly number[]): Int32Array[] {
+  const a = Int32Array.from(values).sort();
   const out: Int32Array[] = [a.slice()];
   const n = a.length;
   for (;;) {
@@ -253,6 +253,8 @@ export function solveOrdering(tpl: Templates, v: Int32Array, target = TARGET): s
 }
 
 const table = new Map<string, HandEntry>();
+/** Far above the 7,315 hands any paper split can draw (19 distinct 4-card values) plus 2,002 5-card ones. */
+const MAX_TABLE_ENTRIES = 50_000;
 
 function handKey(sorted: readonly number[], target: number): string {
   return target === TARGET ? sorted.join(",") : `${sorted.join(",")}@${target}`;
@@ -275,6 +277,9 @@ export function handFor(values: readonly number[], target = TARGET): Hand {
     total += counts[i]!;
   });
   const entry: HandEntry = { key, target, perms, counts, total, lists: new Array(perms.length) };
+  // Bounded: `env batch` solve requests may name arbitrary hands. Dropping the memo never changes
+  // a result, only the time to recompute it.
+  if (table.size >= MAX_TABLE_ENTRIES) table.clear();
   table.set(key, entry);
   return entry;
 }

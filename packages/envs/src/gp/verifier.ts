@@ -43,14 +43,8 @@ export interface GpVerdict {
 }
 
 /** Reward of an already extracted formula string (steps 2–8). */
-export function scoreFormula(
-  formula: string,
-  values: readonly number[],
-  mode: ScoringMode = "paper",
-  target: number = TARGET,
-): GpVerdict {
-  const sorted = values.length <= 1 ? values : [...values].sort((a, b) => a - b);
-  const stage = checkFormula(formula, sorted);
+export function scoreFormula(formula: string, values: readonly number[], mode: ScoringMode = "paper", target: number = TARGET): GpVerdict {
+  const stage = checkFormula(formula, values);
   switch (stage) {
     case FORMULA_ILLEGAL:
       return { reward: -3, outcome: "illegal_formula", mode };
