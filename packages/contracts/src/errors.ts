@@ -175,6 +175,24 @@ export const ERROR_CODES = {
     meaning: "A file is not in the artifact store (deleted, or its build never finished).",
     action: "Rebuild the dataset (rerun the experiment's dataset-build job or `trainyard dataset build`).",
   },
+  TY_ERR_WEBHOOK_URL_FORBIDDEN: {
+    status: 400,
+    meaning:
+      "The webhook URL's host is or resolves to a loopback, private, link-local, unique-local or other non-public address (SSRF guard); also a delivery attempt's error when DNS changed since.",
+    action: "Use a publicly routable URL; operators of a closed network may set WEBHOOK_ALLOW_PRIVATE=true.",
+  },
+  TY_ERR_WEBHOOK_URL_UNRESOLVABLE: {
+    status: 400,
+    meaning: "The webhook URL's host name does not resolve in DNS.",
+    action: "Check the host name; retry if DNS was briefly unavailable.",
+  },
+  TY_ERR_WEBHOOK_SIGNATURE_INVALID: {
+    status: 401,
+    meaning:
+      "A received webhook failed `verifyWebhook`: a header is missing, the timestamp is outside the tolerance, or no `v1,` signature matches (receiver side, not an API answer).",
+    action:
+      "Check the endpoint secret (after a rotation both are valid for 24 h), the receiver's clock, and that the raw body bytes are verified.",
+  },
 } as const satisfies Record<string, CodeInfo>;
 
 export type ErrorCode = keyof typeof ERROR_CODES;

@@ -1,0 +1,362 @@
+/**
+ * Webhook protocol: Standard Webhooks (https://www.standardwebhooks.com), as OpenAI and Svix use it.
+ *
+ * Input:   an event (type + data) emitted in the same transaction as the state change it reports.
+ * Output:  POST <endpoint url>, body `WebhookPayload` as JSON, headers
+ *            webhook-id         `msg_…`, the same for every (re)delivery of one message (de-dup key)
+ *            webhook-timestamp  unix seconds of this attempt
+ *            webhook-signature  `v1,<base64 HMAC-SHA256(key, "${id}.${timestamp}.${body}")>`, one
+ *                               per valid secret, space-separated (two during a rotation's overlap)
+ *          key = the base64-decoded part of the endpoint secret after `whsec_`.
+ * 2xx = delivered; anything else is retried on WEBHOOK_RETRY_DELAYS_S (about 24 h), then `failed`.
+ * Codes:   TY_ERR_WEBHOOK_URL_FORBIDDEN, TY_ERR_WEBHOOK_URL_UNRESOLVABLE (target refused, SSRF guard),
+ *          TY_ERR_WEBHOOK_SIGNATURE_INVALID (verifyWebhook, on the receiver's side).
+ */
+import { createHmac, randomBytes, timingSafeEqual } from "node:crypto";
+import { isIP } from "node:net";
+import { z } from "zod";
+import { TyError } from "./errors.js";
+import { WebhookEventType } from "./experiment.js";
+
+/** Every `type` a delivery can carry: the subscribable events plus the "send test event" one. */
+export const WebhookMessageType = z.enum([...WebhookEventType.options, "webhook.test"]);
+export type WebhookMessageType = z.infer<typeof WebhookMessageType>;
+
+/** Largest JSON size of `data.summary`, in bytes; longer lists are cut (see boundSummary). */
+export const WEBHOOK_SUMMARY_MAX_BYTES = 16 * 1024;
+
+export const WebhookUrl = z.url({ protocol: /^https?$/ }).max(2000);
+
+export const CreateWebhookEndpoint = z.strictObject({
+  url: WebhookUrl,
+  events: z.array(WebhookEventType).min(1).max(WebhookEventType.options.length),
+  description: z.string().max(500).optional(),
+});
+export type CreateWebhookEndpoint = z.infer<typeof CreateWebhookEndpoint>;
+
+export const UpdateWebhookEndpoint = z
+  .strictObject({
+    url: WebhookUrl.optional(),
+    events: z.array(WebhookEventType).min(1).max(WebhookEventType.options.length).optional(),
+    enabled: z.boolean().optional(),
+    description: z.string().max(500).nullable().optional(),
+  })
+  .refine((b) => Object.keys(b).length > 0, { message: "send at least one of url, events, enabled, description" });
+export type UpdateWebhookEndpoint = z.infer<typeof UpdateWebhookEndpoint>;
+
+/** One split's aggregate, as stored in EvalResult. */
+export const WebhookSplitMetrics = z.looseObject({
+  split: z.string(),
+  n: z.number().int(),
+  success: z.number(),
+  validity: z.number(),
+  meanReward: z.number(),
+  arm: z.string().optional(),
+  seed: z.number().int().optional(),
+  step: z.number().int().nullable().optional(),
+});
+export type WebhookSplitMetrics = z.infer<typeof WebhookSplitMetrics>;
+
+export const WebhookJobSummary = z.looseObject({
+  name: z.string(),
+  kind: z.string(),
+  arm: z.string().nullable(),
+  seed: z.number().int().nullable(),
+  attempts: z.number().int(),
+  failureKind: z.string().nullable(),
+  error: z.object({ code: z.string(), message: z.string() }).nullable(),
+});
+export const WebhookExperimentSummary = z.looseObject({
+  name: z.string(),
+  task: z.string(),
+  preset: z.string().nullable(),
+  progress: z.number(),
+  durationSeconds: z.number().nullable(),
+  /** Job count per state. */
+  jobs: z.record(z.string(), z.number().int()),
+  /** Every stored split result (bounded). */
+  results: z.array(WebhookSplitMetrics),
+});
+export const WebhookEvalSummary = z.looseObject({
+  arm: z.string(),
+  seed: z.number().int(),
+  step: z.number().int().nullable().optional(),
+  splits: z.array(WebhookSplitMetrics),
+});
+export const WebhookTestSummary = z.looseObject({ message: z.string(), endpointId: z.string() });
+
+/** API paths (relative to the Trainyard base URL the receiver knows). */
+export const WebhookLinks = z.record(z.string(), z.string());
+
+/** What a summary becomes when even its scalars were cut (see boundSummary). */
+const Truncated = z.looseObject({ truncated: z.literal(true) });
+
+function payload<T extends WebhookMessageType, S extends z.ZodType>(type: T, summary: S) {
+  return z.object({
+    type: z.literal(type),
+    timestamp: z.iso.datetime(),
+    data: z.object({
+      projectId: z.string(),
+      experimentId: z.string().nullable(),
+      jobId: z.string().nullable(),
+      evalId: z.string().optional(),
+      /** The state the event reports (job, experiment or eval), e.g. `failed`, `succeeded`. */
+      state: z.string(),
+      summary: z.union([summary, Truncated]),
+      links: WebhookLinks,
+    }),
+  });
+}
+
+export const WebhookPayload = z.discriminatedUnion("type", [
+  payload("eval.completed", WebhookEvalSummary),
+  payload("experiment.completed", WebhookExperimentSummary),
+  payload("job.failed", WebhookJobSummary),
+  payload("job.cancelled", WebhookJobSummary),
+  payload("webhook.test", WebhookTestSummary),
+]);
+export type WebhookPayload = z.infer<typeof WebhookPayload>;
+
+/** What an emitter passes (emitWebhookEvent adds projectId, bounds the summary, defaults the links). */
+export interface WebhookEventData {
+  experimentId: string | null;
+  jobId: string | null;
+  evalId?: string;
+  state: string;
+  /** The type's summary (e.g. WebhookEvalSummary for `eval.completed`); cut to ~16 KB. */
+  summary: Record<string, unknown>;
+  /** Default: API paths of the experiment, its events and the job. */
+  links?: Record<string, string>;
+}
+
+const byteLength = (v: unknown) => new TextEncoder().encode(JSON.stringify(v)).length;
+
+/**
+ * Keep a summary under `maxBytes` of JSON: halve its longest lists until it fits (the scalars carry
+ * the state and stay), and mark it `truncated`. The ids and links let a receiver fetch the rest.
+ */
+export function boundSummary(summary: Record<string, unknown>, maxBytes = WEBHOOK_SUMMARY_MAX_BYTES): Record<string, unknown> {
+  if (byteLength(summary) <= maxBytes) return summary;
+  const out: Record<string, unknown> = { ...summary, truncated: true };
+  while (byteLength(out) > maxBytes) {
+    const lists = Object.entries(out).filter((e): e is [string, unknown[]] => Array.isArray(e[1]) && e[1].length > 0);
+    const longest = lists.sort((a, b) => byteLength(b[1]) - byteLength(a[1]))[0];
+    if (!longest) {
+      const scalars = Object.entries(out).filter(([, v]) => v === null || typeof v !== "object");
+      return Object.fromEntries(scalars.map(([k, v]) => [k, typeof v === "string" ? v.slice(0, 1000) : v]));
+    }
+    out[longest[0]] = longest[1].slice(0, Math.floor(longest[1].length / 2));
+  }
+  return out;
+}
+
+// --- Signatures ----------------------------------------------------------------------------------
+
+export function generateWebhookSecret(): string {
+  return `whsec_${randomBytes(24).toString("base64")}`;
+}
+
+export function newWebhookMessageId(): string {
+  return `msg_${randomBytes(16).toString("hex")}`;
+}
+
+const secretKey = (secret: string) => Buffer.from(secret.startsWith("whsec_") ? secret.slice(6) : secret, "base64");
+
+/** `v1,<base64 signature>` of one message attempt. */
+export function signWebhook(secret: string, id: string, timestampSeconds: number, body: string | Uint8Array): string {
+  const mac = createHmac("sha256", secretKey(secret)).update(`${id}.${timestampSeconds}.`).update(body);
+  return `v1,${mac.digest("base64")}`;
+}
+
+/** The three Standard Webhooks headers, signed with every given secret (newest first). */
+export function webhookHeaders(secrets: readonly string[], id: string, timestampSeconds: number, body: string): Record<string, string> {
+  return {
+    "webhook-id": id,
+    "webhook-timestamp": String(timestampSeconds),
+    "webhook-signature": secrets.map((s) => signWebhook(s, id, timestampSeconds, body)).join(" "),
+  };
+}
+
+type HeaderBag = Headers | Record<string, string | string[] | undefined>;
+function header(h: HeaderBag, name: string): string | undefined {
+  if (typeof (h as Headers).get === "function") return (h as Headers).get(name) ?? undefined;
+  const entry = Object.entries(h).find(([k]) => k.toLowerCase() === name);
+  const v = entry?.[1];
+  return Array.isArray(v) ? v[0] : (v as string | undefined);
+}
+
+/**
+ * Verify a received webhook (receivers and tests): headers present, timestamp within
+ * `toleranceSeconds` of now (replay guard), and one `v1,` signature matching `secret`.
+ * Returns the parsed body; throws TyError TY_ERR_WEBHOOK_SIGNATURE_INVALID otherwise.
+ * Pass the raw body bytes as received: re-serialised JSON does not verify.
+ */
+export function verifyWebhook(
+  secret: string,
+  headers: HeaderBag,
+  body: string | Uint8Array,
+  opts: { toleranceSeconds?: number; now?: Date } = {},
+): unknown {
+  const fail = (why: string): never => {
+    throw new TyError("TY_ERR_WEBHOOK_SIGNATURE_INVALID", `webhook verification failed: ${why}`);
+  };
+  const id = header(headers, "webhook-id");
+  const ts = header(headers, "webhook-timestamp");
+  const sig = header(headers, "webhook-signature");
+  if (!id || !ts || !sig) return fail("missing webhook-id, webhook-timestamp or webhook-signature");
+  const seconds = Number(ts);
+  if (!/^\d{1,12}$/.test(ts)) return fail("malformed webhook-timestamp");
+  const now = Math.floor((opts.now ?? new Date()).getTime() / 1000);
+  if (Math.abs(now - seconds) > (opts.toleranceSeconds ?? 300)) return fail("timestamp outside the tolerance");
+  const expected = Buffer.from(signWebhook(secret, id, seconds, body).slice(3), "base64");
+  const match = sig.split(" ").some((s) => {
+    const [version, b64] = s.split(",", 2);
+    if (version !== "v1" || !b64) return false;
+    const got = Buffer.from(b64, "base64");
+    return got.length === expected.length && timingSafeEqual(got, expected);
+  });
+  if (!match) return fail("no signature matches the secret");
+  return JSON.parse(typeof body === "string" ? body : Buffer.from(body).toString("utf8"));
+}
+
+// --- Retry schedule ------------------------------------------------------------------------------
+
+/** Delay after failed attempt 1, 2, …, in seconds: about 23.7 h in all, then the delivery fails. */
+export const WEBHOOK_RETRY_DELAYS_S = [5, 30, 120, 600, 1800, 3600, 7200, 14400, 28800, 28800] as const;
+/** Attempts of one delivery: the first plus one per delay. */
+export const WEBHOOK_MAX_ATTEMPTS = WEBHOOK_RETRY_DELAYS_S.length + 1;
+
+/**
+ * Wait before the next attempt after `attempt` failed, in ms, or null when none is left.
+ * ±20 % jitter so one outage's retries do not arrive in lockstep; `scale` shrinks the schedule
+ * (tests). A receiver's `retry-after` (429/503) is honoured, never shortened, up to the longest step.
+ */
+export function webhookRetryDelayMs(
+  attempt: number,
+  opts: { retryAfterSeconds?: number | null; scale?: number; random?: () => number } = {},
+): number | null {
+  const base = WEBHOOK_RETRY_DELAYS_S[attempt - 1];
+  if (base === undefined) return null;
+  const ms = base * 1000 * (0.8 + 0.4 * (opts.random ?? Math.random)()) * (opts.scale ?? 1);
+  const asked = opts.retryAfterSeconds != null ? Math.min(opts.retryAfterSeconds, 28800) * 1000 : 0;
+  return Math.round(Math.max(ms, asked));
+}
+
+/** `retry-after` as seconds (delta-seconds or an HTTP date), or null. */
+export function parseRetryAfter(value: string | null | undefined, now = new Date()): number | null {
+  if (!value) return null;
+  if (/^\d+$/.test(value.trim())) return Number(value.trim());
+  const at = Date.parse(value);
+  return Number.isNaN(at) ? null : Math.max(0, Math.ceil((at - now.getTime()) / 1000));
+}
+
+/** Redis pub/sub channel that wakes webhook deliverers after a commit (they poll anyway). */
+export const webhooksChannel = (prefix: string) => `${prefix}:webhooks`;
+
+// --- Target guard (SSRF) -------------------------------------------------------------------------
+
+/** All addresses of a host name, like `dns.promises.lookup(host, { all: true })`. */
+export type LookupAll = (hostname: string) => Promise<{ address: string; family: number }[]>;
+
+const V4_BLOCKS: [number, number, number, number, number, string][] = [
+  [0, 0, 0, 0, 8, "unspecified"],
+  [10, 0, 0, 0, 8, "private"],
+  [100, 64, 0, 0, 10, "shared (CGNAT)"],
+  [127, 0, 0, 0, 8, "loopback"],
+  [169, 254, 0, 0, 16, "link-local"],
+  [172, 16, 0, 0, 12, "private"],
+  [192, 0, 0, 0, 24, "reserved"],
+  [192, 0, 2, 0, 24, "documentation"],
+  [192, 168, 0, 0, 16, "private"],
+  [198, 18, 0, 0, 15, "benchmarking"],
+  [198, 51, 100, 0, 24, "documentation"],
+  [203, 0, 113, 0, 24, "documentation"],
+  [224, 0, 0, 0, 4, "multicast"],
+  [240, 0, 0, 0, 4, "reserved"],
+];
+
+function v4Reason(u32: number): string | null {
+  for (const [a, b, c, d, bits, why] of V4_BLOCKS) {
+    const mask = bits === 0 ? 0 : (~0 << (32 - bits)) >>> 0;
+    if ((u32 & mask) >>> 0 === (((a << 24) | (b << 16) | (c << 8) | d) & mask) >>> 0) return why;
+  }
+  return null;
+}
+
+function parseV4(ip: string): number | null {
+  const p = ip.split(".").map((x) => (/^\d{1,3}$/.test(x) ? Number(x) : NaN));
+  if (p.length !== 4 || p.some((x) => !(x >= 0 && x <= 255))) return null;
+  return ((p[0]! << 24) | (p[1]! << 16) | (p[2]! << 8) | p[3]!) >>> 0;
+}
+
+/** Eight 16-bit groups, or null. Accepts `::` and a dotted IPv4 tail; drops a zone id. */
+function parseV6(ip: string): number[] | null {
+  let s = ip.split("%")[0] ?? "";
+  const tail = s.slice(s.lastIndexOf(":") + 1);
+  if (tail.includes(".")) {
+    const q = parseV4(tail);
+    if (q === null) return null;
+    s = `${s.slice(0, s.length - tail.length)}${(q >>> 16).toString(16)}:${(q & 0xffff).toString(16)}`;
+  }
+  const halves = s.split("::");
+  if (halves.length > 2) return null;
+  const part = (h: string | undefined) => (h ? h.split(":") : []);
+  const head = part(halves[0]);
+  const rest = part(halves[1]);
+  const fill = 8 - head.length - rest.length;
+  if (halves.length === 1 ? fill !== 0 : fill < 1) return null;
+  const groups = [...head, ...Array<string>(halves.length === 2 ? fill : 0).fill("0"), ...rest];
+  if (groups.some((g) => !/^[0-9a-f]{1,4}$/i.test(g))) return null;
+  return groups.map((g) => parseInt(g, 16));
+}
+
+/**
+ * Why a webhook may not target this address (loopback, private, link-local, unique-local, …),
+ * or null for a public one. IPv4 embedded in IPv6 (mapped, NAT64, 6to4) is judged as IPv4.
+ */
+export function forbiddenAddressReason(ip: string): string | null {
+  const kind = isIP(ip.split("%")[0] ?? "");
+  if (kind === 4) return v4Reason(parseV4(ip)!);
+  const g = kind === 6 ? parseV6(ip) : null;
+  if (!g) return "not an IP address";
+  const [g0 = 0, g1 = 0, g2 = 0, g3 = 0, g4 = 0, g5 = 0, g6 = 0, g7 = 0] = g;
+  const embedded = ((g6 << 16) | g7) >>> 0;
+  if (g0 === 0 && g1 === 0 && g2 === 0 && g3 === 0 && g4 === 0) {
+    if (g5 === 0xffff) return v4Reason(embedded); // IPv4-mapped
+    if (g5 === 0) return g6 === 0 && g7 === 1 ? "loopback" : g6 === 0 && g7 === 0 ? "unspecified" : "reserved";
+  }
+  if (g0 === 0x64 && g1 === 0xff9b && !g2 && !g3 && !g4 && !g5) return v4Reason(embedded); // NAT64
+  if (g0 === 0x2002) return v4Reason(((g1 << 16) | g2) >>> 0); // 6to4
+  if ((g0 & 0xfe00) === 0xfc00) return "unique-local";
+  if ((g0 & 0xffc0) === 0xfe80) return "link-local";
+  if ((g0 & 0xffc0) === 0xfec0) return "site-local";
+  if ((g0 & 0xff00) === 0xff00) return "multicast";
+  if (g0 === 0x2001 && g1 === 0xdb8) return "documentation";
+  if (g0 === 0x100 && !g1 && !g2 && !g3) return "discard";
+  return null;
+}
+
+/**
+ * Refuse a webhook URL whose host is, or resolves to, any non-public address (every A/AAAA
+ * record is checked: one private record is enough for a rebinding attack). Skipped when the
+ * operator allows private targets. Throws TyError naming `url` (400).
+ */
+export async function checkWebhookTarget(url: string, opts: { allowPrivate: boolean; lookup: LookupAll }): Promise<void> {
+  if (opts.allowPrivate) return;
+  const refuse = (code: "TY_ERR_WEBHOOK_URL_FORBIDDEN" | "TY_ERR_WEBHOOK_URL_UNRESOLVABLE", message: string): never => {
+    throw new TyError(code, message, [{ code: "custom", path: ["url"], message }]);
+  };
+  let host = new URL(url).hostname;
+  if (host.startsWith("[") && host.endsWith("]")) host = host.slice(1, -1);
+  const addresses = isIP(host) ? [host] : (await opts.lookup(host).catch(() => [])).map((a) => a.address);
+  if (addresses.length === 0) refuse("TY_ERR_WEBHOOK_URL_UNRESOLVABLE", `url: host ${host} does not resolve`);
+  for (const a of addresses) {
+    const why = forbiddenAddressReason(a);
+    if (why) {
+      refuse(
+        "TY_ERR_WEBHOOK_URL_FORBIDDEN",
+        `url: ${host} ${a === host ? "is" : `resolves to ${a},`} a non-public address (${why}); webhook targets must be public (operators: WEBHOOK_ALLOW_PRIVATE=true)`,
+      );
+    }
+  }
+}
