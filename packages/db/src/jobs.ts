@@ -12,6 +12,7 @@ import type { Job } from "./generated/prisma/client.js";
 import { appendEvent, lockExperiment } from "./events.js";
 import { fromDbKind } from "./kinds.js";
 import { writeOutbox } from "./outbox.js";
+import { emitExperimentCompleted, emitJobWebhook } from "./webhooks.js";
 
 const isTerminal = (s: string) => (TERMINAL_JOB_STATES as readonly string[]).includes(s);
 
@@ -48,6 +49,8 @@ async function setState(
     ...(extra.error ? { error: extra.error } : {}),
     ...(extra.message ? { message: extra.message } : {}),
   });
+  // Only terminal failures reach here as `failed` (a retry goes back to `queued`).
+  if (state === "failed" || state === "cancelled") await emitJobWebhook(tx, job.id, state === "failed" ? "job.failed" : "job.cancelled");
 }
 
 /**
@@ -92,6 +95,7 @@ export async function advanceExperiment(tx: Tx, experimentId: string): Promise<{
     where: { id: experimentId },
     data: { state, progress, ...(finished ? { finishedAt: new Date() } : {}) },
   });
+  if (finished) await emitExperimentCompleted(tx, experimentId);
   return { finished, state };
 }
 
