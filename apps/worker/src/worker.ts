@@ -12,30 +12,38 @@ import { JobPayload, QUEUE_NAMES, cancelChannel, type JobKind, type RuntimeConfi
 import type { Db } from "@trainyard/db";
 import type { HandlerRegistry } from "./context.js";
 import { defaultHandlers } from "./handlers.js";
+import { serviceHandlers, type HandlerConfig } from "./handlers/index.js";
 import { createQueues, type Queues } from "./queues.js";
 import { startRelay, type Relay } from "./relay.js";
 import { reconcileOnce, startReconciler } from "./reconciler.js";
 import { runJob } from "./runner.js";
+import { startDeliverer, type Deliverer, type DelivererOptions } from "./webhooks/deliverer.js";
 
 export interface WorkerOptions {
   db: Db;
   config: Pick<
     RuntimeConfig,
     "REDIS_URL" | "REDIS_PREFIX" | "WORKER_CONCURRENCY" | "JOB_LEASE_MS" | "RECONCILE_INTERVAL_MS" | "OUTBOX_POLL_MS" | "ARTIFACT_DIR"
-  >;
+  > &
+    Partial<Pick<RuntimeConfig, "WEBHOOK_ALLOW_PRIVATE">>;
   logger: Logger;
   handlers?: Partial<HandlerRegistry>;
+  /** Run the real dataset/training/eval handlers with this configuration (tests pass their own handlers instead). */
+  services?: HandlerConfig;
   timeouts?: Partial<Record<JobKind, number>>;
   /** Retry delay instead of the catalogue's (tests). */
   backoffMs?: number;
   /** Start BullMQ consumers (false: relay + reconciler only). */
   consume?: boolean;
+  /** Webhook deliverer settings (tests: fetch, pollMs, backoffScale); false: no deliverer. */
+  webhooks?: Partial<Omit<DelivererOptions, "db" | "logger" | "subscriber" | "prefix">> | false;
 }
 
 export interface RunningWorker {
   owner: string;
   queues: Queues;
   relay: Relay;
+  webhooks: Deliverer | null;
   reconcile(): Promise<{ reclaimed: number; restored: number }>;
   /** Stop taking work, abort running handlers, close every connection. */
   close(): Promise<void>;
@@ -48,7 +56,7 @@ export async function startWorker(opts: WorkerOptions): Promise<RunningWorker> {
   const queueConn = connection();
   const subscriber = connection();
   const queues = createQueues(queueConn, config.REDIS_PREFIX, opts.backoffMs);
-  const handlers: HandlerRegistry = { ...defaultHandlers(), ...opts.handlers };
+  const handlers: HandlerRegistry = { ...(opts.services ? serviceHandlers(opts.services) : defaultHandlers()), ...opts.handlers };
   const running = new Map<string, AbortController>();
 
   // Cancellation reaches a running handler through Redis; the heartbeat is the fallback.
@@ -66,6 +74,17 @@ export async function startWorker(opts: WorkerOptions): Promise<RunningWorker> {
 
   const relay = startRelay({ db, queues, subscriber: connection(), prefix: config.REDIS_PREFIX, pollMs: config.OUTBOX_POLL_MS, logger });
   const reconciler = startReconciler(db, queues, logger, config.RECONCILE_INTERVAL_MS);
+  const webhooks =
+    opts.webhooks === false
+      ? null
+      : startDeliverer({
+          db,
+          logger,
+          subscriber: connection(),
+          prefix: config.REDIS_PREFIX,
+          allowPrivate: config.WEBHOOK_ALLOW_PRIVATE ?? false,
+          ...opts.webhooks,
+        });
 
   const workers: Worker[] = [];
   if (opts.consume !== false) {
@@ -108,11 +127,13 @@ export async function startWorker(opts: WorkerOptions): Promise<RunningWorker> {
     owner,
     queues,
     relay,
+    webhooks,
     reconcile: () => reconcileOnce(db, queues, logger),
     async close() {
       for (const ac of running.values()) ac.abort("shutdown");
       await Promise.all(workers.map((w) => w.close()));
       await relay.close();
+      await webhooks?.close();
       await reconciler.close();
       await Promise.all([...queues.values()].map((q) => q.close()));
       await subscriber.quit().catch(() => undefined);
