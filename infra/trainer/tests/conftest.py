@@ -34,7 +34,7 @@ for line in sys.stdin:
     sys.stdout.flush()
 '''
 
-TINY = {"d_model": 32, "layers": 1, "heads": 2, "bpe_merges": 300, "context_length": 96}
+TINY = {"d_model": 64, "layers": 1, "heads": 4, "bpe_merges": 300, "context_length": 96}
 
 
 def pytest_configure(config):

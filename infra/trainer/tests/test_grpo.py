@@ -89,3 +89,29 @@ def test_a_missing_reward_command_fails_the_run_cleanly(tmp_path, sft_run, toy_f
            "reward_command": ["/nonexistent/reward-binary"]}
     rc, events, _ = run_trainer("grpo", cfg, tmp_path)
     assert rc == 1 and events[-1]["code"] == "TY_ERR_TRAINER_REWARD" and events[-1]["failure_kind"] == "infra_error"
+
+
+def test_the_real_env_batch_cli_scores_sokoban_answers():
+    """The default reward command: `node apps/cli/bin/trainyard.js env batch` (needs `npm run build`)."""
+    from trainyard_trainer.rewards import default_reward_command
+
+    client = RewardClient([])
+    assert client.argv == default_reward_command()
+    try:
+        item = client.call([{"op": "generate", "env": "sokoban", "setting": "id", "seed": 123}])[0]
+        assert item["ok"] is True, item
+        right = item["optimal"][0]
+        wrong = next(a for a in ("Up", "Down", "Left", "Right") if a != right)
+        answer_id = ["Up", "Down", "Left", "Right"].index(right) + 1
+        warnings: list[str] = []
+        scores = env_batch_reward(
+            [f"</think> <answer> {right} </answer>", f"</think> <answer> {wrong} </answer>", "no tags"],
+            prompts=[item["prompt"]] * 3,
+            reward=[{"op": "reward", "env": "sokoban", "answerId": answer_id}] * 2 + [{"op": "reward", "env": "sokoban"}],
+            client=client,
+            warn=warnings.append,
+        )
+    finally:
+        client.close()
+    assert scores == [1.0, 0.0, 0.0]
+    assert len(warnings) == 1 and "TY_ERR_ENV_BAD_REQUEST" in warnings[0]

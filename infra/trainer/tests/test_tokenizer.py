@@ -40,7 +40,16 @@ def test_fixed_text_collapses_and_every_grid_cell_is_one_token():
     text = corpus()[0]
     ids = tok.encode(text)
     assert len(ids) < len(text.encode()) / 5  # several-fold shorter than bytes
-    # Merges never cross a TAB or newline: each ' X \t' cell is exactly one token.
+    # Merges never cross a TAB, and a newline only opens a chunk: each ' X \t' cell is one token
+    # (a row's first cell carries the row's newline).
     cells = [tok.vocab[i] for i in ids if tok.vocab[i].endswith(b"\t")]
-    assert len(cells) == 15 and all(len(c) == 4 for c in cells)
-    assert len(tok.encode(" <answer> Up </answer>\n")) == 1
+    assert len(cells) == 15 and all(c.lstrip(b"\n")[:1] == b" " and len(c.lstrip(b"\n")) == 4 for c in cells)
+    assert [tok.vocab[i] for i in tok.encode(" <answer> Up </answer>\n")] == [b" <answer> Up </answer>", b"\n"]
+
+
+def test_appending_to_a_known_line_adds_a_token_and_keeps_the_rest():
+    tok = BPETokenizer.train(corpus(), 1000)
+    text = corpus()[0]
+    ids = tok.encode(text)
+    variant = tok.encode(text.replace("Decide the next action:", "Decide the next action:\\"))
+    assert variant[:-1] == ids and tok.vocab[variant[-1]] == b"\\"

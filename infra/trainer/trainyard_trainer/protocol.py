@@ -76,7 +76,8 @@ class Emitter:
         self._write({"type": "checkpoint", "step": int(step), "path": path, "sha256": sha256})
 
     def done(self, step: int, result: dict[str, Any] | None = None) -> None:
-        self._write({"type": "done", "step": int(step), "result": result or {}})
+        clean = {k: (None if isinstance(v, float) and not math.isfinite(v) else v) for k, v in (result or {}).items()}
+        self._write({"type": "done", "step": int(step), "result": clean})
 
     def error(self, code: str, message: str, failure_kind: str) -> None:
         assert failure_kind in FAILURE_KINDS, failure_kind

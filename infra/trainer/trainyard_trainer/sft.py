@@ -94,7 +94,8 @@ def run(cfg: SftConfig, emit: Emitter, stop: StopFlag) -> None:
             perm = list(range(len(seqs)))
             rng.shuffle(perm)
             order.extend(perm)
-        return [order.pop(0) for _ in range(cfg.batch_size)]
+        batch, order[:] = order[: cfg.batch_size], order[cfg.batch_size :]
+        return batch
 
     emit.status("training", f"{max_steps} steps")
     model.train()

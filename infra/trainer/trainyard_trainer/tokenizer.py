@@ -3,11 +3,12 @@
 Vocabulary: ids 0–255 are the bytes, 256 is EOS, 257.. are learned merges in order. Any string
 encodes (bytes are the base vocabulary), and decoding is exact.
 
-Pre-splitting: text is cut into chunks that merges never cross — a chunk ends after every
-newline and after every TAB. Lines of fixed instruction text can therefore collapse into one
-token each (Sokoban prompts are ~800 bytes of mostly identical text: ~75 tokens after ~1k
-merges), while the TAB that ends each rendered grid cell (' # \\t') keeps every cell one token,
-so a 6×6 board always occupies the same positions.
+Pre-splitting: text is cut into chunks that merges never cross — a chunk starts at a newline
+(the newline belongs to the line it opens) and ends after a TAB. Lines of fixed instruction text
+collapse into one token each (the ~800-byte Sokoban prompt becomes 63 tokens), the TAB that ends
+each rendered grid cell (' # \\t') keeps every cell one token, and text appended to a line (the
+eval prompt's stray `\\` after "Decide the next action:") adds a token instead of changing the
+line's token.
 """
 from __future__ import annotations
 
@@ -19,7 +20,7 @@ from typing import Iterable
 
 EOS_ID = 256
 EOS_TEXT = "<|endoftext|>"
-_CHUNK = re.compile(rb"[^\n\t]*[\n\t]|[^\n\t]+")
+_CHUNK = re.compile(rb"\n?[^\n\t]*\t|\n?[^\n\t]+|\n")
 
 
 def split_chunks(data: bytes) -> list[bytes]:

@@ -36,13 +36,13 @@ const TRAIN_COMMON = {
   seed: z.number().int().default(0),
   /** Optimizer steps; -1 = derive from epochs. */
   max_steps: z.number().int().min(-1).default(-1),
-  epochs: z.number().min(0).default(1.0),
+  epochs: z.number().min(0).default(8.0),
   learning_rate: z.number().positive().default(3e-3),
   /** SFT: sequences per optimizer step (global). */
-  batch_size: z.number().int().min(1).default(32),
+  batch_size: z.number().int().min(1).default(16),
   /** Sequences per forward/backward; 0 = the whole optimizer batch. */
   micro_batch_size: z.number().int().min(0).default(0),
-  warmup_ratio: z.number().min(0).lt(1).default(0.1),
+  warmup_ratio: z.number().min(0).lt(1).default(0.05),
   weight_decay: z.number().min(0).default(0.01),
   /** Global gradient-norm clip; 0 = off. */
   grad_clip: z.number().min(0).default(1.0),
@@ -52,9 +52,9 @@ const TRAIN_COMMON = {
   /** Longest prompt + completion, in tokens; longer rows are an error. */
   context_length: z.number().int().min(8).default(256),
   /** engine cpu: model width, depth, heads; BPE merges; torch threads. */
-  d_model: z.number().int().min(1).default(192),
-  layers: z.number().int().min(1).default(3),
-  heads: z.number().int().min(1).default(6),
+  d_model: z.number().int().min(1).default(128),
+  layers: z.number().int().min(1).default(2),
+  heads: z.number().int().min(1).default(8),
   bpe_merges: z.number().int().min(0).default(1024),
   num_threads: z.number().int().min(1).default(1),
   /** engine hf: training precision. */
