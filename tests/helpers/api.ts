@@ -18,14 +18,22 @@ export interface ApiHarness {
   close(): Promise<void>;
 }
 
-export async function startApiHarness(opts: { ssePollMs?: number } = {}): Promise<ApiHarness> {
+export async function startApiHarness(
+  opts: { ssePollMs?: number; webhookAllowPrivate?: boolean; artifactDir?: string } = {},
+): Promise<ApiHarness> {
   const tdb = await createTestDb();
   const redis = redisClient();
   const prefix = randomPrefix();
   const app = await buildApp({
     db: tdb.db,
     redis,
-    config: { REDIS_PREFIX: prefix, API_BODY_LIMIT_BYTES: 1024 * 1024, LOG_LEVEL: "silent" },
+    config: {
+      REDIS_PREFIX: prefix,
+      API_BODY_LIMIT_BYTES: 1024 * 1024,
+      LOG_LEVEL: "silent",
+      WEBHOOK_ALLOW_PRIVATE: opts.webhookAllowPrivate ?? false,
+      ...(opts.artifactDir ? { ARTIFACT_DIR: opts.artifactDir } : {}),
+    },
     logger: pino({ level: process.env.TEST_LOG_LEVEL ?? "silent" }),
     ssePollMs: opts.ssePollMs ?? 50,
   });

@@ -17,12 +17,15 @@ import { experimentRoutes } from "./routes/experiments.js";
 import { jobRoutes } from "./routes/jobs.js";
 import { adminRoutes } from "./routes/admin.js";
 import { evalRoutes } from "./routes/evals.js";
+import { datasetRoutes } from "./routes/datasets.js";
+import { webhookRoutes } from "./routes/webhooks.js";
 
 export interface AppDeps {
   db: Db;
   /** Commands (readiness, cancel and wake-up publishes). */
   redis: Redis;
-  config: Pick<RuntimeConfig, "REDIS_PREFIX" | "API_BODY_LIMIT_BYTES" | "LOG_LEVEL">;
+  config: Pick<RuntimeConfig, "REDIS_PREFIX" | "API_BODY_LIMIT_BYTES" | "LOG_LEVEL"> &
+    Partial<Pick<RuntimeConfig, "ARTIFACT_DIR" | "WEBHOOK_ALLOW_PRIVATE">>;
   logger?: Logger;
   /** SSE poll interval in ms (the longest an event waits before it is streamed). */
   ssePollMs?: number;
@@ -65,6 +68,8 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   await app.register(experimentRoutes, { prefix: "/v1" });
   await app.register(jobRoutes, { prefix: "/v1" });
   await app.register(evalRoutes, { prefix: "/v1" });
+  await app.register(datasetRoutes, { prefix: "/v1", ...(deps.config.ARTIFACT_DIR ? { artifactDir: deps.config.ARTIFACT_DIR } : {}) });
+  await app.register(webhookRoutes, { prefix: "/v1", allowPrivate: deps.config.WEBHOOK_ALLOW_PRIVATE ?? false });
   await app.register(adminRoutes, { prefix: "/admin/queues" });
   return app as unknown as FastifyInstance;
 }

@@ -7,14 +7,12 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { ApiErrorBody } from "@trainyard/contracts";
 import { createApiKey, emitWebhookEvent } from "@trainyard/db";
 import { auth, startApiHarness, type ApiHarness } from "../../../tests/helpers/api.js";
-import { webhookRoutes } from "./routes/webhooks.js";
 
 let h: ApiHarness;
 let otherKey: string;
 beforeAll(async () => {
-  h = await startApiHarness();
   // Private targets refused (the default); real DNS for host names.
-  await h.app.register(webhookRoutes, { prefix: "/v1", allowPrivate: false });
+  h = await startApiHarness({ webhookAllowPrivate: false });
   otherKey = (await createApiKey(h.db, "beta")).key;
 });
 afterAll(async () => {

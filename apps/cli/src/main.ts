@@ -4,6 +4,8 @@ import { registerOps } from "./commands/ops.js";
 import { registerExperiments } from "./commands/experiments.js";
 import { registerEnv } from "./commands/env.js";
 import { registerTrain } from "./commands/train.js";
+import { registerDataset } from "./commands/dataset.js";
+import { registerEval } from "./commands/eval.js";
 import { CliError } from "./errors.js";
 
 export function buildProgram(): Command {
@@ -17,6 +19,8 @@ export function buildProgram(): Command {
   registerExperiments(program);
   registerEnv(program);
   registerTrain(program);
+  registerDataset(program);
+  registerEval(program);
   return program;
 }
 

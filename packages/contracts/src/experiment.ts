@@ -120,8 +120,11 @@ export const DatasetsSpec = z.strictObject({
     .strictObject({
       /** Items per evaluation split. */
       size: z.number().int().min(1).max(10_000).default(100),
-      /** Sokoban: first evaluation seed (the paper: 123, overlapping training seeds 42–1041). */
-      seedStart: z.number().int().min(0).max(4_294_967_295).default(123),
+      /**
+       * First evaluation seed. Default per task: Sokoban 123 (the paper's, overlapping training
+       * seeds 42–1041); General Points 42 (task index 0 of the paper's fixed test sets).
+       */
+      seedStart: z.number().int().min(0).max(4_294_967_295).optional(),
     })
     .prefault({}),
   /** What to do with training items whose state also occurs in an evaluation split. */
@@ -253,7 +256,10 @@ export const ExperimentSpec = ExperimentSpecBase.superRefine((s, ctx) => {
   if (s.compute.backend === "process" && s.compute.image) {
     conflict(["compute", "image"], "the process backend runs no image; remove it or use docker/kubernetes");
   }
-});
+}).transform((s) => ({
+  ...s,
+  datasets: { ...s.datasets, eval: { ...s.datasets.eval, seedStart: s.datasets.eval.seedStart ?? (s.task === "sokoban" ? 123 : 42) } },
+}));
 export type ExperimentSpec = z.infer<typeof ExperimentSpec>;
 /** What a client may send for a spec (defaults not yet applied). */
 export type ExperimentSpecInput = z.input<typeof ExperimentSpec>;

@@ -10,7 +10,7 @@ import { ApiErrorBody } from "@trainyard/contracts";
 import { createApiKey } from "@trainyard/db";
 import { LocalArtifactStore, buildDataset, datasetKey, datasetSpecHash, resolveDatasetSpec, type Manifest } from "@trainyard/datasets";
 import { buildApp } from "../app.js";
-import { artifactPath, datasetRoutes } from "./datasets.js";
+import { artifactPath } from "./datasets.js";
 import { auth, startApiHarness, type ApiHarness } from "../../../../tests/helpers/api.js";
 
 let h: ApiHarness;
@@ -29,8 +29,6 @@ beforeAll(async () => {
   h = await startApiHarness();
   const config = { REDIS_PREFIX: h.prefix, API_BODY_LIMIT_BYTES: 1024 * 1024, LOG_LEVEL: "silent" as const, ARTIFACT_DIR: artifactDir };
   app = await buildApp({ db: h.db, redis: h.redis, config, logger: pino({ level: "silent" }) });
-  // Until the lead wires the plugin into app.ts, register it here.
-  if (!app.hasRoute({ method: "GET", url: "/v1/datasets" })) await app.register(datasetRoutes, { prefix: "/v1", artifactDir });
 
   const spec = resolveDatasetSpec({
     task: "sokoban",

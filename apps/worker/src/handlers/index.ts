@@ -9,6 +9,7 @@ import { repoRoot } from "@trainyard/db";
 import type { HandlerRegistry } from "../context.js";
 import { defaultHandlers } from "../handlers.js";
 import { trainHandler, type TrainerRuntime } from "./train.js";
+import { datasetBuildHandler } from "./dataset-build.js";
 
 export type HandlerConfig = Pick<
   RuntimeConfig,
@@ -37,5 +38,5 @@ export function trainerRuntime(config: HandlerConfig): TrainerRuntime {
 
 export function serviceHandlers(config: HandlerConfig): HandlerRegistry {
   const train = trainHandler(trainerRuntime(config));
-  return { ...defaultHandlers(), sft: train, grpo: train };
+  return { ...defaultHandlers(), "dataset-build": datasetBuildHandler, sft: train, grpo: train };
 }

@@ -10,7 +10,6 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { WEBHOOK_RETRY_DELAYS_S, verifyWebhook, type WebhookPayload } from "@trainyard/contracts";
 import type { WebhookAttemptLog } from "@trainyard/db";
 import type { JobHandler, RunningWorker } from "../index.js";
-import { webhookRoutes } from "../../../api/src/routes/webhooks.js";
 import { auth, startApiHarness, type ApiHarness } from "../../../../tests/helpers/api.js";
 import { startTestWorker, waitFor } from "../../../../tests/helpers/worker.js";
 import { startDeliverer, type Deliverer, type DelivererOptions } from "./deliverer.js";
@@ -46,8 +45,7 @@ const receivers: { close(): Promise<void> }[] = [];
 const logger = pino({ level: process.env.TEST_LOG_LEVEL ?? "silent" });
 
 beforeAll(async () => {
-  h = await startApiHarness();
-  await h.app.register(webhookRoutes, { prefix: "/v1", allowPrivate: true });
+  h = await startApiHarness({ webhookAllowPrivate: true });
 });
 afterEach(async () => {
   await worker?.close();
