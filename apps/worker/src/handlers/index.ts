@@ -10,6 +10,7 @@ import type { HandlerRegistry } from "../context.js";
 import { defaultHandlers } from "../handlers.js";
 import { trainHandler, type TrainerRuntime } from "./train.js";
 import { datasetBuildHandler } from "./dataset-build.js";
+import { evalHandler } from "./eval.js";
 
 export type HandlerConfig = Pick<
   RuntimeConfig,
@@ -37,6 +38,7 @@ export function trainerRuntime(config: HandlerConfig): TrainerRuntime {
 }
 
 export function serviceHandlers(config: HandlerConfig): HandlerRegistry {
-  const train = trainHandler(trainerRuntime(config));
-  return { ...defaultHandlers(), "dataset-build": datasetBuildHandler, sft: train, grpo: train };
+  const rt = trainerRuntime(config);
+  const train = trainHandler(rt);
+  return { ...defaultHandlers(), "dataset-build": datasetBuildHandler, sft: train, grpo: train, eval: evalHandler(rt) };
 }

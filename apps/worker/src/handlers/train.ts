@@ -4,7 +4,7 @@
  * how it ended. A retried job starts from its own last checkpoint.
  */
 import { mkdir, writeFile } from "node:fs/promises";
-import { join } from "node:path";
+import { join, resolve } from "node:path";
 import { TrainParams, TyError } from "@trainyard/contracts";
 import type { ComputeBackend, RunEvent } from "@trainyard/compute";
 import { RunTally, runOutcome } from "@trainyard/compute";
@@ -93,7 +93,7 @@ export function trainHandler(rt: TrainerRuntime): JobHandler {
         : {}),
       command: [...rt.trainerCommand, mode, "--config", configPath],
       env: rt.trainerEnv,
-      artifactDir: store.pathFor(""),
+      artifactDir: resolve(ctx.artifactDir),
       resources: spec.compute.resources,
       ...(spec.compute.nodeSelector ? { nodeSelector: spec.compute.nodeSelector } : {}),
       ...(spec.compute.namespace ? { namespace: spec.compute.namespace } : {}),

@@ -1,0 +1,124 @@
+/**
+ * End to end, everything real: the demo-cpu preset (shrunk to a few steps and items) runs
+ * dataset-build → SFT (Python trainer on the process backend) → eval (serve mode + harness) on
+ * every split through the worker, Postgres and Redis; the matrix has every cell; a webhook
+ * receiver started here gets `eval.completed` with a signature it verifies.
+ */
+import { createServer, type Server } from "node:http";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterAll, beforeAll, expect, it } from "vitest";
+import { verifyWebhook } from "@trainyard/contracts";
+import type { RunningWorker } from "../../apps/worker/src/index.js";
+import { auth, startApiHarness, type ApiHarness } from "../helpers/api.js";
+import { startTestWorker, waitFor } from "../helpers/worker.js";
+
+let h: ApiHarness;
+let worker: RunningWorker;
+let receiver: Server;
+let receiverUrl: string;
+const artifactDir = mkdtempSync(join(tmpdir(), "ty-e2e-"));
+const received: { headers: Record<string, string>; body: string }[] = [];
+
+beforeAll(async () => {
+  h = await startApiHarness({ webhookAllowPrivate: true, artifactDir });
+  receiver = createServer((req, res) => {
+    let body = "";
+    req.on("data", (d: Buffer) => (body += d.toString()));
+    req.on("end", () => {
+      received.push({ headers: req.headers as Record<string, string>, body });
+      res.writeHead(204).end();
+    });
+  });
+  await new Promise<void>((r) => receiver.listen(0, "127.0.0.1", r));
+  const addr = receiver.address() as { port: number };
+  receiverUrl = `http://127.0.0.1:${addr.port}/hook`;
+  worker = await startTestWorker(h.db, h.prefix, {
+    services: {
+      TRAINER_PYTHON: process.env.TRAINYARD_PYTHON ?? "/usr/bin/python3",
+      TRAINER_IMAGE_CPU: "unused",
+      TRAINER_IMAGE_GPU: "unused",
+      K8S_NAMESPACE: "unused",
+      K8S_ARTIFACT_PVC: "unused",
+      DOCKER_SOCKET: "/var/run/docker.sock",
+    },
+    config: {
+      REDIS_URL: process.env.TEST_REDIS_URL ?? "redis://127.0.0.1:6379",
+      REDIS_PREFIX: h.prefix,
+      WORKER_CONCURRENCY: 2,
+      JOB_LEASE_MS: 10_000,
+      RECONCILE_INTERVAL_MS: 60_000,
+      OUTBOX_POLL_MS: 50,
+      ARTIFACT_DIR: artifactDir,
+      WEBHOOK_ALLOW_PRIVATE: true,
+    },
+    webhooks: { pollMs: 100, allowPrivate: true },
+  });
+}, 120_000);
+
+afterAll(async () => {
+  await worker?.close();
+  await new Promise((r) => receiver?.close(r));
+  await h?.close();
+  rmSync(artifactDir, { recursive: true, force: true });
+});
+
+it("runs the demo-cpu DAG for real and serves the full matrix", { timeout: 600_000 }, async () => {
+  const hook = await h.app.inject({
+    method: "POST",
+    url: "/v1/webhooks",
+    headers: auth(h.key),
+    payload: { url: receiverUrl, events: ["eval.completed", "experiment.completed"] },
+  });
+  expect(hook.statusCode).toBe(201);
+  const secret = hook.json().secret as string;
+
+  const res = await h.app.inject({
+    method: "POST",
+    url: "/v1/experiments",
+    headers: auth(h.key),
+    payload: {
+      preset: "demo-cpu",
+      datasets: { train: { size: 12 }, eval: { size: 2 } },
+      sft: { maxSteps: 4, saveSteps: 2, batchSize: 4 },
+      model: { dModel: 32, layers: 1, heads: 2 },
+    },
+  });
+  expect(res.statusCode).toBe(201);
+  const exp = res.json();
+  const done = await waitFor(
+    async () => {
+      const e = (await h.app.inject({ method: "GET", url: `/v1/experiments/${exp.id}`, headers: auth(h.key) })).json();
+      return ["succeeded", "failed", "cancelled"].includes(e.state) ? e : null;
+    },
+    540_000,
+    500,
+  );
+  const failures = done.jobs
+    .filter((j: { state: string }) => j.state !== "succeeded")
+    .map((j: { name: string; error: unknown }) => `${j.name}: ${JSON.stringify(j.error)}`);
+  expect(failures).toEqual([]);
+  expect(done.state).toBe("succeeded");
+
+  const cps = await h.db.checkpoint.findMany({ where: { job: { experimentId: exp.id } } });
+  expect(cps.length).toBeGreaterThanOrEqual(4); // steps 2 and 4 for both arms
+  const metrics = await h.db.jobEvent.count({ where: { experimentId: exp.id, type: "metrics" } });
+  expect(metrics).toBeGreaterThan(0);
+
+  const m = (await h.app.inject({ method: "GET", url: `/v1/experiments/${exp.id}/matrix`, headers: auth(h.key) })).json();
+  expect(m.rows.map((r: { arm: string }) => r.arm)).toEqual(["frozen-ans", "diverse-ans"]);
+  for (const r of m.rows) {
+    for (const s of m.splits) {
+      expect(r.cells[s], `${r.arm}/${s}`).not.toBeNull();
+      expect(r.cells[s].n).toBe(2);
+    }
+  }
+  const items = await h.db.evalItem.count({ where: { evalResult: { experimentId: exp.id } } });
+  expect(items).toBe(2 /* arms */ * 2 /* checkpoints */ * 8 /* splits */ * 2 /* items */);
+
+  const evalHook = await waitFor(async () => received.find((r) => JSON.parse(r.body).type === "eval.completed") ?? null, 30_000);
+  const payload = verifyWebhook(secret, evalHook.headers, evalHook.body) as { type: string; data: { summary: { splits: unknown[] } } };
+  expect(payload.type).toBe("eval.completed");
+  expect(payload.data.summary.splits).toHaveLength(8);
+});
