@@ -43,6 +43,14 @@ export class ApiClient {
     return json as T;
   }
 
+  /** A GET whose answer is text (CSV). */
+  async text(path: string): Promise<string> {
+    const res = await fetch(new URL(path, this.opts.url), { headers: this.headers() });
+    const body = await res.text();
+    if (!res.ok) throw new CliError(`HTTP ${res.status}: ${body.slice(0, 300)}`, 1);
+    return body;
+  }
+
   /** Yields SSE events (parsed `data`) until the stream ends. */
   async *stream(path: string): AsyncGenerator<{ id: string; event: string; data: unknown }> {
     let lastId = "";

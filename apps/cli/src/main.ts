@@ -6,6 +6,7 @@ import { registerEnv } from "./commands/env.js";
 import { registerTrain } from "./commands/train.js";
 import { registerDataset } from "./commands/dataset.js";
 import { registerEval } from "./commands/eval.js";
+import { registerMatrix } from "./commands/matrix.js";
 import { CliError } from "./errors.js";
 
 export function buildProgram(): Command {
@@ -21,6 +22,7 @@ export function buildProgram(): Command {
   registerTrain(program);
   registerDataset(program);
   registerEval(program);
+  registerMatrix(program);
   return program;
 }
 

@@ -35,9 +35,14 @@ function trainFile(dataset: string, arm: string | undefined): { file: string; te
   if (p.endsWith(".jsonl")) return { file: p, template };
   const dir = join(p, "train");
   if (!existsSync(dir)) throw new CliError(`--dataset: ${dataset} has no train/ directory (build one with \`trainyard dataset build\`)`);
-  const files = readdirSync(dir).filter((f) => f.endsWith(".jsonl")).sort();
+  const files = readdirSync(dir)
+    .filter((f) => f.endsWith(".jsonl"))
+    .sort();
   const name = arm ?? (files.includes("frozen-answer.jsonl") ? "frozen-answer" : files[0]?.replace(/\.jsonl$/, ""));
-  if (!name || !files.includes(`${name}.jsonl`)) throw new CliError(`--arm: no train/${name ?? "?"}.jsonl in ${dataset}; one of: ${files.map((f) => f.replace(/\.jsonl$/, "")).join(", ")}`);
+  if (!name || !files.includes(`${name}.jsonl`))
+    throw new CliError(
+      `--arm: no train/${name ?? "?"}.jsonl in ${dataset}; one of: ${files.map((f) => f.replace(/\.jsonl$/, "")).join(", ")}`,
+    );
   return { file: join(dir, `${name}.jsonl`), template };
 }
 
@@ -58,7 +63,8 @@ export function registerTrain(program: Command): void {
     .action(async (opts: TrainOpts) => {
       if (opts.mode !== "sft" && opts.mode !== "grpo") throw new CliError(`--mode: expected sft or grpo, got '${opts.mode}'`);
       if (opts.engine !== "cpu" && opts.engine !== "hf") throw new CliError(`--engine: expected cpu or hf, got '${opts.engine}'`);
-      if (opts.maxSteps !== undefined && !/^\d+$/.test(opts.maxSteps)) throw new CliError(`--max-steps: expected a positive integer, got '${opts.maxSteps}'`);
+      if (opts.maxSteps !== undefined && !/^\d+$/.test(opts.maxSteps))
+        throw new CliError(`--max-steps: expected a positive integer, got '${opts.maxSteps}'`);
       if (opts.initFrom && !existsSync(opts.initFrom)) throw new CliError(`--init-from: ${opts.initFrom} does not exist`);
       let extra: Record<string, unknown> = {};
       if (opts.config) {
@@ -81,7 +87,9 @@ export function registerTrain(program: Command): void {
         template,
         ...(opts.initFrom ? { init_from: resolve(opts.initFrom) } : {}),
         ...(opts.maxSteps ? { max_steps: Number(opts.maxSteps) } : {}),
-        ...(opts.mode === "grpo" ? { reward_command: [process.execPath, join(root, "apps", "cli", "bin", "trainyard.js"), "env", "batch"] } : {}),
+        ...(opts.mode === "grpo"
+          ? { reward_command: [process.execPath, join(root, "apps", "cli", "bin", "trainyard.js"), "env", "batch"] }
+          : {}),
         ...extra,
       };
       const parsed = (opts.mode === "sft" ? SftTrainerConfig : GrpoTrainerConfig).safeParse(raw);
@@ -116,7 +124,10 @@ export function registerTrain(program: Command): void {
         switch (ev.type) {
           case "metrics": {
             const loss = ev.values.loss ?? ev.values.reward;
-            bar.update(ev.max_steps ? ev.step / ev.max_steps : 0, `step ${ev.step}/${ev.max_steps}${loss !== undefined ? ` ${ev.values.loss !== undefined ? "loss" : "reward"} ${loss.toFixed(4)}` : ""}`);
+            bar.update(
+              ev.max_steps ? ev.step / ev.max_steps : 0,
+              `step ${ev.step}/${ev.max_steps}${loss !== undefined ? ` ${ev.values.loss !== undefined ? "loss" : "reward"} ${loss.toFixed(4)}` : ""}`,
+            );
             break;
           }
           case "checkpoint":
