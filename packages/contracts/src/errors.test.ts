@@ -30,9 +30,13 @@ describe("error catalogue", () => {
 describe("job error codes", () => {
   it("documents every trainer code of infra/trainer/PROTOCOL.md", () => {
     const protocol = readFileSync(fileURLToPath(new URL("../../../infra/trainer/PROTOCOL.md", import.meta.url)), "utf8");
-    const codes = new Set([...protocol.matchAll(/^\s+(TY_ERR_[A-Z_]+)\s+(user_error|infra_error|crashed|timed_out)/gm)].map((m) => `${m[1]} ${m[2]}`));
+    const codes = new Set(
+      [...protocol.matchAll(/^\s+(TY_ERR_[A-Z_]+)\s+(user_error|infra_error|crashed|timed_out)/gm)].map((m) => `${m[1]} ${m[2]}`),
+    );
     expect(codes.size).toBeGreaterThan(5);
-    const jobRows = new Set([...doc.matchAll(/^\| (TY_ERR_[A-Z0-9_]+) \| (user_error|infra_error|crashed|timed_out) \|/gm)].map((m) => `${m[1]} ${m[2]}`));
+    const jobRows = new Set(
+      [...doc.matchAll(/^\| (TY_ERR_[A-Z0-9_]+) \| (user_error|infra_error|crashed|timed_out) \|/gm)].map((m) => `${m[1]} ${m[2]}`),
+    );
     for (const c of codes) if (!c.startsWith("TY_ERR_NOT_AVAILABLE")) expect(jobRows, c).toContain(c);
   });
 });

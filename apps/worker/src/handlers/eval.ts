@@ -33,7 +33,6 @@ async function serveCheckpoint(rt: TrainerRuntime, ctx: JobContext, dir: string,
   });
   const cfgPath = join(dir, "..", `serve-${runId}.json`);
   await writeFile(cfgPath, JSON.stringify(cfg, null, 2));
-  const store = new LocalArtifactStore(ctx.artifactDir);
   const handle = await rt.backendFor("process").start({
     runId,
     command: [...rt.trainerCommand, "serve", "--config", cfgPath],
