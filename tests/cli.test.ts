@@ -51,7 +51,7 @@ describe("trainyard CLI", () => {
     expect(bad.stderr).toContain("--project");
   });
 
-  it("migrates, creates a key (alone on the last line), serves and takes a submission", async () => {
+  it("migrates, creates a key (alone on the last line), serves and takes a submission", { timeout: 120_000 }, async () => {
     expect(cli(["migrate"]).code).toBe(0);
     const keys = cli(["keys", "create", "--project", "cli-test"]);
     expect(keys.code).toBe(0);

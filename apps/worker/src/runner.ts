@@ -94,7 +94,8 @@ export async function runJob(deps: RunnerDeps, jobId: string): Promise<RunOutcom
       const now = Date.now();
       if (now - lastProgress < 500 && fraction < 1) return;
       lastProgress = now;
-      await reportProgress(db, jobId, owner, fraction);
+      // Progress is best effort: a slow database must never fail (or crash) the job.
+      await reportProgress(db, jobId, owner, fraction).catch((err: unknown) => log.warn({ err }, "progress update failed"));
     },
     async log(message, level = "info") {
       await recordJobEvent(db, jobId, "log", { level, message });

@@ -8,7 +8,9 @@ export type Tx = Prisma.TransactionClient;
 /** One Prisma client per process, on the stock pg adapter (the migrate workarounds are CLI-only). */
 export function createPrisma(databaseUrl: string, opts: { poolMax?: number } = {}): PrismaClient {
   const adapter = new PrismaPg({ connectionString: databaseUrl, max: opts.poolMax ?? 10 });
-  return new PrismaClient({ adapter });
+  // Interactive transactions lock the experiment row and touch a handful of rows; under a loaded
+  // machine Prisma's 5 s default was seen to expire (P2028), so allow more before giving up.
+  return new PrismaClient({ adapter, transactionOptions: { timeout: 30_000, maxWait: 15_000 } });
 }
 
 /** Prisma error code of a known request error (P2002 unique violation, ...), else undefined. */

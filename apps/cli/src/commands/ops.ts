@@ -70,6 +70,8 @@ export function registerOps(program: Command): void {
         logger.info({ url: api.url }, "api listening");
         closers.push(() => api.close());
       }
+      // A stray rejected promise must not take the API and every running job down with it.
+      process.on("unhandledRejection", (err) => logger.error({ err }, "unhandled rejection"));
       let stopping = false;
       const stop = async (signal: string) => {
         if (stopping) return;
