@@ -116,8 +116,8 @@ def reward_command(tmp_path_factory) -> list[str]:
 def sft_run(tmp_path_factory, toy_file):
     """One real SFT run shared by the SFT, GRPO and serve tests: (config, events, tmp dir)."""
     tmp = tmp_path_factory.mktemp("sft")
-    cfg = {"train_file": str(toy_file), "output_dir": str(tmp / "out"), "max_steps": 40, "batch_size": 16,
-           "save_steps": 20, "learning_rate": 1e-2, "warmup_ratio": 0.1, "seed": 3, **TINY}
+    cfg = {"train_file": str(toy_file), "output_dir": str(tmp / "out"), "max_steps": 80, "batch_size": 16,
+           "save_steps": 40, "learning_rate": 1e-2, "warmup_ratio": 0.1, "seed": 3, **TINY}
     rc, events, err = run_trainer("sft", cfg, tmp)
     assert rc == 0, err
     return cfg, events, tmp

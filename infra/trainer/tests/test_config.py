@@ -37,6 +37,7 @@ def test_defaults_parse_and_every_field_has_help(toy_file):
         (SftConfig, {"max_steps": "ten"}, "max_steps"),
         (SftConfig, {"engine": "tpu"}, "engine"),
         (SftConfig, {"d_model": 30, "heads": 4}, "divisible"),
+        (SftConfig, {"d_model": 12, "heads": 4}, "even head size"),
         (SftConfig, {"batch_size": 10, "micro_batch_size": 4}, "micro_batch_size"),
         (SftConfig, {"init_from": "/nonexistent-ckpt"}, "init_from"),
         (SftConfig, {"lora": {"rank": 8}}, "lora"),

@@ -20,7 +20,8 @@ def grpo_run(tmp_path_factory, sft_run, toy_file, reward_command):
     tmp = tmp_path_factory.mktemp("grpo")
     cfg = {
         "train_file": str(toy_file), "output_dir": str(tmp / "out"),
-        "init_from": of_type(sft_events, "checkpoint")[-1]["path"],
+        # The half-trained checkpoint: still uncertain, so groups disagree and advantages are non-zero.
+        "init_from": of_type(sft_events, "checkpoint")[0]["path"],
         "max_steps": 4, "num_generations": 4, "prompts_per_batch": 8, "mini_batch_prompts": 4,
         "learning_rate": 3e-3, "temperature": 1.5, "max_prompt_length": 48, "max_completion_length": 12,
         "context_length": TINY["context_length"], "save_steps": 2, "reward_command": reward_command,
@@ -40,6 +41,7 @@ def test_grpo_logs_trl_metrics_every_step(grpo_run):
     # Two mini-batches per generation batch: the first is on-policy (ratio 1, nothing clipped).
     assert metrics[0]["values"]["clip_ratio/region_mean"] == 0.0
     assert metrics[0]["values"]["reward"] > 0.0  # the SFT warm start earns reward already
+    assert min(m["values"]["frac_reward_zero_std"] for m in metrics) < 1.0  # some learning signal
 
 
 def test_grpo_saves_and_changes_the_warm_start(grpo_run):

@@ -53,14 +53,14 @@ def test_health_and_models(server):
     with urllib.request.urlopen(server["url"] + "/v1/models", timeout=10) as r:
         models = json.loads(r.read())
     assert models["object"] == "list"
-    assert models["data"][0]["id"] == "out/checkpoint-40"  # <run dir>/<checkpoint dir>
+    assert models["data"][0]["id"] == "out/checkpoint-80"  # <run dir>/<checkpoint dir>
 
 
 def test_completion_usage_and_greedy_answer(server):
     _, tok, _ = load_checkpoint(server["ckpt"])
-    status, body = post(server["url"] + "/v1/completions", {"model": "out/checkpoint-40", "prompt": PROMPT, "max_tokens": 8, "temperature": 0})
+    status, body = post(server["url"] + "/v1/completions", {"model": "out/checkpoint-80", "prompt": PROMPT, "max_tokens": 8, "temperature": 0})
     assert status == 200, body
-    assert body["object"] == "text_completion" and body["model"] == "out/checkpoint-40"
+    assert body["object"] == "text_completion" and body["model"] == "out/checkpoint-80"
     choice = body["choices"][0]
     assert choice["text"] == " <answer> Down </answer>\n" and choice["finish_reason"] == "stop"
     usage = body["usage"]

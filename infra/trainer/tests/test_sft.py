@@ -29,13 +29,13 @@ def test_loss_was_logged_and_fell(sft_run):
     assert all(k in of_type(events, "metrics")[0]["values"] for k in ("loss", "learning_rate", "grad_norm", "num_tokens"))
     assert sum(losses[-5:]) / 5 < 0.5 * sum(losses[:5]) / 5, losses
     lrs = [e["values"]["learning_rate"] for e in of_type(events, "metrics")]
-    assert max(lrs) == lrs[3] and lrs[-1] == 0.0  # 4 warm-up steps, then cosine to 0
+    assert max(lrs) == lrs[7] and lrs[-1] == 0.0  # 8 warm-up steps, then cosine to 0
 
 
 def test_checkpoints_are_complete_and_hashed(sft_run):
     cfg, events, _ = sft_run
     ckpts = of_type(events, "checkpoint")
-    assert [c["step"] for c in ckpts] == [20, 40]
+    assert [c["step"] for c in ckpts] == [40, 80]
     for c in ckpts:
         assert sorted(os.listdir(c["path"])) == ["config.json", "model.pt", "tokenizer.json"]
         with open(os.path.join(c["path"], "model.pt"), "rb") as f:

@@ -7,6 +7,7 @@ the worker treats that as `crashed`.
 from __future__ import annotations
 
 import json
+import os
 import sys
 import traceback
 
@@ -37,6 +38,12 @@ def _load_config(mode: str, path: str):
 
 
 def run(mode: str, cfg, emit: Emitter, stop: StopFlag) -> None:
+    # OpenBLAS reads its thread count when torch loads it, i.e. at the first `import torch`
+    # below; its own default (all cores) spins idle threads that cost ~40% extra CPU (sys time)
+    # with torch at one thread.
+    threads = str(getattr(cfg, "num_threads", 1))
+    for var in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS"):
+        os.environ.setdefault(var, threads)
     # Imports are per mode and per engine: the CPU engine never imports TRL, the GPU path never
     # needs the CPU model code, and a missing TRL is a clean TY_ERR_NOT_AVAILABLE.
     if cfg.engine == "hf":

@@ -70,9 +70,9 @@ class _TrainCommon:
     save_steps: int = _f(500, "Save a checkpoint every N optimizer steps (0 = only at the end).")
     logging_steps: int = _f(1, "Emit a `metrics` event every N optimizer steps.")
     context_length: int = _f(256, "Longest prompt + completion in tokens; longer rows are an error, never truncated. engine cpu: the position table size.")
-    d_model: int = _f(128, "engine cpu: transformer width.")
+    d_model: int = _f(192, "engine cpu: transformer width.")
     layers: int = _f(2, "engine cpu: transformer blocks.")
-    heads: int = _f(8, "engine cpu: attention heads (must divide d_model). More, smaller heads left the Sokoban loss plateau sooner.")
+    heads: int = _f(12, "engine cpu: attention heads (must divide d_model; the head size must be even for rotary embeddings).")
     bpe_merges: int = _f(1024, "engine cpu: byte-level BPE merges learned from train_file (vocabulary = 256 bytes + 1 EOS + merges).")
     num_threads: int = _f(1, "engine cpu: torch threads (1 is fastest on small CPUs).")
     dtype: Literal["bfloat16", "float16", "float32"] = _f("bfloat16", "engine hf: training precision.")
@@ -115,8 +115,8 @@ class _TrainCommon:
             raise _bad("context_length must be >= 8")
         if min(self.d_model, self.layers, self.heads, self.num_threads) < 1 or self.bpe_merges < 0:
             raise _bad("d_model, layers, heads and num_threads must be >= 1 and bpe_merges >= 0")
-        if self.d_model % self.heads:
-            raise _bad(f"d_model ({self.d_model}) must be divisible by heads ({self.heads})")
+        if self.d_model % self.heads or (self.d_model // self.heads) % 2:
+            raise _bad(f"d_model ({self.d_model}) must be divisible by heads ({self.heads}) with an even head size (rotary embeddings rotate pairs)")
 
     @property
     def micro(self) -> int:

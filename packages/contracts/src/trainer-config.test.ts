@@ -104,6 +104,7 @@ describe("trainer config: zod mirrors the Python dataclasses", () => {
     const len = GrpoTrainerConfig.safeParse({ max_prompt_length: 200, max_completion_length: 100, context_length: 256 });
     expect(len.error?.issues[0]?.path).toEqual(["max_completion_length"]);
     expect(SftTrainerConfig.safeParse({ d_model: 30, heads: 4 }).success).toBe(false);
+    expect(SftTrainerConfig.safeParse({ d_model: 12, heads: 4 }).success).toBe(false); // odd head size
     expect(SftTrainerConfig.safeParse({ lora: {} }).success).toBe(false);
     expect(SftTrainerConfig.safeParse({ learning_rte: 1 }).success).toBe(false);
   });

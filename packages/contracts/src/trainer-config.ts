@@ -52,9 +52,9 @@ const TRAIN_COMMON = {
   /** Longest prompt + completion, in tokens; longer rows are an error. */
   context_length: z.number().int().min(8).default(256),
   /** engine cpu: model width, depth, heads; BPE merges; torch threads. */
-  d_model: z.number().int().min(1).default(128),
+  d_model: z.number().int().min(1).default(192),
   layers: z.number().int().min(1).default(2),
-  heads: z.number().int().min(1).default(8),
+  heads: z.number().int().min(1).default(12),
   bpe_merges: z.number().int().min(0).default(1024),
   num_threads: z.number().int().min(1).default(1),
   /** engine hf: training precision. */
@@ -73,7 +73,10 @@ function checkCommon(
 ): void {
   if (c.engine === "hf" && !c.model_id && !c.init_from) conflict(ctx, "model_id", "engine hf needs model_id or init_from");
   if (c.engine === "cpu" && c.lora !== null) conflict(ctx, "lora", "lora is for engine hf only: set it to null");
-  if (c.d_model % c.heads !== 0) conflict(ctx, "heads", "d_model must be divisible by heads");
+  // Rotary embeddings rotate pairs of dimensions: the head size must be even.
+  if (c.d_model % c.heads !== 0 || (c.d_model / c.heads) % 2 !== 0) {
+    conflict(ctx, "heads", "d_model must be divisible by heads, with an even head size");
+  }
 }
 
 export const SftTrainerConfig = z.strictObject(TRAIN_COMMON).superRefine((c, ctx) => {
