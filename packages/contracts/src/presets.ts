@@ -109,14 +109,14 @@ export const PRESETS: Record<PresetName, ExperimentSpecInput> = {
     sampling: { temperature: 0.5, topP: 1, n: 1, maxTokens: 64 },
     // The CPU engine's calibrated settings (infra/trainer): batch 16, lr 3e-3, 5 % warm-up.
     sft: {
-      epochs: 4,
-      maxSteps: 600,
+      epochs: 6,
+      maxSteps: 1500,
       learningRate: 3e-3,
       batchSize: 16,
       warmupRatio: 0.05,
       weightDecay: 0.01,
       gradClip: 1.0,
-      saveSteps: 300,
+      saveSteps: 750,
     },
     grpo: {
       numGenerations: 8,
