@@ -3,9 +3,9 @@
 Written for torch 1.13 on CPU: attention is spelled out (no F.scaled_dot_product_attention),
 no torch.compile. Rotary position embeddings rather than GPT-2's learned table: on a rendered
 board "the cell right of / below the player" is a fixed relative offset (1 / 7 tokens) that
-rotary attention can learn once for every square. On the Sokoban answer-only set 3 of 6 runs
+rotary attention can learn once for every square. On the Sokoban answer-only set 2 of 5 runs
 with a learned table never left the loss plateau (answering the label marginal) within 8–12
-epochs; all 6 rotary runs left it, most by epoch 3. Generation uses a preallocated KV cache and
+epochs; all 10 rotary runs left it, most by epoch 3. Generation uses a preallocated KV cache and
 explicit position ids, so left-padded batches work.
 """
 from __future__ import annotations

@@ -90,7 +90,7 @@ export type SftTrainerConfig = z.infer<typeof SftTrainerConfig>;
 export const GrpoTrainerConfig = z
   .strictObject({
     ...TRAIN_COMMON,
-    learning_rate: z.number().positive().default(1e-4),
+    learning_rate: z.number().positive().default(1e-3),
     warmup_ratio: z.number().min(0).lt(1).default(0.0),
     max_steps: z.number().int().min(-1).default(20),
     save_steps: z.number().int().min(0).default(10),
