@@ -80,8 +80,23 @@ it("runs the demo-cpu DAG for real and serves the full matrix", { timeout: 600_0
     headers: auth(h.key),
     payload: {
       preset: "demo-cpu",
+      // The demo's two SFT arms plus a warm-started GRPO arm (sft → grpo), all shrunk to seconds.
+      arms: [
+        { name: "frozen-ans", method: "sft", data: "frozen", target: "answer" },
+        { name: "diverse-ans", method: "sft", data: "diverse", target: "answer" },
+        { name: "rl-warm", method: "sft-then-grpo", data: "frozen", target: "answer" },
+      ],
       datasets: { train: { size: 12 }, eval: { size: 2 } },
       sft: { maxSteps: 4, saveSteps: 2, batchSize: 4 },
+      grpo: {
+        steps: 2,
+        warmStartSteps: 2,
+        numGenerations: 4,
+        promptsPerBatch: 2,
+        miniBatchPrompts: 2,
+        maxCompletionLength: 16,
+        saveSteps: 1,
+      },
       model: { dModel: 32, layers: 1, heads: 2 },
     },
   });
@@ -102,12 +117,16 @@ it("runs the demo-cpu DAG for real and serves the full matrix", { timeout: 600_0
   expect(done.state).toBe("succeeded");
 
   const cps = await h.db.checkpoint.findMany({ where: { job: { experimentId: exp.id } } });
-  expect(cps.length).toBeGreaterThanOrEqual(4); // steps 2 and 4 for both arms
+  expect(cps.length).toBeGreaterThanOrEqual(6); // steps 2 and 4 of both SFT arms, the GRPO steps
+  const grpo = done.jobs.find((j: { name: string }) => j.name === "grpo:rl-warm:s0");
+  const grpoMetrics = await h.db.jobEvent.findMany({ where: { jobId: grpo.id, type: "metrics" } });
+  expect(grpoMetrics.length).toBeGreaterThan(0);
+  expect(Object.keys((grpoMetrics[0]!.data as { values: Record<string, number> }).values)).toContain("reward");
   const metrics = await h.db.jobEvent.count({ where: { experimentId: exp.id, type: "metrics" } });
   expect(metrics).toBeGreaterThan(0);
 
   const m = (await h.app.inject({ method: "GET", url: `/v1/experiments/${exp.id}/matrix`, headers: auth(h.key) })).json();
-  expect(m.rows.map((r: { arm: string }) => r.arm)).toEqual(["frozen-ans", "diverse-ans"]);
+  expect(m.rows.map((r: { arm: string }) => r.arm)).toEqual(["frozen-ans", "diverse-ans", "rl-warm"]);
   for (const r of m.rows) {
     for (const s of m.splits) {
       expect(r.cells[s], `${r.arm}/${s}`).not.toBeNull();
@@ -115,7 +134,9 @@ it("runs the demo-cpu DAG for real and serves the full matrix", { timeout: 600_0
     }
   }
   const items = await h.db.evalItem.count({ where: { evalResult: { experimentId: exp.id } } });
-  expect(items).toBe(2 /* arms */ * 2 /* checkpoints */ * 8 /* splits */ * 2 /* items */);
+  const sftWarm = done.jobs.find((j: { name: string }) => j.name === "sft:rl-warm:s0").id;
+  const evaluated = cps.filter((c) => c.jobId !== sftWarm).length; // checkpoints of the jobs the evals read
+  expect(items).toBe(evaluated * 8 /* splits */ * 2 /* items */);
 
   const evalHook = await waitFor(async () => received.find((r) => JSON.parse(r.body).type === "eval.completed") ?? null, 30_000);
   const payload = verifyWebhook(secret, evalHook.headers, evalHook.body) as { type: string; data: { summary: { splits: unknown[] } } };
