@@ -45,6 +45,7 @@ def test_defaults_parse_and_every_field_has_help(toy_file):
         (GrpoConfig, {"prompts_per_batch": 16, "mini_batch_prompts": 5}, "must divide"),
         (GrpoConfig, {"num_generations": 1}, "num_generations"),
         (GrpoConfig, {"max_prompt_length": 200, "max_completion_length": 100, "context_length": 256}, "exceeds context_length"),
+        (GrpoConfig, {"max_completion_length": 256, "context_length": 256}, "no room for a prompt"),
         (GrpoConfig, {"temperature": 0}, "temperature"),
         (GrpoConfig, {"engine": "hf", "model_id": "x/y", "vllm_mode": "server"}, "vllm_server_base_url"),
         (GrpoConfig, {"engine": "hf", "model_id": "x/y", "lora": {"rank": 0}}, "lora.rank"),

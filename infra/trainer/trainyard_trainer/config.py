@@ -147,7 +147,7 @@ class GrpoConfig(_TrainCommon):
     scale_rewards: Literal["group", "batch", "none"] = _f("group", "Divide advantages by the group's reward std (`group`, the paper), the batch's, or not at all.")
     temperature: float = _f(1.0, "Sampling temperature of rollouts (paper: 1.0).")
     top_p: float = _f(1.0, "Nucleus sampling of rollouts (paper: 1.0).")
-    max_prompt_length: int = _f(192, "Longest prompt in tokens; longer rows are an error (paper: 1,000).")
+    max_prompt_length: int = _f(0, "Longest prompt in tokens; longer rows are an error (paper: 1,000). 0 = context_length − max_completion_length.")
     max_completion_length: int = _f(32, "Longest completion in tokens (paper: 1,024 Sokoban, 4,096 GP).")
     reward_command: list[str] = _f([], "argv of the reward subprocess (`trainyard env batch` protocol). Empty: node + the bundled CLI (env TRAINYARD_CLI, else <repo>/apps/cli/bin/trainyard.js) + `env batch`.")
     vllm_mode: Literal["colocate", "server"] = _f("colocate", "engine hf: vLLM inside the trainer (`colocate`, the only choice on 1 GPU) or a separate `trl vllm-serve`.")
@@ -175,8 +175,10 @@ class GrpoConfig(_TrainCommon):
             raise _bad("temperature must be > 0 for GRPO rollouts (greedy groups have no variance)")
         if not 0 < self.top_p <= 1:
             raise _bad("top_p must be in (0, 1]")
-        if self.max_prompt_length < 1 or self.max_completion_length < 1:
-            raise _bad("max_prompt_length and max_completion_length must be >= 1")
+        if self.max_prompt_length < 0 or self.max_completion_length < 1:
+            raise _bad("max_prompt_length must be >= 0 (0 = what fits) and max_completion_length >= 1")
+        if self.max_completion_length >= self.context_length:
+            raise _bad(f"max_completion_length ({self.max_completion_length}) leaves no room for a prompt in context_length ({self.context_length}): lower it or raise context_length")
         if self.max_prompt_length + self.max_completion_length > self.context_length:
             raise _bad(
                 f"max_prompt_length ({self.max_prompt_length}) + max_completion_length ({self.max_completion_length}) "
@@ -184,6 +186,10 @@ class GrpoConfig(_TrainCommon):
             )
         if self.engine == "hf" and self.vllm_mode == "server" and not self.vllm_server_base_url:
             raise _bad("vllm_mode server needs vllm_server_base_url (the `trl vllm-serve` URL)")
+
+    @property
+    def prompt_limit(self) -> int:
+        return self.max_prompt_length or self.context_length - self.max_completion_length
 
     @property
     def micro(self) -> int:

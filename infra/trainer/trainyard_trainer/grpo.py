@@ -76,13 +76,15 @@ def run(cfg: GrpoConfig, emit: Emitter, stop: StopFlag) -> None:
         tok = BPETokenizer.train([ex.prompt for ex in rows[:20_000]], cfg.bpe_merges)
         model = TinyGPT(ModelArgs(tok.vocab_size, cfg.context_length, cfg.d_model, cfg.layers, cfg.heads))
     ctx = model.args.context_length
-    if cfg.max_prompt_length + cfg.max_completion_length > ctx:
-        raise TrainerError("TY_ERR_TRAINER_CONFIG", f"max_prompt_length + max_completion_length exceeds the model's context length {ctx}: lower them")
+    # init_from's context length wins over the config's (the position tables are fixed).
+    limit = min(cfg.prompt_limit, ctx - cfg.max_completion_length)
+    if limit < 1:
+        raise TrainerError("TY_ERR_TRAINER_CONFIG", f"max_completion_length leaves no room for a prompt in the model's context length {ctx}: lower it")
     prompt_ids = []
     for n, ex in enumerate(rows, 1):
         ids = tok.encode(ex.prompt)
-        if not ids or len(ids) > cfg.max_prompt_length:
-            raise TrainerError("TY_ERR_TRAINER_DATA", f"row {n}: prompt is {len(ids)} tokens; max_prompt_length is {cfg.max_prompt_length} (rows are never truncated)")
+        if not ids or len(ids) > limit:
+            raise TrainerError("TY_ERR_TRAINER_DATA", f"row {n}: prompt is {len(ids)} tokens, the limit is {limit} (max_prompt_length, or context_length − max_completion_length); rows are never truncated")
         prompt_ids.append(ids)
     ref_model = None
     if cfg.beta > 0:  # the KL anchor is the initial policy, frozen

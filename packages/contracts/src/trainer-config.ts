@@ -107,7 +107,8 @@ export const GrpoTrainerConfig = z
     scale_rewards: z.enum(["group", "batch", "none"]).default("group"),
     temperature: z.number().positive().default(1.0),
     top_p: z.number().gt(0).max(1).default(1.0),
-    max_prompt_length: z.number().int().min(1).default(192),
+    /** Longest prompt in tokens; 0 = context_length − max_completion_length. */
+    max_prompt_length: z.number().int().min(0).default(0),
     max_completion_length: z.number().int().min(1).default(32),
     /** argv of the `env batch` reward subprocess; empty = node + the bundled CLI. */
     reward_command: z.array(z.string().min(1)).default([]),
@@ -123,7 +124,9 @@ export const GrpoTrainerConfig = z
     if (c.micro_batch_size && (c.mini_batch_prompts * c.num_generations) % c.micro_batch_size !== 0) {
       conflict(ctx, "micro_batch_size", "micro_batch_size must divide mini_batch_prompts × num_generations");
     }
-    if (c.max_prompt_length + c.max_completion_length > c.context_length) {
+    if (c.max_completion_length >= c.context_length) {
+      conflict(ctx, "max_completion_length", "max_completion_length leaves no room for a prompt in context_length");
+    } else if (c.max_prompt_length + c.max_completion_length > c.context_length) {
       conflict(ctx, "max_completion_length", "max_prompt_length + max_completion_length exceeds context_length");
     }
     if (c.engine === "hf" && c.vllm_mode === "server" && !c.vllm_server_base_url) {

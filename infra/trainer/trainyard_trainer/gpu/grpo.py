@@ -27,7 +27,7 @@ def run(cfg: GrpoConfig, emit: Emitter, stop: StopFlag) -> None:
     emit.status("loading", model_path)
     rows = hf_rows(cfg.train_file, cfg.template, need_completion=False, need_reward=True)
     tokenizer = AutoTokenizer.from_pretrained(model_path)
-    check_lengths(tokenizer, rows, cfg.template, cfg.max_prompt_length, "max_prompt_length")
+    check_lengths(tokenizer, rows, cfg.template, cfg.prompt_limit, "the prompt limit")
     G = cfg.num_generations
     per_device, accum = batch_layout(cfg.mini_batch_prompts * G, cfg.micro_batch_size or G)
     client = RewardClient(cfg.reward_command)
@@ -63,7 +63,7 @@ def run(cfg: GrpoConfig, emit: Emitter, stop: StopFlag) -> None:
         "scale_rewards": cfg.scale_rewards,
         "temperature": cfg.temperature,
         "top_p": cfg.top_p,
-        "max_prompt_length": cfg.max_prompt_length,
+        "max_prompt_length": cfg.prompt_limit,
         "max_completion_length": cfg.max_completion_length,
         "mask_truncated_completions": False,
         "use_vllm": True,
