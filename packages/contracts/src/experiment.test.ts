@@ -66,6 +66,8 @@ describe("experiment spec", () => {
       }),
     );
     expect(dup.issues?.[0]?.path).toEqual(["arms", 1, "name"]);
+    const heads = errorOf(() => expandExperimentRequest({ preset: "demo-cpu", model: { dModel: 192, heads: 64 } }));
+    expect(heads.issues?.[0]?.path).toEqual(["model", "heads"]);
     const gpEval = errorOf(() => expandExperimentRequest({ preset: "paper-general-points", datasets: { eval: { size: 501 } } }));
     expect(gpEval.issues?.[0]?.path).toEqual(["datasets", "eval", "size"]);
   });

@@ -17,7 +17,7 @@ export const CpuTinyModel = z.strictObject({
   dModel: z.number().int().min(16).max(1024).default(128),
   layers: z.number().int().min(1).max(12).default(2),
   heads: z.number().int().min(1).max(16).default(4),
-  /** Context length in tokens (byte-level tokenizer: 1 byte = 1 token). */
+  /** Context length in tokens of the CPU engine's byte-level BPE (prompt-length checks count bytes: conservative). */
   contextLength: z.number().int().min(128).max(8192).default(1536),
 });
 
@@ -228,6 +228,8 @@ export const ExperimentSpec = ExperimentSpecBase.superRefine((s, ctx) => {
       );
     }
     if (s.model.dModel % s.model.heads !== 0) conflict(["model", "heads"], "dModel must be divisible by heads");
+    // Rotary position embeddings rotate pairs of dimensions: each head needs an even width.
+    else if ((s.model.dModel / s.model.heads) % 2 !== 0) conflict(["model", "heads"], "dModel / heads must be even (rotary embeddings)");
   } else {
     if (gpus < 1) {
       conflict(["compute", "resources", "gpus"], "a Hugging Face model trains on GPUs: set gpus >= 1 (or use engine cpu-tiny)");

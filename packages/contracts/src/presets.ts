@@ -98,7 +98,7 @@ export const PRESETS: Record<PresetName, ExperimentSpecInput> = {
     name: "demo-cpu",
     preset: "demo-cpu",
     task: "sokoban",
-    model: { engine: "cpu-tiny", dModel: 128, layers: 2, heads: 8, contextLength: 1536 },
+    model: { engine: "cpu-tiny", dModel: 192, layers: 2, heads: 12, contextLength: 1536 },
     arms: [
       { name: "frozen-ans", method: "sft", data: "frozen", target: "answer" },
       { name: "diverse-ans", method: "sft", data: "diverse", target: "answer" },
