@@ -1,6 +1,6 @@
 """CPU-engine SFT throughput: through the protocol vs the same loop bare (goal: ratio >= 0.9).
 
-    cd /work/main && /usr/bin/python3 bench/trainer/bench.py [--steps 60] [--train-file F.jsonl]
+    /usr/bin/python3 bench/trainer/bench.py [--steps 60] [--train-file F.jsonl]
 
 "protocol": `python -m trainyard_trainer sft` as a subprocess, a `metrics` event every step
 (logging_steps=1, the worst case), checkpoints off (save_steps=0; the one final save happens
