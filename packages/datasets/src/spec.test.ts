@@ -45,12 +45,17 @@ describe("dataset spec", () => {
     expect(g.eval.splits.every((x) => x.size === 500 && x.seedStart === 42)).toBe(true);
   });
 
-  it("honours eval.seedStart: split k moves to base + k·size", () => {
+  it("honours eval.seedStart: split k starts at base + k·max(100, size), the paper's blocks of 100", () => {
     const s = resolveDatasetSpec({ task: "sokoban", eval: { seedStart: 5000, size: 10, splits: ["id", "fake"] } });
     expect(s.eval.splits).toEqual([
       { name: "id", size: 10, seedStart: 5000 },
-      { name: "fake", size: 10, seedStart: 5070 },
+      { name: "fake", size: 10, seedStart: 5700 },
     ]);
+    // A smaller set is the paper's first N of each setting (Alpha: 723…), as the harness plays it.
+    const small = resolveDatasetSpec({ task: "sokoban", eval: { size: 30, splits: ["alpha"] } });
+    expect(small.eval.splits[0]).toEqual({ name: "alpha", size: 30, seedStart: 723 });
+    const big = resolveDatasetSpec({ task: "sokoban", eval: { seedStart: 0, size: 150, splits: ["large"] } });
+    expect(big.eval.splits[0]!.seedStart).toBe(150);
   });
 
   it("derives from an ExperimentSpec and its presets; the same data hashes the same", () => {

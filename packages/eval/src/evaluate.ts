@@ -20,6 +20,8 @@ export interface EvaluateOptions {
   /** Items per split: the first `n`, in the paper's order. */
   n: number;
   client: ModelClient;
+  /** Item keys per split (e.g. a dataset's evaluation seeds); default: the paper's first `n`. */
+  keys?: Readonly<Record<string, readonly number[]>> | undefined;
   /** Default per env: Sokoban raw, GP chat. */
   template?: TemplateMode | undefined;
   /** Overrides of the paper's sampling for this env. */
@@ -86,7 +88,9 @@ export async function evaluate(o: EvaluateOptions): Promise<EvalReport> {
   if (!Number.isSafeInteger(concurrency) || concurrency < 1)
     throw new RangeError(`concurrency must be a positive integer, got ${concurrency}`);
   const splits = [...new Set(o.splits)];
-  const wanted = splits.flatMap((split) => splitKeys(o.env, split, o.n).map((key) => ({ split, key, id: itemKey(split, key) })));
+  const wanted = splits.flatMap((split) =>
+    (o.keys?.[split] ?? splitKeys(o.env, split, o.n)).map((key) => ({ split, key, id: itemKey(split, key) })),
+  );
   const wantedIds = new Set(wanted.map((w) => w.id));
 
   const results = new Map<string, ItemResult>();

@@ -5,7 +5,7 @@
  * the harness plays the splits against it, and each scored item is stored as it finishes, so a
  * retried job never asks an item twice. Emits `eval.completed` per checkpoint.
  */
-import { mkdir, writeFile } from "node:fs/promises";
+import { mkdir, readFile, writeFile } from "node:fs/promises";
 import { join, resolve } from "node:path";
 import { EvalParams, ServeTrainerConfig, TyError } from "@trainyard/contracts";
 import { LocalArtifactStore } from "@trainyard/datasets";
@@ -80,7 +80,24 @@ export function evalHandler(rt: TrainerRuntime): JobHandler {
     const store = new LocalArtifactStore(ctx.artifactDir);
     const exp = await ctx.db.experiment.findUniqueOrThrow({ where: { id: ctx.job.experimentId }, select: { projectId: true } });
     const n = spec.datasets.eval.size;
-    const indexOf = new Map(p.splits.map((s) => [s, new Map(splitKeys(env, s, n).map((k, i) => [k, i]))]));
+    // Play exactly the dataset's evaluation items (the ones its overlap report describes); the
+    // paper's first n when the dataset has no file for a split.
+    const dataset = await ctx.db.dataset.findFirst({ where: { experimentId: ctx.job.experimentId }, orderBy: { createdAt: "desc" } });
+    const keys: Record<string, number[]> = {};
+    for (const split of p.splits) {
+      const file = dataset ? join(store.pathFor(dataset.uri), "eval", `${split}.jsonl`) : null;
+      const text = file ? await readFile(file, "utf8").catch(() => null) : null;
+      const fromFile = text
+        ? text
+            .split("\n")
+            .filter((l) => l.trim())
+            .map((l) => JSON.parse(l) as { seed?: number; index?: number })
+            .map((r) => r.seed ?? r.index)
+            .filter((k): k is number => typeof k === "number")
+        : [];
+      keys[split] = fromFile.length ? fromFile.slice(0, n) : splitKeys(env, split, n);
+    }
+    const indexOf = new Map(p.splits.map((s) => [s, new Map(keys[s]!.map((k, i) => [k, i]))]));
     let generatedTokens = 0;
     const evaluated: number[] = [];
 
@@ -125,6 +142,7 @@ export function evalHandler(rt: TrainerRuntime): JobHandler {
           env,
           splits: p.splits,
           n,
+          keys,
           client,
           sampling: { temperature: spec.sampling.temperature, topP: spec.sampling.topP, maxTokens: spec.sampling.maxTokens },
           seed: p.seed,
