@@ -150,7 +150,11 @@ describe("delivery from an experiment run by the real worker", () => {
     expect(new Set(ids).size).toBe(ids.length);
     expect(ids).toContain(onlyDone.got[0]!.headers["webhook-id"]);
 
-    const rows = await h.db.webhookDelivery.findMany({ where: { endpointId: a.id } });
+    // The receiver answers before the deliverer records the outcome: wait for the rows to settle.
+    const rows = await waitFor(async () => {
+      const r = await h.db.webhookDelivery.findMany({ where: { endpointId: a.id } });
+      return r.length === all.got.length && r.every((x) => x.state !== "pending") ? r : null;
+    });
     expect(rows.every((r) => r.state === "delivered" && r.attempts === 1 && logOf(r)[0]?.status === 200)).toBe(true);
   });
 });
