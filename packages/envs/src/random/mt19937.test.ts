@@ -37,6 +37,48 @@ describe("MT19937", () => {
     expect(() => other.setState({ key: new Uint32Array(3), pos: 0 })).toThrow();
   });
 
+  it("the lazy twist gives the full twist's words, with snapshots taken mid-block", () => {
+    // A literal full-block twist (mt19937ar.c genrand_int32) to compare against.
+    const full = (seed: number) => {
+      const mt = new Uint32Array(624);
+      mt[0] = seed;
+      for (let i = 1; i < 624; i++) mt[i] = Math.imul(1812433253, mt[i - 1]! ^ (mt[i - 1]! >>> 30)) + i;
+      let mti = 624;
+      return () => {
+        if (mti >= 624) {
+          for (let kk = 0; kk < 624; kk++) {
+            const y = (mt[kk]! & 0x80000000) | (mt[(kk + 1) % 624]! & 0x7fffffff);
+            mt[kk] = mt[(kk + 397) % 624]! ^ (y >>> 1) ^ (y & 1 ? 0x9908b0df : 0);
+          }
+          mti = 0;
+        }
+        let y = mt[mti++]!;
+        y ^= y >>> 11;
+        y ^= (y << 7) & 0x9d2c5680;
+        y ^= (y << 15) & 0xefc60000;
+        y ^= y >>> 18;
+        return y >>> 0;
+      };
+    };
+    for (const seed of [0, 1, 42, 19650218]) {
+      const ref = full(seed);
+      const lazy = new MT19937(seed);
+      let fromCopy: number | null = null;
+      for (let i = 0; i < 2000; i++) {
+        if (i % 397 === 5) {
+          // A snapshot mid-block must carry the words the lazy twist has not reached yet.
+          const copy = new MT19937(7);
+          copy.setState(lazy.getState());
+          fromCopy = copy.genrandInt32();
+        }
+        const word = lazy.genrandInt32();
+        expect(word, `seed ${seed} word ${i}`).toBe(ref());
+        if (fromCopy !== null) expect(fromCopy, `snapshot before word ${i}`).toBe(word);
+        fromCopy = null;
+      }
+    }
+  });
+
   it("genrandRes53 combines (a >> 5, b >> 6) into a 53-bit double", () => {
     const a = new MT19937(9);
     const b = new MT19937(9);

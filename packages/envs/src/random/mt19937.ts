@@ -5,6 +5,11 @@
  * they seed it and how they turn 32-bit words into values (see pyrandom.ts / nprandom.ts).
  *
  * State is a Uint32Array; all 32-bit products go through Math.imul so no BigInt is needed.
+ *
+ * The twist is lazy: words of a new block are regenerated in order, a few at a time, only as
+ * they are read. Word k of the new block reads old words k, k+1 and k+397 (k < 227) or new word
+ * k-227, so computing them in order gives exactly the full twist's values. A level generator
+ * reseeds per level and reads a few dozen words, so it no longer pays for 624 per seed.
  */
 
 const N = 624;
@@ -19,9 +24,17 @@ export interface MT19937State {
   readonly pos: number;
 }
 
+/** init_genrand(19650218), the fixed first step of every init_by_array (computed once). */
+let initByArrayBase: Uint32Array | null = null;
+
+/** Words regenerated per refill of the lazy twist. */
+const CHUNK = 16;
+
 export class MT19937 {
   private readonly mt = new Uint32Array(N);
   private mti = N + 1;
+  /** Words of the current block that are valid to read (the lazy twist has reached them). */
+  private ready = N;
 
   /** With no seed, behaves like mt19937ar.c's lazy default (init_genrand(5489)). */
   constructor(seed?: number) {
@@ -38,13 +51,17 @@ export class MT19937 {
       mt[i] = Math.imul(1812433253, prev ^ (prev >>> 30)) + i;
     }
     this.mti = N;
+    this.ready = N;
   }
 
   /** init_by_array: seed with an array of 32-bit words (each taken mod 2^32). */
   initByArray(key: readonly number[] | Uint32Array): void {
     const mt = this.mt;
     const len = key.length;
-    this.initGenrand(19650218);
+    if (initByArrayBase === null) {
+      this.initGenrand(19650218);
+      initByArrayBase = mt.slice();
+    } else mt.set(initByArrayBase);
     let i = 1;
     let j = 0;
     for (let k = N > len ? N : len; k > 0; k--) {
@@ -72,29 +89,51 @@ export class MT19937 {
     }
     mt[0] = UPPER_MASK; // MSB is 1, assuring a non-zero initial array
     this.mti = N;
+    this.ready = N;
   }
 
-  /** Regenerate all N words at once (the "twist"). */
-  private twist(): void {
+  /** Regenerate words [from, to) of the next block, in order (the twist, done piecewise). */
+  private twistRange(from: number, to: number): void {
     const mt = this.mt;
-    let kk = 0;
+    let kk = from;
     let y: number;
-    for (; kk < N - M; kk++) {
+    for (const end = to < N - M ? to : N - M; kk < end; kk++) {
       y = (mt[kk]! & UPPER_MASK) | (mt[kk + 1]! & LOWER_MASK);
       mt[kk] = mt[kk + M]! ^ (y >>> 1) ^ (y & 1 ? MATRIX_A : 0);
     }
-    for (; kk < N - 1; kk++) {
+    for (const end = to < N - 1 ? to : N - 1; kk < end; kk++) {
       y = (mt[kk]! & UPPER_MASK) | (mt[kk + 1]! & LOWER_MASK);
       mt[kk] = mt[kk + (M - N)]! ^ (y >>> 1) ^ (y & 1 ? MATRIX_A : 0);
     }
-    y = (mt[N - 1]! & UPPER_MASK) | (mt[0]! & LOWER_MASK);
-    mt[N - 1] = mt[M - 1]! ^ (y >>> 1) ^ (y & 1 ? MATRIX_A : 0);
-    this.mti = 0;
+    if (kk === N - 1 && to === N) {
+      y = (mt[N - 1]! & UPPER_MASK) | (mt[0]! & LOWER_MASK);
+      mt[N - 1] = mt[M - 1]! ^ (y >>> 1) ^ (y & 1 ? MATRIX_A : 0);
+    }
+  }
+
+  /** Make word `mti` readable: start a new block when the current one is spent, then twist ahead. */
+  private refill(): void {
+    if (this.mti >= N) {
+      if (this.ready < N) this.twistRange(this.ready, N); // never: a block is read in order
+      this.mti = 0;
+      this.ready = 0;
+    }
+    const to = this.ready + CHUNK < N ? this.ready + CHUNK : N;
+    this.twistRange(this.ready, to);
+    this.ready = to;
+  }
+
+  /** Finish the current block's twist (before the state is exposed). */
+  private settle(): void {
+    if (this.ready < N) {
+      this.twistRange(this.ready, N);
+      this.ready = N;
+    }
   }
 
   /** genrand_int32: next tempered word, as an unsigned integer in [0, 2^32). */
   genrandInt32(): number {
-    if (this.mti >= N) this.twist();
+    if (this.mti >= this.ready) this.refill();
     let y = this.mt[this.mti++]!;
     y ^= y >>> 11;
     y ^= (y << 7) & 0x9d2c5680;
@@ -111,6 +150,7 @@ export class MT19937 {
   }
 
   getState(): MT19937State {
+    this.settle();
     return { key: this.mt.slice(), pos: this.mti };
   }
 
@@ -119,5 +159,6 @@ export class MT19937 {
     if (!(state.pos >= 0 && state.pos <= N)) throw new RangeError("MT19937 position out of range");
     this.mt.set(state.key);
     this.mti = state.pos;
+    this.ready = N;
   }
 }
