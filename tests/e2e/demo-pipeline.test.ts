@@ -12,7 +12,7 @@ import { afterAll, beforeAll, expect, it } from "vitest";
 import { verifyWebhook } from "@trainyard/contracts";
 import type { RunningWorker } from "../../apps/worker/src/index.js";
 import { auth, startApiHarness, type ApiHarness } from "../helpers/api.js";
-import { startTestWorker, waitFor } from "../helpers/worker.js";
+import { startServiceWorker, waitFor } from "../helpers/worker.js";
 
 let h: ApiHarness;
 let worker: RunningWorker;
@@ -34,27 +34,7 @@ beforeAll(async () => {
   await new Promise<void>((r) => receiver.listen(0, "127.0.0.1", r));
   const addr = receiver.address() as { port: number };
   receiverUrl = `http://127.0.0.1:${addr.port}/hook`;
-  worker = await startTestWorker(h.db, h.prefix, {
-    services: {
-      TRAINER_PYTHON: process.env.TRAINYARD_PYTHON ?? "/usr/bin/python3",
-      TRAINER_IMAGE_CPU: "unused",
-      TRAINER_IMAGE_GPU: "unused",
-      K8S_NAMESPACE: "unused",
-      K8S_ARTIFACT_PVC: "unused",
-      DOCKER_SOCKET: "/var/run/docker.sock",
-    },
-    config: {
-      REDIS_URL: process.env.TEST_REDIS_URL ?? "redis://127.0.0.1:6379",
-      REDIS_PREFIX: h.prefix,
-      WORKER_CONCURRENCY: 2,
-      JOB_LEASE_MS: 10_000,
-      RECONCILE_INTERVAL_MS: 60_000,
-      OUTBOX_POLL_MS: 50,
-      ARTIFACT_DIR: artifactDir,
-      WEBHOOK_ALLOW_PRIVATE: true,
-    },
-    webhooks: { pollMs: 100, allowPrivate: true },
-  });
+  worker = await startServiceWorker(h.db, h.prefix, artifactDir, { allowPrivateWebhooks: true });
 }, 120_000);
 
 afterAll(async () => {

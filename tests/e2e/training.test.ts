@@ -12,7 +12,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { LocalArtifactStore } from "../../packages/datasets/src/index.js";
 import type { RunningWorker } from "../../apps/worker/src/index.js";
 import { auth, startApiHarness, type ApiHarness } from "../helpers/api.js";
-import { startTestWorker, waitFor } from "../helpers/worker.js";
+import { startServiceWorker, waitFor } from "../helpers/worker.js";
 
 let h: ApiHarness;
 let worker: RunningWorker;
@@ -20,25 +20,7 @@ const artifactDir = mkdtempSync(join(tmpdir(), "ty-train-"));
 
 beforeAll(async () => {
   h = await startApiHarness({ artifactDir });
-  worker = await startTestWorker(h.db, h.prefix, {
-    services: {
-      TRAINER_PYTHON: process.env.TRAINYARD_PYTHON ?? "/usr/bin/python3",
-      TRAINER_IMAGE_CPU: "unused",
-      TRAINER_IMAGE_GPU: "unused",
-      K8S_NAMESPACE: "unused",
-      K8S_ARTIFACT_PVC: "unused",
-      DOCKER_SOCKET: "/var/run/docker.sock",
-    },
-    config: {
-      REDIS_URL: process.env.TEST_REDIS_URL ?? "redis://127.0.0.1:6379",
-      REDIS_PREFIX: h.prefix,
-      WORKER_CONCURRENCY: 2,
-      JOB_LEASE_MS: 10_000,
-      RECONCILE_INTERVAL_MS: 60_000,
-      OUTBOX_POLL_MS: 50,
-      ARTIFACT_DIR: artifactDir,
-    },
-  });
+  worker = await startServiceWorker(h.db, h.prefix, artifactDir);
 }, 120_000);
 
 afterAll(async () => {

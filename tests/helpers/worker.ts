@@ -30,3 +30,37 @@ export async function waitFor<T>(fn: () => Promise<T | null | undefined | false>
     await new Promise((r) => setTimeout(r, stepMs));
   }
 }
+
+/**
+ * A worker with the service's real handlers (dataset-build, the Python trainer on the process
+ * backend, eval through serve mode) over the harness's database and Redis prefix.
+ */
+export async function startServiceWorker(
+  db: Db,
+  prefix: string,
+  artifactDir: string,
+  opts: { allowPrivateWebhooks?: boolean } = {},
+): Promise<RunningWorker> {
+  const allowPrivate = opts.allowPrivateWebhooks ?? false;
+  return startTestWorker(db, prefix, {
+    services: {
+      TRAINER_PYTHON: process.env.TRAINYARD_PYTHON ?? "/usr/bin/python3",
+      TRAINER_IMAGE_CPU: "unused",
+      TRAINER_IMAGE_GPU: "unused",
+      K8S_NAMESPACE: "unused",
+      K8S_ARTIFACT_PVC: "unused",
+      DOCKER_SOCKET: "/var/run/docker.sock",
+    },
+    config: {
+      REDIS_URL: redisUrl(),
+      REDIS_PREFIX: prefix,
+      WORKER_CONCURRENCY: 2,
+      JOB_LEASE_MS: 10_000,
+      RECONCILE_INTERVAL_MS: 60_000,
+      OUTBOX_POLL_MS: 50,
+      ARTIFACT_DIR: artifactDir,
+      ...(allowPrivate ? { WEBHOOK_ALLOW_PRIVATE: true } : {}),
+    },
+    ...(allowPrivate ? { webhooks: { pollMs: 100, allowPrivate: true } } : {}),
+  });
+}
