@@ -11,7 +11,7 @@ import { join } from "node:path";
 import { afterAll, beforeAll, expect, it } from "vitest";
 import { verifyWebhook } from "@trainyard/contracts";
 import type { RunningWorker } from "../../apps/worker/src/index.js";
-import { auth, startApiHarness, type ApiHarness } from "../helpers/api.js";
+import { auth, experimentEnd, startApiHarness, submitExperiment, type ApiHarness } from "../helpers/api.js";
 import { startServiceWorker, waitFor } from "../helpers/worker.js";
 
 let h: ApiHarness;
@@ -54,42 +54,28 @@ it("runs the demo-cpu DAG for real and serves the full matrix", { timeout: 600_0
   expect(hook.statusCode).toBe(201);
   const secret = hook.json().secret as string;
 
-  const res = await h.app.inject({
-    method: "POST",
-    url: "/v1/experiments",
-    headers: auth(h.key),
-    payload: {
-      preset: "demo-cpu",
-      // The demo's two SFT arms plus a warm-started GRPO arm (sft → grpo), all shrunk to seconds.
-      arms: [
-        { name: "frozen-ans", method: "sft", data: "frozen", target: "answer" },
-        { name: "diverse-ans", method: "sft", data: "diverse", target: "answer" },
-        { name: "rl-warm", method: "sft-then-grpo", data: "frozen", target: "answer" },
-      ],
-      datasets: { train: { size: 12 }, eval: { size: 2 } },
-      sft: { maxSteps: 4, saveSteps: 2, batchSize: 4 },
-      grpo: {
-        steps: 2,
-        warmStartSteps: 2,
-        numGenerations: 4,
-        promptsPerBatch: 2,
-        miniBatchPrompts: 2,
-        maxCompletionLength: 16,
-        saveSteps: 1,
-      },
-      model: { dModel: 32, layers: 1, heads: 2 },
+  const exp = await submitExperiment(h, {
+    preset: "demo-cpu",
+    // The demo's two SFT arms plus a warm-started GRPO arm (sft → grpo), all shrunk to seconds.
+    arms: [
+      { name: "frozen-ans", method: "sft", data: "frozen", target: "answer" },
+      { name: "diverse-ans", method: "sft", data: "diverse", target: "answer" },
+      { name: "rl-warm", method: "sft-then-grpo", data: "frozen", target: "answer" },
+    ],
+    datasets: { train: { size: 12 }, eval: { size: 2 } },
+    sft: { maxSteps: 4, saveSteps: 2, batchSize: 4 },
+    grpo: {
+      steps: 2,
+      warmStartSteps: 2,
+      numGenerations: 4,
+      promptsPerBatch: 2,
+      miniBatchPrompts: 2,
+      maxCompletionLength: 16,
+      saveSteps: 1,
     },
+    model: { dModel: 32, layers: 1, heads: 2 },
   });
-  expect(res.statusCode).toBe(201);
-  const exp = res.json();
-  const done = await waitFor(
-    async () => {
-      const e = (await h.app.inject({ method: "GET", url: `/v1/experiments/${exp.id}`, headers: auth(h.key) })).json();
-      return ["succeeded", "failed", "cancelled"].includes(e.state) ? e : null;
-    },
-    540_000,
-    500,
-  );
+  const done = await experimentEnd(h, exp.id, 540_000, 500);
   const failures = done.jobs
     .filter((j: { state: string }) => j.state !== "succeeded")
     .map((j: { name: string; error: unknown }) => `${j.name}: ${JSON.stringify(j.error)}`);

@@ -11,7 +11,7 @@ import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { LocalArtifactStore } from "../../packages/datasets/src/index.js";
 import type { RunningWorker } from "../../apps/worker/src/index.js";
-import { auth, startApiHarness, type ApiHarness } from "../helpers/api.js";
+import { auth, experimentEnd, startApiHarness, submitExperiment, type ApiHarness } from "../helpers/api.js";
 import { startServiceWorker, waitFor } from "../helpers/worker.js";
 
 let h: ApiHarness;
@@ -31,22 +31,16 @@ afterAll(async () => {
 
 /** One frozen answer-only SFT arm on a few levels of the demo preset; eval on ID only. */
 async function submit(name: string, sft: Record<string, unknown>): Promise<string> {
-  const res = await h.app.inject({
-    method: "POST",
-    url: "/v1/experiments",
-    headers: auth(h.key),
-    payload: {
-      preset: "demo-cpu",
-      name,
-      arms: [{ name: "frozen-ans", method: "sft", data: "frozen", target: "answer" }],
-      datasets: { train: { size: 12 }, eval: { size: 1 } },
-      splits: ["id"],
-      sft: { batchSize: 4, learningRate: 3e-3, warmupRatio: 0, ...sft },
-      model: { dModel: 32, layers: 1, heads: 2 },
-    },
+  const exp = await submitExperiment(h, {
+    preset: "demo-cpu",
+    name,
+    arms: [{ name: "frozen-ans", method: "sft", data: "frozen", target: "answer" }],
+    datasets: { train: { size: 12 }, eval: { size: 1 } },
+    splits: ["id"],
+    sft: { batchSize: 4, learningRate: 3e-3, warmupRatio: 0, ...sft },
+    model: { dModel: 32, layers: 1, heads: 2 },
   });
-  expect(res.statusCode, res.body).toBe(201);
-  return res.json().id as string;
+  return exp.id;
 }
 
 async function sftJob(experimentId: string) {
@@ -75,16 +69,7 @@ function groupAlive(pid: number): boolean {
 
 const sha256 = (path: string) => createHash("sha256").update(readFileSync(path)).digest("hex");
 
-async function finished(experimentId: string) {
-  return waitFor(
-    async () => {
-      const e = await h.db.experiment.findUnique({ where: { id: experimentId } });
-      return e && ["succeeded", "failed", "cancelled"].includes(e.state) ? e : null;
-    },
-    300_000,
-    250,
-  );
-}
+const finished = (experimentId: string) => experimentEnd(h, experimentId, 300_000, 250);
 
 describe("sft job, real trainer", () => {
   it("trains: the loss falls, the weights change, checkpoints on disk match their recorded sha256", { timeout: 300_000 }, async () => {

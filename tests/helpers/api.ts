@@ -1,11 +1,13 @@
 /** A real API app (inject or listening) over a per-file database and Redis prefix. */
 import type { FastifyInstance } from "fastify";
+import { expect } from "vitest";
 import type { Redis } from "ioredis";
 import pino from "pino";
 import { buildApp } from "../../apps/api/src/app.js";
 import { createApiKey, type Db } from "../../packages/db/src/index.js";
 import { createTestDb, type TestDb } from "./db.js";
 import { deletePrefix, randomPrefix, redisClient } from "./redis.js";
+import { waitFor } from "./worker.js";
 
 export interface ApiHarness {
   app: FastifyInstance;
@@ -56,3 +58,32 @@ export async function startApiHarness(
 }
 
 export const auth = (key: string) => ({ authorization: `Bearer ${key}` });
+
+export interface SubmittedExperiment {
+  id: string;
+  jobs: { id: string; name: string }[];
+}
+
+/** POST /v1/experiments as the harness's project; the test fails unless it answers 201. */
+export async function submitExperiment(h: ApiHarness, body: Record<string, unknown>): Promise<SubmittedExperiment> {
+  const res = await h.app.inject({ method: "POST", url: "/v1/experiments", headers: auth(h.key), payload: body });
+  expect(res.statusCode, res.body).toBe(201);
+  return res.json() as SubmittedExperiment;
+}
+
+/** GET /v1/experiments/:id (the API's JSON, jobs included). */
+export async function getExperiment(h: ApiHarness, id: string): Promise<any> {
+  return (await h.app.inject({ method: "GET", url: `/v1/experiments/${id}`, headers: auth(h.key) })).json();
+}
+
+/** The experiment once it is succeeded, failed or cancelled. */
+export async function experimentEnd(h: ApiHarness, id: string, timeoutMs = 20_000, stepMs = 50): Promise<any> {
+  return waitFor(
+    async () => {
+      const e = await getExperiment(h, id);
+      return ["succeeded", "failed", "cancelled"].includes(e.state) ? e : null;
+    },
+    timeoutMs,
+    stepMs,
+  );
+}

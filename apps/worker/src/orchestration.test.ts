@@ -4,7 +4,7 @@
  */
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import type { HandlerRegistry, JobHandler, RunningWorker } from "./index.js";
-import { auth, startApiHarness, type ApiHarness } from "../../../tests/helpers/api.js";
+import { auth, experimentEnd, startApiHarness, submitExperiment, type ApiHarness } from "../../../tests/helpers/api.js";
 import { startTestWorker, waitFor } from "../../../tests/helpers/worker.js";
 import { deletePrefix } from "../../../tests/helpers/redis.js";
 
@@ -28,22 +28,8 @@ const ok: JobHandler = async (ctx) => {
 };
 const allOk: HandlerRegistry = { "dataset-build": ok, sft: ok, grpo: ok, eval: ok };
 
-async function submit(body: Record<string, unknown> = { preset: "demo-cpu" }) {
-  const res = await h.app.inject({ method: "POST", url: "/v1/experiments", headers: auth(h.key), payload: body });
-  expect(res.statusCode).toBe(201);
-  return res.json() as { id: string; jobs: { id: string; name: string }[] };
-}
-
-async function experiment(id: string) {
-  return (await h.app.inject({ method: "GET", url: `/v1/experiments/${id}`, headers: auth(h.key) })).json();
-}
-
-async function finished(id: string) {
-  return waitFor(async () => {
-    const e = await experiment(id);
-    return ["succeeded", "failed", "cancelled"].includes(e.state) ? e : null;
-  });
-}
+const submit = (body: Record<string, unknown> = { preset: "demo-cpu" }) => submitExperiment(h, body);
+const finished = (id: string) => experimentEnd(h, id);
 
 describe("experiment DAG", () => {
   it("runs dataset-build → train → eval in dependency order and reports progress", async () => {

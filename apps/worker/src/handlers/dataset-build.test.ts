@@ -10,7 +10,7 @@ import pino from "pino";
 import type { HandlerRegistry, JobContext, JobHandler, RunningWorker } from "../index.js";
 import { datasetSpecFromExperiment, datasetSpecHash } from "@trainyard/datasets";
 import { datasetBuildHandler } from "./dataset-build.js";
-import { auth, startApiHarness, type ApiHarness } from "../../../../tests/helpers/api.js";
+import { auth, getExperiment, startApiHarness, submitExperiment, type ApiHarness } from "../../../../tests/helpers/api.js";
 import { startTestWorker, waitFor } from "../../../../tests/helpers/worker.js";
 import { redisUrl } from "../../../../tests/helpers/env.js";
 
@@ -47,13 +47,8 @@ async function start() {
   });
 }
 
-async function submit(body: Record<string, unknown>) {
-  const res = await h.app.inject({ method: "POST", url: "/v1/experiments", headers: auth(h.key), payload: body });
-  expect(res.statusCode).toBe(201);
-  return res.json() as { id: string; jobs: { id: string; name: string }[] };
-}
-
-const experiment = async (id: string) => (await h.app.inject({ method: "GET", url: `/v1/experiments/${id}`, headers: auth(h.key) })).json();
+const submit = (body: Record<string, unknown>) => submitExperiment(h, body);
+const experiment = (id: string) => getExperiment(h, id);
 const buildJob = async (id: string) =>
   waitFor(async () => {
     const j = (await experiment(id)).jobs.find((x: { name: string }) => x.name === "dataset-build");

@@ -113,8 +113,8 @@ export class MT19937 {
 
   /** Make word `mti` readable: start a new block when the current one is spent, then twist ahead. */
   private refill(): void {
+    // Words are read in order, so a spent block (mti = N) is always fully twisted (ready = N).
     if (this.mti >= N) {
-      if (this.ready < N) this.twistRange(this.ready, N); // never: a block is read in order
       this.mti = 0;
       this.ready = 0;
     }
