@@ -3,7 +3,8 @@
  * only when the value crosses a 5 % step (and at 100 %), so logs stay readable.
  */
 export class ProgressBar {
-  private lastPct = -1;
+  /** Off a TTY: the last 5 % step printed (100 stands for itself). */
+  private lastStep = -1;
   private readonly tty = Boolean(process.stderr.isTTY);
   constructor(
     private readonly label: string,
@@ -13,8 +14,11 @@ export class ProgressBar {
   update(fraction: number, suffix = ""): void {
     const f = Math.max(0, Math.min(1, Number.isFinite(fraction) ? fraction : 0));
     const pct = Math.floor(f * 100);
-    if (!this.tty && (pct === this.lastPct || (pct < 100 && Math.floor(pct / 5) === Math.floor(this.lastPct / 5)))) return;
-    this.lastPct = pct;
+    if (!this.tty) {
+      const step = pct === 100 ? 100 : pct - (pct % 5);
+      if (step === this.lastStep) return;
+      this.lastStep = step;
+    }
     const filled = Math.round(f * this.width);
     const bar = "█".repeat(filled) + "░".repeat(this.width - filled);
     const line = `${this.label} ${bar} ${String(pct).padStart(3)}% ${suffix}`;
