@@ -4,7 +4,16 @@ import tseslint from "typescript-eslint";
 
 export default tseslint.config(
   {
-    ignores: ["**/node_modules/**", "**/dist/**", "**/generated/**", "artifacts/**", "apps/dashboard/dist/**", "**/*.py", "infra/**/*.js"],
+    ignores: [
+      ".venv/**",
+      "**/node_modules/**",
+      "**/dist/**",
+      "**/generated/**",
+      "artifacts/**",
+      "apps/dashboard/dist/**",
+      "**/*.py",
+      "infra/**/*.js",
+    ],
   },
   js.configs.recommended,
   ...tseslint.configs.recommended,

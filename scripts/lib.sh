@@ -5,8 +5,8 @@ export DATABASE_URL="${DATABASE_URL:-postgresql://postgres:postgres@127.0.0.1:54
 export TEST_DATABASE_URL="${TEST_DATABASE_URL:-postgresql://postgres:postgres@127.0.0.1:5432/postgres}"
 export REDIS_URL="${REDIS_URL:-redis://127.0.0.1:6379}"
 export TEST_REDIS_URL="${TEST_REDIS_URL:-$REDIS_URL}"
-# Debian's interpreter has python3-torch; another python3 may come first on PATH.
-export TRAINYARD_PYTHON="${TRAINYARD_PYTHON:-/usr/bin/python3}"
+# The trainer's interpreter: the venv scripts/python-env.sh makes (TRL, transformers, PEFT, torch).
+export TRAINYARD_PYTHON="${TRAINYARD_PYTHON:-$ROOT/.venv/bin/python}"
 
 log() { printf '\033[1m==> %s\033[0m\n' "$*" >&2; }
 

@@ -4,10 +4,11 @@
 source "$(dirname "$0")/lib.sh"
 cd "$ROOT"
 
-# python3-torch for the CPU trainer (+ OpenBLAS: ~9x faster matmuls), pytest, chromium for the
-# browser tests, redis/postgres clients and servers.
-apt_install python3-torch libopenblas0-pthread python3-pytest python3-numpy chromium ca-certificates
+# chromium for the browser tests; python3-venv to make the trainer's venv (Debian's python3
+# lacks ensurepip without it); redis/postgres come with services.sh.
+apt_install python3-venv chromium ca-certificates
 bash scripts/services.sh
+bash scripts/python-env.sh
 
 if [ ! -d node_modules ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
   log "npm ci"

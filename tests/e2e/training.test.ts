@@ -1,13 +1,14 @@
 /**
  * The `sft` job for real, through the worker, the process backend and the Python trainer:
- * the loss falls and the weights move (checkpoints on disk, hashes as recorded), a cancel
+ * the loss falls and the weights move (Hugging Face checkpoints on disk, hashes as recorded), a cancel
  * stops the trainer's whole process group within 10 s, and a trainer killed mid-run fails its
- * attempt as `crashed` with its logs kept, then the retry resumes from its last checkpoint.
+ * attempt as `crashed` with its logs kept, then the retry resumes exactly from its last checkpoint
+ * (optimizer and scheduler included: the trainer is told `resume_from`, and steps stay global).
  */
 import { createHash } from "node:crypto";
 import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { join } from "node:path";
+import { dirname, join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { LocalArtifactStore } from "../../packages/datasets/src/index.js";
 import type { RunningWorker } from "../../apps/worker/src/index.js";
@@ -74,9 +75,14 @@ const finished = (experimentId: string) => experimentEnd(h, experimentId, 300_00
 describe("sft job, real trainer", () => {
   it("trains: the loss falls, the weights change, checkpoints on disk match their recorded sha256", { timeout: 300_000 }, async () => {
     const id = await submit("learns", { maxSteps: 30, saveSteps: 10 });
-    expect((await finished(id)).state).toBe("succeeded");
-    const job = await sftJob(id);
+    const started = await sftJob(id);
+    const job = await waitFor(async () => {
+      const j = await h.db.job.findUnique({ where: { id: started.id } });
+      return j && ["succeeded", "failed", "cancelled"].includes(j.state) ? j : null;
+    }, 240_000);
     expect(job.state).toBe("succeeded");
+    // Evaluating the checkpoints is the demo pipeline test's subject: stop the rest of the DAG.
+    await h.app.inject({ method: "POST", url: `/v1/experiments/${id}/cancel`, headers: auth(h.key) });
 
     const metrics = await h.db.jobEvent.findMany({ where: { jobId: job.id, type: "metrics" }, orderBy: { seq: "asc" } });
     const losses = metrics.map((m) => (m.data as { values: { loss: number } }).values.loss);
@@ -92,7 +98,8 @@ describe("sft job, real trainer", () => {
     const cps = await h.db.checkpoint.findMany({ where: { jobId: job.id }, orderBy: { step: "asc" } });
     expect(cps.map((c) => c.step)).toEqual([10, 20, 30]);
     for (const c of cps) {
-      const weights = join(store.pathFor(c.uri), "model.pt");
+      // A standard Hugging Face directory: the event's sha256 is the safetensors file's.
+      const weights = join(store.pathFor(c.uri), "model.safetensors");
       expect(existsSync(weights), weights).toBe(true);
       expect(sha256(weights)).toBe(c.sha256);
     }
@@ -157,6 +164,10 @@ describe("sft job, real trainer", () => {
       });
       const from = Number(/\(step (\d+)\)/.exec(resumed)![1]);
       expect(from).toBeGreaterThanOrEqual(cp.step);
+      // The trainer is told to resume (optimizer, scheduler, RNG, data order), not to warm-start.
+      const runDir = dirname(new LocalArtifactStore(artifactDir).pathFor(cp.uri));
+      const cfg2 = JSON.parse(readFileSync(join(runDir, "config-attempt-2.json"), "utf8")) as Record<string, unknown>;
+      expect(cfg2).toMatchObject({ resume_from: join(runDir, `checkpoint-${from}`), init_from: "", max_steps: 300 });
 
       const done = await waitFor(async () => {
         const j = await h.db.job.findUnique({ where: { id: job.id } });

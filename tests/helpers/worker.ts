@@ -44,7 +44,7 @@ export async function startServiceWorker(
   const allowPrivate = opts.allowPrivateWebhooks ?? false;
   return startTestWorker(db, prefix, {
     services: {
-      TRAINER_PYTHON: process.env.TRAINYARD_PYTHON ?? "/usr/bin/python3",
+      TRAINYARD_PYTHON: process.env.TRAINYARD_PYTHON ?? "",
       TRAINER_IMAGE_CPU: "unused",
       TRAINER_IMAGE_GPU: "unused",
       K8S_NAMESPACE: "unused",

@@ -7,6 +7,7 @@ import { registerTrain } from "./commands/train.js";
 import { registerDataset } from "./commands/dataset.js";
 import { registerEval } from "./commands/eval.js";
 import { registerMatrix } from "./commands/matrix.js";
+import { registerModel } from "./commands/model.js";
 import { CliError } from "./errors.js";
 
 export function buildProgram(): Command {
@@ -23,6 +24,7 @@ export function buildProgram(): Command {
   registerDataset(program);
   registerEval(program);
   registerMatrix(program);
+  registerModel(program);
   return program;
 }
 

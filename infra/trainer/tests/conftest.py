@@ -1,10 +1,11 @@
 """Shared fixtures: a toy dataset, a real reward subprocess, trainer runs as real processes.
 
-GPU-only tests are marked `gpu` here, in one place, and skipped where TRL is not importable.
+Every test runs the real stack (TRL, transformers, PEFT on torch) on CPU with tiny models built
+from a config. Only what truly needs a GPU is marked `gpu` here, in one place, and skipped
+where CUDA is not available (the reason names what is missing).
 """
 from __future__ import annotations
 
-import importlib.util
 import json
 import os
 import random
@@ -34,16 +35,18 @@ for line in sys.stdin:
     sys.stdout.flush()
 '''
 
-TINY = {"d_model": 64, "layers": 1, "heads": 4, "bpe_merges": 300, "context_length": 96}
+TINY = {"d_model": 64, "layers": 1, "heads": 4, "vocab_size": 400, "context_length": 128}
 
 
 def pytest_configure(config):
-    config.addinivalue_line("markers", "gpu: the TRL/vLLM path; skipped where trl is not importable")
+    config.addinivalue_line("markers", "gpu: needs a CUDA GPU (bf16 kernels, vLLM); skipped where none is visible")
 
 
 def pytest_collection_modifyitems(config, items):
-    if importlib.util.find_spec("trl") is None:
-        skip = pytest.mark.skip(reason="trl is not importable: the GPU path cannot run here")
+    import torch
+
+    if not torch.cuda.is_available():
+        skip = pytest.mark.skip(reason="needs a CUDA GPU (bf16 training, vLLM colocate): none is visible here")
         for item in items:
             if "gpu" in item.keywords:
                 item.add_marker(skip)
@@ -116,8 +119,48 @@ def reward_command(tmp_path_factory) -> list[str]:
 def sft_run(tmp_path_factory, toy_file):
     """One real SFT run shared by the SFT, GRPO and serve tests: (config, events, tmp dir)."""
     tmp = tmp_path_factory.mktemp("sft")
-    cfg = {"train_file": str(toy_file), "output_dir": str(tmp / "out"), "max_steps": 80, "batch_size": 16,
-           "save_steps": 40, "learning_rate": 1e-2, "warmup_ratio": 0.1, "seed": 3, **TINY}
+    cfg = {"train_file": str(toy_file), "output_dir": str(tmp / "out"), "max_steps": 40, "batch_size": 16,
+           "save_steps": 20, "learning_rate": 1e-2, "warmup_ratio": 0.1, "seed": 3, **TINY}
     rc, events, err = run_trainer("sft", cfg, tmp)
     assert rc == 0, err
     return cfg, events, tmp
+
+
+def save_hf_model(path: Path, arch: str, texts: list[str]) -> Path:
+    """A small causal LM saved by transformers from a config, with its own BPE tokenizer.
+
+    Stands in for "any Hugging Face model directory" (`model: DIR`): qwen2 carries a ChatML
+    template and Qwen's pre-tokenizer; gpt2 a plain byte-level BPE and no chat template.
+    """
+    from tokenizers import Tokenizer, decoders, models, pre_tokenizers, trainers
+    from transformers import GPT2Config, PreTrainedTokenizerFast, Qwen2Config
+    from transformers import AutoModelForCausalLM
+
+    tk = Tokenizer(models.BPE())
+    tk.pre_tokenizer = pre_tokenizers.ByteLevel(add_prefix_space=False)
+    tk.decoder = decoders.ByteLevel()
+    specials = ["<|endoftext|>", "<|im_start|>", "<|im_end|>"]
+    tk.train_from_iterator(texts, trainers.BpeTrainer(vocab_size=400, special_tokens=specials,
+                                                      initial_alphabet=pre_tokenizers.ByteLevel.alphabet(), show_progress=False))
+    tok = PreTrainedTokenizerFast(tokenizer_object=tk, eos_token="<|endoftext|>", pad_token="<|endoftext|>")
+    if arch == "qwen2":
+        tok.chat_template = ("{% for m in messages %}<|im_start|>{{ m['role'] }}\n{{ m['content'] }}<|im_end|>\n{% endfor %}"
+                             "{% if add_generation_prompt %}<|im_start|>assistant\n{% endif %}")
+        config = Qwen2Config(vocab_size=len(tok), hidden_size=64, intermediate_size=128, num_hidden_layers=2, num_attention_heads=4,
+                             num_key_value_heads=2, max_position_embeddings=256, eos_token_id=0, bos_token_id=0, pad_token_id=0)
+    else:
+        config = GPT2Config(vocab_size=len(tok), n_embd=64, n_layer=2, n_head=4, n_positions=256, eos_token_id=0, bos_token_id=0)
+    AutoModelForCausalLM.from_config(config).save_pretrained(path)
+    tok.save_pretrained(path)
+    return path
+
+
+@pytest.fixture(scope="session")
+def hf_dirs(tmp_path_factory) -> dict[str, Path]:
+    texts = [r["prompt"] + r["completion"] for r in toy_rows(200)]
+    root = tmp_path_factory.mktemp("hf")
+    return {arch: save_hf_model(root / arch, arch, texts) for arch in ("qwen2", "gpt2")}
+
+
+def last_checkpoint(events: list[dict]) -> str:
+    return of_type(events, "checkpoint")[-1]["path"]

@@ -1,9 +1,10 @@
 """Config dataclasses: JSON parsing, impossible combinations, and how the CLI reports them."""
 from __future__ import annotations
 
-import importlib.util
 import json
+import os
 import subprocess
+import sys
 
 import pytest
 
@@ -22,7 +23,7 @@ def err(cls, data) -> TrainerError:
 
 def test_defaults_parse_and_every_field_has_help(toy_file):
     cfg = from_dict(SftConfig, {"train_file": str(toy_file)})
-    assert cfg.engine == "cpu" and cfg.template == "raw" and cfg.lora is None
+    assert cfg.model == "tiny" and cfg.template == "raw" and cfg.lora is None and cfg.device == "auto"
     for cls, fields in schema().items():
         for f in fields:
             assert f["help"], f"{cls}.{f['name']} has no help text"
@@ -35,20 +36,25 @@ def test_defaults_parse_and_every_field_has_help(toy_file):
         (SftConfig, {"train_file": "/nonexistent.jsonl"}, "does not exist"),
         (SftConfig, {"learning_rte": 1}, "unknown config field"),
         (SftConfig, {"max_steps": "ten"}, "max_steps"),
-        (SftConfig, {"engine": "tpu"}, "engine"),
+        (SftConfig, {"device": "tpu"}, "device"),
+        (SftConfig, {"model": ""}, "model"),
+        (SftConfig, {"resume_from": "/nonexistent-ckpt"}, "resume_from"),
+        (SftConfig, {"vocab_size": 100}, "vocab_size"),
+        (SftConfig, {"tiny_arch": "qwen2"}, "tiny_tokenizer"),
+        (SftConfig, {"eval_top_p": 0}, "eval_top_p"),
         (SftConfig, {"d_model": 30, "heads": 4}, "divisible"),
         (SftConfig, {"d_model": 12, "heads": 4}, "even head size"),
         (SftConfig, {"batch_size": 10, "micro_batch_size": 4}, "micro_batch_size"),
         (SftConfig, {"init_from": "/nonexistent-ckpt"}, "init_from"),
-        (SftConfig, {"lora": {"rank": 8}}, "lora"),
-        (SftConfig, {"engine": "hf"}, "model_id"),
+        (SftConfig, {"lora": {"rank": 0}}, "lora.rank"),
+        (SftConfig, {"lora": {"rank": 8, "alpah": 3}}, "lora.alpah"),
         (GrpoConfig, {"prompts_per_batch": 16, "mini_batch_prompts": 5}, "must divide"),
         (GrpoConfig, {"num_generations": 1}, "num_generations"),
         (GrpoConfig, {"max_prompt_length": 200, "max_completion_length": 100, "context_length": 256}, "exceeds context_length"),
         (GrpoConfig, {"max_completion_length": 256, "context_length": 256}, "no room for a prompt"),
         (GrpoConfig, {"temperature": 0}, "temperature"),
-        (GrpoConfig, {"engine": "hf", "model_id": "x/y", "vllm_mode": "server"}, "vllm_server_base_url"),
-        (GrpoConfig, {"engine": "hf", "model_id": "x/y", "lora": {"rank": 0}}, "lora.rank"),
+        (GrpoConfig, {"vllm_mode": "server"}, "vllm_server_base_url"),
+        (GrpoConfig, {"micro_batch_size": 3}, "micro_batch_size"),
     ],
 )
 def test_impossible_combinations_are_rejected_with_what_to_do(toy_file, cls, data, needle):
@@ -56,9 +62,14 @@ def test_impossible_combinations_are_rejected_with_what_to_do(toy_file, cls, dat
     assert needle in str(err(cls, {**base, **data}))
 
 
-def test_serve_config_needs_a_cpu_checkpoint(tmp_path):
+def test_serve_config_needs_a_checkpoint(tmp_path):
     assert "checkpoint" in str(err(ServeConfig, {}))
-    assert "model.pt" in str(err(ServeConfig, {"checkpoint": str(tmp_path)}))
+    assert "backend" in str(err(ServeConfig, {"checkpoint": str(tmp_path), "backend": "tgi"}))
+
+
+def test_a_directory_that_is_no_model_is_a_checkpoint_error(tmp_path, toy_file):
+    rc, events, _ = run_trainer("sft", {"train_file": str(toy_file), "output_dir": str(tmp_path / "o"), "init_from": str(tmp_path)}, tmp_path)
+    assert rc == 1 and events[-1]["code"] == "TY_ERR_TRAINER_CHECKPOINT" and events[-1]["failure_kind"] == "user_error"
 
 
 def test_bad_config_is_an_error_event_and_exit_1(tmp_path, toy_file):
@@ -85,14 +96,22 @@ def test_malformed_and_too_long_rows_are_data_errors(tmp_path):
     rc, events, _ = run_trainer("sft", {"train_file": str(bad), "output_dir": str(tmp_path / "o"), **TINY}, tmp_path)
     assert rc == 1 and events[-1]["code"] == "TY_ERR_TRAINER_DATA" and ":2:" in events[-1]["message"]
     long = tmp_path / "long.jsonl"
-    long.write_text(json.dumps({"prompt": "x" * 500, "completion": "y"}) + "\n", encoding="utf-8")
-    rc, events, _ = run_trainer("sft", {"train_file": str(long), "output_dir": str(tmp_path / "o"), **TINY, "bpe_merges": 0}, tmp_path)
-    assert events[-1]["code"] == "TY_ERR_TRAINER_DATA" and "context_length" in events[-1]["message"]
+    rows = [{"prompt": "short", "completion": "y"}, {"prompt": " ".join(str(i) for i in range(300)), "completion": "y"}]
+    long.write_text("".join(json.dumps(r) + "\n" for r in rows), encoding="utf-8")
+    rc, events, _ = run_trainer("sft", {"train_file": str(long), "output_dir": str(tmp_path / "o"), **TINY, "vocab_size": 300}, tmp_path)
+    assert events[-1]["code"] == "TY_ERR_TRAINER_DATA" and "context_length 128" in events[-1]["message"]
+    assert "long.jsonl:2:" in events[-1]["message"]  # the row is named, nothing was truncated
 
 
-def test_engine_hf_without_the_gpu_stack_is_not_available(tmp_path, toy_file):
-    rc, events, _ = run_trainer("sft", {"engine": "hf", "model_id": "org/model", "train_file": str(toy_file)}, tmp_path)
-    error = of_type(events, "error")
-    assert rc == 1 and len(error) == 1
-    if importlib.util.find_spec("trl") is None:  # the development machine and the CPU image
-        assert error[0]["code"] == "TY_ERR_NOT_AVAILABLE" and error[0]["failure_kind"] == "infra_error"
+def test_an_interpreter_without_the_stack_is_not_available(tmp_path, toy_file):
+    """The interpreter the venv was made from has no TRL: one clean error, not a traceback."""
+    base = os.path.join(sys.base_prefix, "bin", "python3")
+    probe = subprocess.run([base, "-c", "import trl"], capture_output=True)
+    if probe.returncode == 0:
+        pytest.skip(f"{base} has trl installed")
+    cfg = tmp_path / "c.json"
+    cfg.write_text(json.dumps({"train_file": str(toy_file), "output_dir": str(tmp_path / "o")}))
+    p = subprocess.run([base, "-m", "trainyard_trainer", "sft", "--config", str(cfg)], capture_output=True, text=True, env=trainer_env(), timeout=60)
+    error = of_type([json.loads(line) for line in p.stdout.splitlines()], "error")
+    assert p.returncode == 1 and len(error) == 1
+    assert error[0]["code"] == "TY_ERR_NOT_AVAILABLE" and error[0]["failure_kind"] == "infra_error" and "setup.sh" in error[0]["message"]

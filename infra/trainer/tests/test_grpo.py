@@ -1,17 +1,17 @@
 """GRPO warm-started from the SFT checkpoint, rewarded by a real subprocess."""
 from __future__ import annotations
 
-import json
+import os
 
 import pytest
 import torch
+from safetensors.torch import load_file
 
-from conftest import REWARD_SCRIPT, TINY, of_type, run_trainer
-from trainyard_trainer.checkpoint import load_checkpoint
+from conftest import TINY, of_type, run_trainer
 from trainyard_trainer.protocol import TrainerError
 from trainyard_trainer.rewards import RewardClient, env_batch_reward
 
-TRL_METRICS = ["reward", "reward_std", "frac_reward_zero_std", "completions/mean_length", "clip_ratio/region_mean", "loss", "learning_rate", "num_tokens"]
+TRL_METRICS = ["reward", "reward_std", "frac_reward_zero_std", "completions/mean_length", "rewards/env_batch/mean", "clip_ratio/region_mean", "loss", "learning_rate", "num_tokens"]
 
 
 @pytest.fixture(scope="module")
@@ -35,24 +35,28 @@ def test_grpo_logs_trl_metrics_every_step(grpo_run):
     cfg, events = grpo_run
     metrics = of_type(events, "metrics")
     assert [m["step"] for m in metrics] == [1, 2, 3, 4]
+    # Two optimizer steps per generation batch: rollout metrics come with the first of each.
     for m in metrics:
+        assert {"loss", "learning_rate", "grad_norm", "clip_ratio/region_mean", "entropy"} <= set(m["values"]), sorted(m["values"])
+    for m in (metrics[0], metrics[2]):
         assert all(k in m["values"] for k in TRL_METRICS), sorted(m["values"])
         assert 0.0 <= m["values"]["reward"] <= 1.0 and 0.0 <= m["values"]["frac_reward_zero_std"] <= 1.0
-    # Two mini-batches per generation batch: the first is on-policy (ratio 1, nothing clipped).
+        assert m["values"]["tokens_per_second"] > 0
+    # The first mini-batch is on-policy: importance ratio 1, nothing clipped.
     assert metrics[0]["values"]["clip_ratio/region_mean"] == 0.0
     assert metrics[0]["values"]["reward"] > 0.0  # the SFT warm start earns reward already
-    assert min(m["values"]["frac_reward_zero_std"] for m in metrics) < 1.0  # some learning signal
+    assert min(m["values"]["frac_reward_zero_std"] for m in (metrics[0], metrics[2])) < 1.0  # some learning signal
 
 
 def test_grpo_saves_and_changes_the_warm_start(grpo_run):
     cfg, events = grpo_run
     assert [c["step"] for c in of_type(events, "checkpoint")] == [2, 4]
     assert events[-1]["type"] == "done" and events[-1]["step"] == 4
-    before, _, _ = load_checkpoint(cfg["init_from"])
-    after, _, meta = load_checkpoint(of_type(events, "checkpoint")[-1]["path"])
-    assert meta["train_config"]["num_generations"] == 4
-    changed = [n for n, p in after.state_dict().items() if not torch.equal(p, before.state_dict()[n])]
-    assert len(changed) == len(before.state_dict())
+    assert events[-1]["result"]["train_config"]["num_generations"] == 4
+    before = load_file(os.path.join(cfg["init_from"], "model.safetensors"))
+    after = load_file(os.path.join(of_type(events, "checkpoint")[-1]["path"], "model.safetensors"))
+    changed = [n for n, p in after.items() if not torch.equal(p, before[n])]
+    assert len(changed) == len(before)
 
 
 def test_reward_client_batches_in_order_and_scores_failures_zero(reward_command):
@@ -82,6 +86,16 @@ def test_a_dead_reward_process_is_an_infra_error(tmp_path):
         client.call([{"op": "reward"}, {"op": "reward"}])
     assert e.value.code == "TY_ERR_TRAINER_REWARD" and e.value.failure_kind == "infra_error"
     client.close()
+
+
+def test_an_over_long_prompt_is_a_data_error_naming_the_row(tmp_path, sft_run, toy_file):
+    """Regression: GRPOConfig has no max_prompt_length, so TRL would take any prompt; we refuse it."""
+    _, sft_events, _ = sft_run
+    cfg = {"train_file": str(toy_file), "output_dir": str(tmp_path / "o"), "init_from": of_type(sft_events, "checkpoint")[-1]["path"],
+           "max_prompt_length": 5, "max_completion_length": 12, "context_length": TINY["context_length"]}
+    rc, events, _ = run_trainer("grpo", cfg, tmp_path)
+    assert rc == 1 and events[-1]["code"] == "TY_ERR_TRAINER_DATA" and "toy.jsonl:1:" in events[-1]["message"]
+    assert "prompt limit 5" in events[-1]["message"]
 
 
 def test_a_missing_reward_command_fails_the_run_cleanly(tmp_path, sft_run, toy_file):

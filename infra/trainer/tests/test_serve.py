@@ -10,10 +10,26 @@ import urllib.request
 import pytest
 
 from conftest import of_type, start_trainer
-from trainyard_trainer.checkpoint import load_checkpoint
-from trainyard_trainer.data import render_chat
 
 PROMPT = "You are a solver.\nRules: answer with the direction of the colour.\nColour: green\nDecide the next action:"
+
+
+def tokenizer(path: str):
+    from transformers import AutoTokenizer
+
+    return AutoTokenizer.from_pretrained(path)
+
+
+def start_server(cfg: dict, tmp) -> tuple:
+    p = start_trainer("serve", cfg, tmp)
+    seen = []
+    assert p.stdout is not None
+    for line in p.stdout:
+        seen.append(json.loads(line))
+        if seen[-1]["type"] == "error" or seen[-1].get("state") == "serving":
+            break
+    assert seen[-1].get("state") == "serving", seen
+    return p, seen[-1]["message"], seen
 
 
 def post(url: str, body: dict) -> tuple[int, dict]:
@@ -31,15 +47,7 @@ def server(tmp_path_factory, sft_run):
     ckpt = of_type(events, "checkpoint")[-1]["path"]
     tmp = tmp_path_factory.mktemp("serve")
     # A long batching window so concurrent test requests reliably meet in one batch.
-    p = start_trainer("serve", {"checkpoint": ckpt, "port": 0, "batch_wait_ms": 300, "max_batch_size": 8}, tmp)
-    seen = []
-    assert p.stdout is not None
-    for line in p.stdout:
-        seen.append(json.loads(line))
-        if seen[-1]["type"] in ("error", "status") and seen[-1].get("state") in ("serving", None):
-            break
-    assert seen[-1].get("state") == "serving", seen
-    url = seen[-1]["message"]
+    p, url, seen = start_server({"checkpoint": ckpt, "port": 0, "batch_wait_ms": 300, "max_batch_size": 8}, tmp)
     state = {"proc": p, "url": url, "ckpt": ckpt, "events": seen}
     yield state
     if p.poll() is None:
@@ -53,29 +61,31 @@ def test_health_and_models(server):
     with urllib.request.urlopen(server["url"] + "/v1/models", timeout=10) as r:
         models = json.loads(r.read())
     assert models["object"] == "list"
-    assert models["data"][0]["id"] == "out/checkpoint-80"  # <run dir>/<checkpoint dir>
+    assert models["data"][0]["id"] == "out/checkpoint-40"  # <run dir>/<checkpoint dir>
 
 
 def test_completion_usage_and_greedy_answer(server):
-    _, tok, _ = load_checkpoint(server["ckpt"])
-    status, body = post(server["url"] + "/v1/completions", {"model": "out/checkpoint-80", "prompt": PROMPT, "max_tokens": 8, "temperature": 0})
+    tok = tokenizer(server["ckpt"])
+    status, body = post(server["url"] + "/v1/completions", {"model": "out/checkpoint-40", "prompt": PROMPT, "max_tokens": 8, "temperature": 0})
     assert status == 200, body
-    assert body["object"] == "text_completion" and body["model"] == "out/checkpoint-80"
+    assert body["object"] == "text_completion" and body["model"] == "out/checkpoint-40"
     choice = body["choices"][0]
     assert choice["text"] == " <answer> Down </answer>\n" and choice["finish_reason"] == "stop"
     usage = body["usage"]
-    assert usage["prompt_tokens"] == len(tok.encode(PROMPT))
-    assert usage["completion_tokens"] == len(tok.encode(choice["text"])) + 1  # + EOS
+    assert usage["prompt_tokens"] == len(tok(PROMPT)["input_ids"])
+    assert usage["completion_tokens"] == len(tok(choice["text"], add_special_tokens=False)["input_ids"]) + 1  # + EOS
     assert usage["total_tokens"] == usage["prompt_tokens"] + usage["completion_tokens"]
 
 
-def test_chat_uses_the_cpu_template_and_stop_strings(server):
-    _, tok, _ = load_checkpoint(server["ckpt"])
+def test_chat_uses_the_tokenizer_template_and_stop_strings(server):
+    tok = tokenizer(server["ckpt"])
     messages = [{"role": "user", "content": "Colour: red"}]
     status, body = post(server["url"] + "/v1/chat/completions", {"messages": messages, "max_tokens": 6, "temperature": 1.0, "seed": 1})
     assert status == 200 and body["object"] == "chat.completion"
     assert body["choices"][0]["message"]["role"] == "assistant"
-    assert body["usage"]["prompt_tokens"] == len(tok.encode(render_chat(messages)))
+    rendered = tok.apply_chat_template(messages, add_generation_prompt=True, tokenize=False)
+    assert rendered.endswith("<|im_start|>assistant\n")
+    assert body["usage"]["prompt_tokens"] == len(tok(rendered)["input_ids"])
     assert body["usage"]["completion_tokens"] <= 6
     _, stopped = post(server["url"] + "/v1/completions", {"prompt": PROMPT, "max_tokens": 8, "temperature": 0, "stop": ["Down"]})
     assert stopped["choices"][0]["text"] == " <answer> " and stopped["choices"][0]["finish_reason"] == "stop"
@@ -88,9 +98,30 @@ def test_seed_reproduces_and_seeds_differ(server):
     assert len(set(texts[1:])) > 1
 
 
+def test_n_choices_are_seeded_and_counted_in_usage(server):
+    req = {"prompt": "Colour: nothing at all", "max_tokens": 8, "temperature": 2.0, "n": 3, "seed": 7}
+    _, a = post(server["url"] + "/v1/completions", req)
+    _, b = post(server["url"] + "/v1/completions", req)
+    assert [c["index"] for c in a["choices"]] == [0, 1, 2]
+    assert [c["text"] for c in a["choices"]] == [c["text"] for c in b["choices"]]
+    assert len({c["text"] for c in a["choices"]}) > 1
+    tok = tokenizer(server["ckpt"])
+    assert a["usage"]["completion_tokens"] >= sum(len(tok(c["text"], add_special_tokens=False)["input_ids"]) for c in a["choices"])
+
+
+def test_omitted_sampling_fields_come_from_generation_config(server):
+    """The checkpoint says do_sample with temperature 0.5: two unseeded requests at a high-entropy
+    prompt may differ; temperature 0 sent explicitly is greedy and stable."""
+    greedy = [post(server["url"] + "/v1/completions", {"prompt": PROMPT, "max_tokens": 8, "temperature": 0})[1]["choices"][0]["text"] for _ in range(2)]
+    assert greedy[0] == greedy[1] == " <answer> Down </answer>\n"
+    _, body = post(server["url"] + "/v1/completions", {"prompt": PROMPT})  # no max_tokens: default_max_tokens
+    assert body["choices"][0]["finish_reason"] == "stop"
+
+
 def test_invalid_requests_get_openai_errors(server):
     u = server["url"]
-    assert post(u + "/v1/completions", {"prompt": PROMPT, "n": 2})[0] == 400
+    assert post(u + "/v1/completions", {"prompt": PROMPT, "n": 0})[0] == 400
+    assert post(u + "/v1/completions", {"prompt": PROMPT, "stream": True})[0] == 400
     code, body = post(u + "/v1/completions", {"prompt": PROMPT, "model": "nope"})
     assert code == 404 and body["error"]["code"] == "model_not_found"
     code, body = post(u + "/v1/completions", {"prompt": PROMPT, "max_tokens": 10_000})

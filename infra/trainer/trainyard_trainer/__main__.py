@@ -6,8 +6,8 @@ the worker treats that as `crashed`.
 """
 from __future__ import annotations
 
+import importlib.util
 import json
-import os
 import sys
 import traceback
 
@@ -38,25 +38,18 @@ def _load_config(mode: str, path: str):
 
 
 def run(mode: str, cfg, emit: Emitter, stop: StopFlag) -> None:
-    # OpenBLAS reads its thread count when torch loads it, i.e. at the first `import torch`
-    # below; its own default (all cores) spins idle threads that cost ~40% extra CPU (sys time)
-    # with torch at one thread.
-    threads = str(getattr(cfg, "num_threads", 1))
-    for var in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS"):
-        os.environ.setdefault(var, threads)
-    # Imports are per mode and per engine: the CPU engine never imports TRL, the GPU path never
-    # needs the CPU model code, and a missing TRL is a clean TY_ERR_NOT_AVAILABLE.
-    if cfg.engine == "hf":
-        from .gpu import require_gpu_stack
+    # Threads are set before the first `import torch` (OpenBLAS reads them then); each mode
+    # imports its libraries itself, so a missing one is a clean TY_ERR_NOT_AVAILABLE.
+    missing = [m for m in ("torch", "transformers", "trl", "peft", "datasets") if importlib.util.find_spec(m) is None]
+    if missing:
+        raise TrainerError(
+            "TY_ERR_NOT_AVAILABLE",
+            f"the trainer needs {', '.join(missing)}, missing in {sys.executable}: run scripts/setup.sh (it makes .venv) or use the trainer image",
+        )
+    from .models import configure_runtime
 
-        require_gpu_stack(mode)
-        if mode == "sft":
-            from .gpu import sft as script
-        elif mode == "grpo":
-            from .gpu import grpo as script
-        else:
-            from .gpu import serve as script
-    elif mode == "sft":
+    configure_runtime(cfg.num_threads)
+    if mode == "sft":
         from . import sft as script
     elif mode == "grpo":
         from . import grpo as script

@@ -1,26 +1,22 @@
-"""CPU-engine checkpoints: `<output_dir>/checkpoint-<step>/{model.pt, tokenizer.json, config.json}`.
+"""Checkpoint directories: standard Hugging Face layout, written atomically, hashed.
 
-A checkpoint is written to a temporary sibling directory and renamed into place, so a reader
-(or a trainer killed mid-save) never sees a half-written one. The `checkpoint` event carries the
-SHA-256 of model.pt.
+`<output_dir>/checkpoint-<step>/` holds what `save_pretrained` writes (config.json and
+model.safetensors, or adapter_config.json and adapter_model.safetensors for LoRA), the tokenizer
+files, a generation_config.json with the run's evaluation sampling, and the Trainer's resume state
+(optimizer.pt, scheduler.pt, rng_state.pth, trainer_state.json). The Trainer writes into
+`<output_dir>/.staging/checkpoint-<step>/`; the finished directory is renamed into place, so a
+directory named checkpoint-<step> is always complete (a crash mid-save leaves only .staging).
 """
 from __future__ import annotations
 
 import hashlib
-import json
 import os
-import shutil
 from typing import Any
 
-import torch
-
-from .model import ModelArgs, TinyGPT
 from .protocol import TrainerError
-from .tokenizer import BPETokenizer
 
-WEIGHTS = "model.pt"
-TOKENIZER = "tokenizer.json"
-CONFIG = "config.json"
+WEIGHT_FILES = ("adapter_model.safetensors", "model.safetensors", "pytorch_model.bin", "adapter_model.bin")
+STAGING = ".staging"
 
 
 def sha256_file(path: str) -> str:
@@ -31,44 +27,56 @@ def sha256_file(path: str) -> str:
     return h.hexdigest()
 
 
-def save_checkpoint(
-    output_dir: str, step: int, model: TinyGPT, tok: BPETokenizer, template: str, train_config: dict[str, Any]
-) -> tuple[str, str]:
-    """Write checkpoint-<step>; returns (directory, sha256 of the weights)."""
-    final = os.path.join(output_dir, f"checkpoint-{step}")
-    tmp = final + ".tmp"
+def weights_file(ckpt_dir: str) -> str | None:
+    for name in WEIGHT_FILES:
+        if os.path.isfile(os.path.join(ckpt_dir, name)):
+            return name
+    return None
+
+
+def weights_sha256(ckpt_dir: str) -> str:
+    """SHA-256 of the single weights file; for sharded saves, of the sorted `<shard>:<sha256>` lines."""
+    name = weights_file(ckpt_dir)
+    if name:
+        return sha256_file(os.path.join(ckpt_dir, name))
+    shards = sorted(f for f in os.listdir(ckpt_dir) if f.endswith(".safetensors"))
+    if not shards:
+        raise TrainerError("TY_ERR_TRAINER_IO", f"no weights file in {ckpt_dir}")
+    h = hashlib.sha256()
+    for s in shards:
+        h.update(f"{s}:{sha256_file(os.path.join(ckpt_dir, s))}\n".encode())
+    return h.hexdigest()
+
+
+def generation_config(tok: Any, temperature: float, top_p: float, max_new_tokens: int, extra_eos: list[int] | None = None):
+    """Sampling defaults a server falls back to when a request omits a field: the experiment's own."""
+    from transformers import GenerationConfig
+
+    eos = [tok.eos_token_id] + [e for e in (extra_eos or []) if e != tok.eos_token_id]
+    return GenerationConfig(
+        do_sample=temperature > 0,
+        temperature=temperature if temperature > 0 else None,
+        top_p=top_p,
+        top_k=None,
+        max_new_tokens=max_new_tokens,
+        eos_token_id=eos if len(eos) > 1 else eos[0],
+        pad_token_id=tok.pad_token_id,
+        bos_token_id=getattr(tok, "bos_token_id", None),
+    )
+
+
+def staging_dir(output_dir: str, step: int) -> str:
+    return os.path.join(output_dir, STAGING, f"checkpoint-{step}")
+
+
+def publish(output_dir: str, step: int) -> str:
+    """Rename the finished staging directory to checkpoint-<step> (replacing a re-run of that step)."""
+    import shutil
+
+    src, final = staging_dir(output_dir, step), os.path.join(output_dir, f"checkpoint-{step}")
     try:
-        shutil.rmtree(tmp, ignore_errors=True)
-        os.makedirs(tmp)
-        torch.save(model.state_dict(), os.path.join(tmp, WEIGHTS))
-        tok.save(os.path.join(tmp, TOKENIZER))
-        meta = {
-            "format": "trainyard-cpu",
-            "version": 1,
-            "step": step,
-            "model": model.args.to_json(),
-            "template": template,
-            "train_config": train_config,
-        }
-        with open(os.path.join(tmp, CONFIG), "w", encoding="utf-8") as f:
-            json.dump(meta, f, indent=1)
-        digest = sha256_file(os.path.join(tmp, WEIGHTS))
-        shutil.rmtree(final, ignore_errors=True)  # a re-run of the same step replaces it (idempotent)
-        os.replace(tmp, final)
+        shutil.rmtree(final, ignore_errors=True)
+        os.replace(src, final)
     except OSError as e:
-        raise TrainerError("TY_ERR_TRAINER_IO", f"cannot write checkpoint {final}: {e}") from e
-    return os.path.abspath(final), digest
-
-
-def load_checkpoint(path: str) -> tuple[TinyGPT, BPETokenizer, dict[str, Any]]:
-    try:
-        with open(os.path.join(path, CONFIG), encoding="utf-8") as f:
-            meta = json.load(f)
-        if meta.get("format") != "trainyard-cpu":
-            raise ValueError("config.json is not a trainyard-cpu checkpoint")
-        tok = BPETokenizer.load(os.path.join(path, TOKENIZER))
-        model = TinyGPT(ModelArgs(**meta["model"]))
-        model.load_state_dict(torch.load(os.path.join(path, WEIGHTS), map_location="cpu"))
-    except (OSError, ValueError, KeyError, RuntimeError, json.JSONDecodeError) as e:
-        raise TrainerError("TY_ERR_TRAINER_CHECKPOINT", f"{path} is not a usable CPU-engine checkpoint: {e}") from e
-    return model, tok, meta
+        raise TrainerError("TY_ERR_TRAINER_IO", f"cannot publish checkpoint {final}: {e}") from e
+    return os.path.abspath(final)

@@ -1,12 +1,14 @@
-"""Typed configuration, one dataclass per mode (CONVENTIONS.md §14, after TRL's GRPOConfig).
+"""Typed configuration, one dataclass per mode (after TRL's GRPOConfig).
 
 Every field has a default and help text; `__post_init__` rejects impossible combinations with a
 message saying what to do. The job's JSON config is a flat object of these fields (`lora` is a
 nested object or null). packages/contracts/src/trainer-config.ts mirrors these classes as zod
-schemas; a vitest compares the two through `python -m trainyard_trainer.schema`.
+schemas; a vitest compares the two through `python -m trainyard_trainer.schema`, and
+tests/test_trl_fields.py checks that every field we hand to TRL's SFTConfig / GRPOConfig and PEFT's
+LoraConfig exists in the installed versions (nothing is dropped silently).
 
-Defaults are the CPU engine's calibrated values (engine "cpu" is the default engine); the paper's
-values are named in the help text, and the worker always sends them explicitly for engine "hf".
+Defaults suit the `tiny` model on a CPU; the paper's values are named in the help text and the
+worker sends them explicitly for Hugging Face models.
 """
 from __future__ import annotations
 
@@ -16,6 +18,8 @@ from dataclasses import dataclass, field
 from typing import Any, Literal, Optional, Union, get_args, get_origin, get_type_hints
 
 from .protocol import TrainerError
+
+TINY = "tiny"
 
 
 def _f(default: Any, help: str, **kw: Any) -> Any:
@@ -30,12 +34,12 @@ def _bad(msg: str) -> TrainerError:
 
 @dataclass
 class LoraConfig:
-    """PEFT LoRA adapter settings (engine hf only)."""
+    """PEFT LoRA adapter settings."""
 
     rank: int = _f(32, "LoRA rank r (the authors' dev configs: 32).")
     alpha: int = _f(16, "LoRA alpha (scaling = alpha / rank).")
     dropout: float = _f(0.05, "Dropout on the LoRA branch.")
-    target_modules: list[str] = _f(["all-linear"], "Modules to adapt; `all-linear` = every linear layer but the head.")
+    target_modules: list[str] = _f(["all-linear"], "Modules to adapt; `all-linear` = every linear layer but the output head.")
 
     def __post_init__(self) -> None:
         if self.rank < 1:
@@ -52,32 +56,41 @@ class LoraConfig:
 class _TrainCommon:
     """Fields shared by SFT and GRPO (TrainingArguments' role in TRL)."""
 
-    engine: Literal["cpu", "hf"] = _f("cpu", "`cpu`: the from-scratch tiny transformer (runs anywhere); `hf`: a Hugging Face model through TRL on GPUs.")
-    model_id: str = _f("", "engine hf: Hugging Face model id or local path, e.g. `Qwen/Qwen2.5-7B`. Ignored by engine cpu.")
+    model: str = _f(TINY, "`tiny` (a small Llama/Qwen2 built from scratch, with a BPE tokenizer trained on train_file), a local Hugging Face model directory, or a Hugging Face model id such as `Qwen/Qwen2.5-7B`.")
+    model_revision: str = _f("", "Hugging Face model ids: the branch, tag or commit to load (empty = the default branch).")
     train_file: str = _f("", "Training data, JSONL (one row per line; see PROTOCOL.md, Dataset format). Required.")
     output_dir: str = _f("trainer_output", "Checkpoints go to `<output_dir>/checkpoint-<step>`.")
-    template: Literal["raw", "chat"] = _f("raw", "`raw`: prompt/completion are strings used as-is (Sokoban); `chat`: message lists rendered with the chat template (General Points).")
-    init_from: str = _f("", "Checkpoint directory to start from (warm start). Empty: engine cpu starts from random weights and trains a tokenizer; engine hf starts from model_id.")
-    seed: int = _f(0, "Seed for weights, data order and sampling.")
+    template: Literal["raw", "chat"] = _f("raw", "`raw`: prompt/completion are strings used as-is (Sokoban); `chat`: message lists rendered with the tokenizer's chat template (General Points).")
+    init_from: str = _f("", "Checkpoint directory to start from (warm start: weights only, fresh optimizer), full or LoRA adapter. Overrides `model`.")
+    resume_from: str = _f("", "Checkpoint directory of this same run to resume (weights, optimizer, scheduler, RNG, data order); max_steps stays the run's total.")
+    seed: int = _f(0, "Seed for weights (tiny), data order and sampling.")
     max_steps: int = _f(-1, "Optimizer steps; -1 = derive from epochs.")
-    epochs: float = _f(8.0, "Passes over the training rows when max_steps is -1 (paper SFT: 15 in the text, 5 in the authors' scripts; the CPU engine needs ~8 on the 3,982-row Sokoban set).")
-    learning_rate: float = _f(3e-3, "Peak learning rate (paper: SFT 1e-5, GRPO 1e-6; the tiny CPU model needs far more).")
-    batch_size: int = _f(16, "SFT: sequences per optimizer step (global; paper: 128). GRPO counts mini_batch_prompts × num_generations instead.")
-    micro_batch_size: int = _f(0, "Sequences per forward/backward (gradient accumulation); 0 = the whole optimizer batch. Must divide it.")
-    warmup_ratio: float = _f(0.05, "Fraction of max_steps with linear warm-up; then cosine decay to 0 (SFT) or constant (GRPO). Paper: 0.1.")
+    epochs: float = _f(8.0, "Passes over the training rows when max_steps is -1 (paper SFT: 15 in the text, 5 in the authors' scripts).")
+    learning_rate: float = _f(3e-3, "Peak learning rate (paper: SFT 1e-5, GRPO 1e-6; a tiny model from scratch needs far more).")
+    batch_size: int = _f(16, "SFT: sequences per optimizer step, over all processes (paper: 128). GRPO counts mini_batch_prompts × num_generations instead.")
+    micro_batch_size: int = _f(0, "Sequences per forward/backward on one device (gradient accumulation makes up the rest); 0 = the whole optimizer batch.")
+    warmup_ratio: float = _f(0.05, "Fraction of the steps with linear warm-up; then cosine decay to 0 (SFT) or constant (GRPO). Paper: 0.1.")
     weight_decay: float = _f(0.01, "AdamW weight decay (betas 0.9, 0.95).")
     grad_clip: float = _f(1.0, "Clip the global gradient norm to this; 0 = off.")
     save_steps: int = _f(500, "Save a checkpoint every N optimizer steps (0 = only at the end).")
     logging_steps: int = _f(1, "Emit a `metrics` event every N optimizer steps.")
-    context_length: int = _f(256, "Longest prompt + completion in tokens; longer rows are an error, never truncated. engine cpu: the position table size.")
-    d_model: int = _f(192, "engine cpu: transformer width.")
-    layers: int = _f(2, "engine cpu: transformer blocks.")
-    heads: int = _f(12, "engine cpu: attention heads (must divide d_model; the head size must be even for rotary embeddings).")
-    bpe_merges: int = _f(1024, "engine cpu: byte-level BPE merges learned from train_file (vocabulary = 256 bytes + 1 EOS + merges).")
-    num_threads: int = _f(1, "engine cpu: torch threads (1 is fastest on small CPUs).")
-    dtype: Literal["bfloat16", "float16", "float32"] = _f("bfloat16", "engine hf: training precision.")
-    gradient_checkpointing: bool = _f(True, "engine hf: recompute activations to save memory.")
-    lora: Optional[LoraConfig] = _f(None, "engine hf: LoRA adapter (null = full fine-tuning).")
+    context_length: int = _f(1536, "Longest prompt + completion in tokens; longer rows are an error (TY_ERR_TRAINER_DATA), never truncated. tiny: the model's position limit.")
+    tiny_arch: Literal["llama", "qwen2"] = _f("llama", "tiny: architecture of the from-scratch model (both rotary, SwiGLU, RMSNorm).")
+    tiny_tokenizer: Literal["lines", "qwen"] = _f("lines", "tiny: how text is split before BPE merges: `lines` (merges never cross a newline; short sequences) or `qwen` (Qwen2's word-level split, required by tiny_arch qwen2).")
+    d_model: int = _f(192, "tiny: hidden size.")
+    layers: int = _f(2, "tiny: transformer blocks.")
+    heads: int = _f(12, "tiny: attention heads (must divide d_model; the head size must be even for rotary embeddings).")
+    intermediate_size: int = _f(0, "tiny: SwiGLU inner size; 0 = 4 × d_model.")
+    vocab_size: int = _f(2048, "tiny: BPE vocabulary size (256 byte symbols + 3 special tokens + merges) learned from train_file.")
+    tie_embeddings: bool = _f(True, "tiny: share the input embedding and the output head.")
+    num_threads: int = _f(1, "Torch CPU threads (1 is fastest on small CPUs).")
+    device: Literal["auto", "cpu", "cuda"] = _f("auto", "`auto`: CUDA when a GPU is visible, else CPU.")
+    dtype: Literal["auto", "bfloat16", "float16", "float32"] = _f("auto", "Training precision; `auto` = bfloat16 on GPU, float32 on CPU.")
+    gradient_checkpointing: bool = _f(False, "Recompute activations to save memory (large models on GPUs).")
+    lora: Optional[LoraConfig] = _f(None, "LoRA adapter through PEFT (null = full fine-tuning).")
+    eval_temperature: float = _f(0.5, "Sampling defaults written to each checkpoint's generation_config.json (the experiment's evaluation sampling).")
+    eval_top_p: float = _f(1.0, "See eval_temperature.")
+    eval_max_tokens: int = _f(256, "max_new_tokens written to generation_config.json.")
 
     def _check_common(self) -> None:
         if not self.train_file:
@@ -86,15 +99,14 @@ class _TrainCommon:
             raise _bad(f"train_file {self.train_file!r} does not exist: build the dataset first or fix the path")
         if not self.output_dir:
             raise _bad("output_dir must not be empty")
-        if self.engine == "hf" and not self.model_id and not self.init_from:
-            raise _bad("engine hf needs model_id (e.g. Qwen/Qwen2.5-7B) or init_from")
-        if self.engine == "cpu" and self.lora is not None:
-            raise _bad("lora is for engine hf only: set lora to null for engine cpu")
-        if self.init_from:
-            if not os.path.isdir(self.init_from):
-                raise _bad(f"init_from {self.init_from!r} is not a directory: point it at a checkpoint-<step> directory")
-            if self.engine == "cpu" and not os.path.isfile(os.path.join(self.init_from, "model.pt")):
-                raise _bad(f"init_from {self.init_from!r} has no model.pt: point it at a CPU-engine checkpoint-<step> directory")
+        if not self.model:
+            raise _bad("model must be `tiny`, a model directory or a Hugging Face model id")
+        for name in ("init_from", "resume_from"):
+            path = getattr(self, name)
+            if path and not os.path.isdir(path):
+                raise _bad(f"{name} {path!r} is not a directory: point it at a checkpoint-<step> directory")
+        if self.init_from and self.resume_from:
+            raise _bad("init_from and resume_from exclude each other: resume_from already holds the weights")
         if self.max_steps == 0 or self.max_steps < -1:
             raise _bad("max_steps must be >= 1, or -1 to derive it from epochs")
         if self.max_steps == -1 and not self.epochs > 0:
@@ -103,8 +115,6 @@ class _TrainCommon:
             raise _bad("learning_rate must be > 0")
         if self.batch_size < 1:
             raise _bad("batch_size must be >= 1")
-        if self.micro_batch_size < 0 or (self.micro_batch_size and type(self) is SftConfig and self.batch_size % self.micro_batch_size):
-            raise _bad(f"micro_batch_size ({self.micro_batch_size}) must divide batch_size ({self.batch_size}); or 0 for no accumulation")
         if not 0 <= self.warmup_ratio < 1:
             raise _bad("warmup_ratio must be in [0, 1)")
         if self.weight_decay < 0 or self.grad_clip < 0:
@@ -113,14 +123,20 @@ class _TrainCommon:
             raise _bad("save_steps must be >= 0 and logging_steps >= 1")
         if self.context_length < 8:
             raise _bad("context_length must be >= 8")
-        if min(self.d_model, self.layers, self.heads, self.num_threads) < 1 or self.bpe_merges < 0:
-            raise _bad("d_model, layers, heads and num_threads must be >= 1 and bpe_merges >= 0")
+        if min(self.d_model, self.layers, self.heads, self.num_threads) < 1 or self.intermediate_size < 0:
+            raise _bad("d_model, layers, heads and num_threads must be >= 1 and intermediate_size >= 0")
         if self.d_model % self.heads or (self.d_model // self.heads) % 2:
-            raise _bad(f"d_model ({self.d_model}) must be divisible by heads ({self.heads}) with an even head size (rotary embeddings rotate pairs)")
+            raise _bad(f"heads: d_model ({self.d_model}) must be divisible by heads ({self.heads}) with an even head size (rotary embeddings rotate pairs)")
+        if self.vocab_size < 300:
+            raise _bad("vocab_size must be >= 300 (256 byte symbols, the special tokens and some merges)")
+        if self.tiny_arch == "qwen2" and self.tiny_tokenizer != "qwen":
+            raise _bad("tiny_tokenizer must be `qwen` with tiny_arch qwen2: AutoTokenizer rebuilds every Qwen2 tokenizer with Qwen's own pre-tokenizer")
+        if self.eval_temperature < 0 or not 0 < self.eval_top_p <= 1 or self.eval_max_tokens < 1:
+            raise _bad("eval_temperature must be >= 0, eval_top_p in (0, 1] and eval_max_tokens >= 1")
 
     @property
-    def micro(self) -> int:
-        return self.micro_batch_size or self.batch_size
+    def is_tiny(self) -> bool:
+        return self.model == TINY and not self.init_from and not self.resume_from
 
 
 @dataclass
@@ -129,13 +145,19 @@ class SftConfig(_TrainCommon):
 
     def __post_init__(self) -> None:
         self._check_common()
+        if self.micro_batch_size < 0 or (self.micro_batch_size and self.batch_size % self.micro_batch_size):
+            raise _bad(f"micro_batch_size ({self.micro_batch_size}) must divide batch_size ({self.batch_size}); or 0 for no accumulation")
+
+    @property
+    def micro(self) -> int:
+        return self.micro_batch_size or self.batch_size
 
 
 @dataclass
 class GrpoConfig(_TrainCommon):
     """GRPO as in the paper: G samples per prompt, group-normalised advantages, clipped ratio, token-mean loss."""
 
-    learning_rate: float = _f(1e-3, "Learning rate, constant after warm-up (paper: 1e-6 for 7B models; the CPU engine's rollout reward on Sokoban rose 0.45 → 0.67 in 30 steps at 1e-3).")
+    learning_rate: float = _f(1e-3, "Learning rate, constant after warm-up (paper: 1e-6 for 7B models; a tiny model needs far more).")
     warmup_ratio: float = _f(0.0, "Fraction of max_steps with linear warm-up (paper: none).")
     max_steps: int = _f(20, "Optimizer steps; -1 = derive from epochs over the prompts.")
     save_steps: int = _f(10, "Save a checkpoint every N optimizer steps (0 = only at the end).")
@@ -150,9 +172,10 @@ class GrpoConfig(_TrainCommon):
     max_prompt_length: int = _f(0, "Longest prompt in tokens; longer rows are an error (paper: 1,000). 0 = context_length − max_completion_length.")
     max_completion_length: int = _f(32, "Longest completion in tokens (paper: 1,024 Sokoban, 4,096 GP).")
     reward_command: list[str] = _f([], "argv of the reward subprocess (`trainyard env batch` protocol). Empty: node + the bundled CLI (env TRAINYARD_CLI, else <repo>/apps/cli/bin/trainyard.js) + `env batch`.")
-    vllm_mode: Literal["colocate", "server"] = _f("colocate", "engine hf: vLLM inside the trainer (`colocate`, the only choice on 1 GPU) or a separate `trl vllm-serve`.")
-    vllm_gpu_memory_utilization: float = _f(0.3, "engine hf, colocate: GPU memory share for vLLM.")
-    vllm_server_base_url: str = _f("", "engine hf, server mode: URL of `trl vllm-serve`.")
+    use_vllm: Literal["auto", "off"] = _f("auto", "`auto`: generate rollouts with vLLM where CUDA and vllm are importable, else with transformers; `off`: always transformers.")
+    vllm_mode: Literal["colocate", "server"] = _f("colocate", "vLLM inside the trainer (`colocate`, the only choice on 1 GPU) or a separate `trl vllm-serve`.")
+    vllm_gpu_memory_utilization: float = _f(0.3, "colocate: GPU memory share for vLLM.")
+    vllm_server_base_url: str = _f("", "server mode: URL of `trl vllm-serve`.")
 
     def __post_init__(self) -> None:
         self._check_common()
@@ -162,7 +185,7 @@ class GrpoConfig(_TrainCommon):
             raise _bad("prompts_per_batch and mini_batch_prompts must be >= 1")
         if self.prompts_per_batch % self.mini_batch_prompts:
             raise _bad(f"mini_batch_prompts ({self.mini_batch_prompts}) must divide prompts_per_batch ({self.prompts_per_batch})")
-        if self.micro_batch_size and (self.mini_batch_prompts * self.num_generations) % self.micro_batch_size:
+        if self.micro_batch_size < 0 or (self.micro_batch_size and (self.mini_batch_prompts * self.num_generations) % self.micro_batch_size):
             raise _bad(
                 f"micro_batch_size ({self.micro_batch_size}) must divide mini_batch_prompts × num_generations "
                 f"({self.mini_batch_prompts * self.num_generations}); or 0"
@@ -184,7 +207,7 @@ class GrpoConfig(_TrainCommon):
                 f"max_prompt_length ({self.max_prompt_length}) + max_completion_length ({self.max_completion_length}) "
                 f"exceeds context_length ({self.context_length}): lower one of them or raise context_length"
             )
-        if self.engine == "hf" and self.vllm_mode == "server" and not self.vllm_server_base_url:
+        if self.vllm_mode == "server" and self.use_vllm != "off" and not self.vllm_server_base_url:
             raise _bad("vllm_mode server needs vllm_server_base_url (the `trl vllm-serve` URL)")
 
     @property
@@ -199,28 +222,28 @@ class GrpoConfig(_TrainCommon):
 
 @dataclass
 class ServeConfig:
-    """OpenAI-compatible serving of one checkpoint (engine cpu: our server; engine hf: `vllm serve`)."""
+    """OpenAI-compatible serving of one checkpoint: transformers (any device) or `vllm serve` (GPU)."""
 
-    engine: Literal["cpu", "hf"] = _f("cpu", "`cpu`: the built-in server for CPU-engine checkpoints; `hf`: launch `vllm serve`.")
-    checkpoint: str = _f("", "Checkpoint directory (or, engine hf, a model id). Required.")
+    checkpoint: str = _f("", "Checkpoint directory (full model or LoRA adapter), or a Hugging Face model id. Required.")
     served_model_name: str = _f("", "Model name clients send; empty = `<parent dir>/<checkpoint dir>` of the checkpoint.")
-    host: str = _f("127.0.0.1", "Interface to bind.")
+    host: str = _f("127.0.0.1", "Interface to bind (0.0.0.0 inside containers and on cluster nodes).")
+    advertise_host: str = _f("", "Host named in the `serving` URL; empty = host, or this machine's address when host is 0.0.0.0.")
     port: int = _f(0, "TCP port; 0 = pick a free one (reported in the `serving` status event).")
-    max_batch_size: int = _f(16, "engine cpu: most requests generated together.")
-    batch_wait_ms: float = _f(5.0, "engine cpu: how long the batcher waits for more requests after the first one (ms).")
+    backend: Literal["auto", "transformers", "vllm"] = _f("auto", "`auto`: `vllm serve` where CUDA and vLLM exist, else the built-in transformers server.")
+    max_batch_size: int = _f(16, "transformers: most requests generated together.")
+    batch_wait_ms: float = _f(5.0, "transformers: how long the batcher waits for more requests after the first one (ms).")
     default_max_tokens: int = _f(256, "max_tokens when a request omits it.")
-    num_threads: int = _f(1, "engine cpu: torch threads.")
-    base_model: str = _f("", "engine hf: base model id when checkpoint is a LoRA adapter directory.")
-    max_model_len: int = _f(0, "engine hf: vLLM --max-model-len (0 = the model's own).")
-    gpu_memory_utilization: float = _f(0.9, "engine hf: vLLM --gpu-memory-utilization.")
-    dtype: Literal["auto", "bfloat16", "float16", "float32"] = _f("auto", "engine hf: vLLM --dtype.")
-    seed: int = _f(0, "engine hf: vLLM --seed; engine cpu: the seed of requests that send none.")
+    num_threads: int = _f(1, "Torch CPU threads.")
+    device: Literal["auto", "cpu", "cuda"] = _f("auto", "transformers: `auto` = CUDA when visible, else CPU.")
+    dtype: Literal["auto", "bfloat16", "float16", "float32"] = _f("auto", "Weights' precision (`auto`: bfloat16 on GPU, float32 on CPU; vLLM: its own choice).")
+    base_model: str = _f("", "LoRA adapters: the base model, when the adapter's own `base_model_name_or_path` is not reachable here.")
+    max_model_len: int = _f(0, "Longest prompt + completion; 0 = the model's max_position_embeddings.")
+    gpu_memory_utilization: float = _f(0.9, "vLLM --gpu-memory-utilization.")
+    seed: int = _f(0, "vLLM --seed; transformers: the seed of requests that send none is random, this seeds nothing else.")
 
     def __post_init__(self) -> None:
         if not self.checkpoint:
             raise _bad("checkpoint is required: set it to a checkpoint-<step> directory")
-        if self.engine == "cpu" and not os.path.isfile(os.path.join(self.checkpoint, "model.pt")):
-            raise _bad(f"checkpoint {self.checkpoint!r} has no model.pt: point it at a CPU-engine checkpoint-<step> directory")
         if not 0 <= self.port <= 65535:
             raise _bad("port must be in [0, 65535]")
         if self.max_batch_size < 1 or self.batch_wait_ms < 0 or self.default_max_tokens < 1 or self.num_threads < 1:

@@ -1,13 +1,18 @@
-"""Serve mode for CPU-engine checkpoints: the OpenAI-compatible subset the eval harness uses.
+"""Serve mode: any Hugging Face checkpoint (full or LoRA) behind the OpenAI-compatible subset the
+eval harness uses. On a GPU with vLLM installed (backend auto) this launches `vllm serve`
+(serve_vllm.py); otherwise this server, on transformers, runs on whatever device there is.
 
 Routes: GET /health, GET /v1/models, POST /v1/completions (raw prompt), POST /v1/chat/completions
-(the CPU chat template of data.py). Honoured: temperature, top_p, max_tokens, seed, stop, n=1;
-every answer carries `usage`. Errors use OpenAI's body {"error": {message, type, param, code}}.
+(the tokenizer's chat template). Honoured: temperature, top_p, top_k, max_tokens, seed, stop, n;
+omitted sampling fields come from the checkpoint's generation_config.json, as vLLM's
+`--generation-config auto` would; every answer carries `usage`. Errors use OpenAI's body
+{"error": {message, type, param, code}}.
 
 Concurrency: HTTP threads only parse and queue; one batcher thread owns the model. It takes the
 first waiting request, waits `batch_wait_ms` for more (up to `max_batch_size`), and generates
-them together with one KV cache. Requests with a `seed` sample from their own generator, so the
-same request with the same seed gives the same text however it was batched.
+them together with one KV cache. Every choice samples from its own generator (seeded from the
+request's `seed`, or at random), so the same request with the same seed gives the same text
+however it was batched.
 Output: a `status serving` event whose message is the base URL `http://HOST:PORT` (port 0 binds
 a free port), then nothing until SIGTERM → `status stopping`, `done`, exit 0.
 """
@@ -23,14 +28,15 @@ from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
+import socket
+
 import torch
 
-from .checkpoint import load_checkpoint
 from .config import ServeConfig
-from .data import render_chat
-from .protocol import Emitter, StopFlag
+from .data import eos_ids
+from .models import is_adapter, load_model, load_tokenizer, pick_device, pick_dtype
+from .protocol import Emitter, StopFlag, TrainerError
 from .sampling import Sample, SampleParams, generate
-from .tokenizer import EOS_ID
 
 MAX_BODY = 1 << 20
 
@@ -57,16 +63,15 @@ class Job:
 
 
 class Batcher:
-    def __init__(self, model, tok, max_batch: int, wait_s: float):
-        self.model, self.tok = model, tok
+    def __init__(self, model, tok, eos: set[int], max_batch: int, wait_s: float):
+        self.model, self.tok, self.eos = model, tok, eos
         self.max_batch, self.wait_s = max_batch, wait_s
         self.jobs: queue.Queue[Job] = queue.Queue()
         self.batch_sizes: list[int] = []  # observable by tests and the final `done` result
         self._stopped = threading.Event()
         self.thread = threading.Thread(target=self._loop, name="batcher", daemon=True)
 
-    def submit(self, job: Job) -> Sample:
-        self.jobs.put(job)
+    def wait(self, job: Job) -> Sample:
         job.done.wait()
         if job.error is not None:
             raise job.error
@@ -94,7 +99,7 @@ class Batcher:
                     break
             self.batch_sizes.append(len(batch))
             try:
-                out = generate(self.model, [j.prompt_ids for j in batch], [j.params for j in batch], self.tok.vocab, EOS_ID)
+                out = generate(self.model, self.tok, [j.prompt_ids for j in batch], [j.params for j in batch], self.eos)
                 for j, s in zip(batch, out):
                     j.result = s
             except BaseException as e:  # hand the failure to every waiting request, keep serving
@@ -115,22 +120,39 @@ def _num(body: dict, key: str, default: float, lo: float, hi: float) -> float:
 
 class Server:
     def __init__(self, cfg: ServeConfig, emit: Emitter):
+        from transformers import GenerationConfig
+
         self.cfg, self.emit = cfg, emit
-        self.model, self.tok, self.meta = load_checkpoint(cfg.checkpoint)
-        self.model.eval()
+        device = pick_device(cfg.device)
+        dtype = pick_dtype(cfg.dtype, device)
+        self.tok = load_tokenizer(cfg.checkpoint, emit)
+        model = load_model(cfg.checkpoint, dtype, trainable=False, base_model=cfg.base_model)
+        if is_adapter(cfg.checkpoint):
+            model = model.merge_and_unload()  # one set of weights: faster, same outputs
+        self.model = model.to(device).eval()
+        try:
+            self.gen = GenerationConfig.from_pretrained(cfg.checkpoint)
+        except OSError:
+            self.gen = GenerationConfig()
+        self.eos = set(eos_ids(self.tok, self.gen.eos_token_id))
         self.name = cfg.served_model_name or default_model_name(cfg.checkpoint)
-        self.ctx = self.model.args.context_length
-        self.batcher = Batcher(self.model, self.tok, cfg.max_batch_size, cfg.batch_wait_ms / 1000.0)
+        self.ctx = cfg.max_model_len or int(getattr(self.model.config, "max_position_embeddings", 0) or 4096)
+        self.batcher = Batcher(self.model, self.tok, self.eos, cfg.max_batch_size, cfg.batch_wait_ms / 1000.0)
         self.requests = 0
         self.created = int(time.time())
 
     # -- request handling ----------------------------------------------------------------------
-    def params_from(self, body: dict, prompt_len: int) -> SampleParams:
+    def params_from(self, body: dict, prompt_len: int) -> tuple[list[SampleParams], int]:
+        """One SampleParams per choice (n of them), from the request and generation_config.json."""
         if body.get("stream"):
-            raise ApiError(400, "stream is not supported by the CPU server", "stream")
-        if body.get("n", 1) not in (1, None):
-            raise ApiError(400, "only n=1 is supported", "n")
-        max_tokens = body.get("max_tokens", body.get("max_completion_tokens")) or self.cfg.default_max_tokens
+            raise ApiError(400, "stream is not supported by this server", "stream")
+        n = body.get("n", 1)
+        n = 1 if n is None else n
+        if isinstance(n, bool) or not isinstance(n, int) or not 1 <= n <= 16:
+            raise ApiError(400, "n must be an integer in [1, 16]", "n")
+        max_tokens = body.get("max_tokens", body.get("max_completion_tokens"))
+        if max_tokens is None:  # what the checkpoint suggests, cut to what the context leaves (as vLLM)
+            max_tokens = max(1, min(self.gen.max_new_tokens or self.cfg.default_max_tokens, self.ctx - prompt_len))
         if isinstance(max_tokens, bool) or not isinstance(max_tokens, int) or max_tokens < 1:
             raise ApiError(400, "max_tokens must be a positive integer", "max_tokens")
         if prompt_len + max_tokens > self.ctx:
@@ -140,8 +162,13 @@ class Server:
                 f"{prompt_len + max_tokens} tokens ({prompt_len} in the prompt, {max_tokens} for the completion).",
                 "max_tokens",
             )
-        temperature = _num(body, "temperature", 1.0, 0.0, 2.0)
-        top_p = _num(body, "top_p", 1.0, 1e-9, 1.0)
+        gen = self.gen
+        default_t = (gen.temperature if gen.temperature is not None else 1.0) if gen.do_sample else 0.0
+        temperature = _num(body, "temperature", default_t, 0.0, 2.0)
+        top_p = _num(body, "top_p", gen.top_p if gen.top_p is not None else 1.0, 1e-9, 1.0)
+        top_k = body.get("top_k", gen.top_k or 0)
+        if isinstance(top_k, bool) or not isinstance(top_k, int) or top_k < -1:
+            raise ApiError(400, "top_k must be an integer >= -1 (-1 or 0: off)", "top_k")
         stop = body.get("stop") or []
         if isinstance(stop, str):
             stop = [stop]
@@ -150,8 +177,13 @@ class Server:
         seed = body.get("seed")
         if seed is not None and (isinstance(seed, bool) or not isinstance(seed, int)):
             raise ApiError(400, "seed must be an integer", "seed")
-        gen = torch.Generator().manual_seed((seed if seed is not None else secrets.randbits(63)) & ((1 << 63) - 1))
-        return SampleParams(max_tokens, temperature, top_p, [s.encode("utf-8") for s in stop], gen)
+        base = seed if seed is not None else secrets.randbits(62)
+        out = []
+        for i in range(n):
+            # Choice i of a seeded request draws from seed + i: reproducible, and the n differ.
+            g = torch.Generator().manual_seed((base + i) & ((1 << 63) - 1))
+            out.append(SampleParams(max_tokens, temperature, top_p, max(top_k, 0), stop, g))
+        return out, max_tokens
 
     def complete(self, body: dict, chat: bool) -> dict:
         if body.get("model") not in (None, self.name):
@@ -162,26 +194,33 @@ class Server:
                 isinstance(m, dict) and isinstance(m.get("role"), str) and isinstance(m.get("content"), str) for m in msgs
             ):
                 raise ApiError(400, "messages must be a non-empty list of {role, content} strings", "messages")
-            prompt = render_chat(msgs)
+            if not getattr(self.tok, "chat_template", None):
+                raise ApiError(400, "this model's tokenizer has no chat template: use /v1/completions", "messages")
+            ids = self.tok.apply_chat_template(msgs, add_generation_prompt=True, tokenize=True, return_dict=False)
+            ids = list(ids["input_ids"] if hasattr(ids, "keys") else ids)
         else:
             prompt = body.get("prompt")
             if isinstance(prompt, list) and len(prompt) == 1 and isinstance(prompt[0], str):
                 prompt = prompt[0]
             if not isinstance(prompt, str):
                 raise ApiError(400, "prompt must be a string", "prompt")
-        ids = self.tok.encode(prompt)
+            ids = self.tok(prompt)["input_ids"] if prompt else []
         if not ids:
             raise ApiError(400, "prompt must not be empty", "prompt")
-        sample = self.batcher.submit(Job(ids, self.params_from(body, len(ids))))
+        params, _ = self.params_from(body, len(ids))
+        jobs = [Job(ids, p) for p in params]
+        for j in jobs:
+            self.batcher.jobs.put(j)
+        samples = [self.batcher.wait(j) for j in jobs]
         self.requests += 1
-        text = sample.text.decode("utf-8", errors="replace")
-        usage = {"prompt_tokens": len(ids), "completion_tokens": len(sample.tokens), "total_tokens": len(ids) + len(sample.tokens)}
+        completion_tokens = sum(len(s.tokens) for s in samples)
+        usage = {"prompt_tokens": len(ids), "completion_tokens": completion_tokens, "total_tokens": len(ids) + completion_tokens}
         base = {"created": int(time.time()), "model": self.name, "usage": usage}
         if chat:
-            choice = {"index": 0, "message": {"role": "assistant", "content": text}, "finish_reason": sample.finish_reason, "logprobs": None}
-            return {"id": "chatcmpl-" + secrets.token_hex(12), "object": "chat.completion", "choices": [choice], **base}
-        choice = {"index": 0, "text": text, "finish_reason": sample.finish_reason, "logprobs": None}
-        return {"id": "cmpl-" + secrets.token_hex(12), "object": "text_completion", "choices": [choice], **base}
+            choices = [{"index": i, "message": {"role": "assistant", "content": s.text}, "finish_reason": s.finish_reason, "logprobs": None} for i, s in enumerate(samples)]
+            return {"id": "chatcmpl-" + secrets.token_hex(12), "object": "chat.completion", "choices": choices, **base}
+        choices = [{"index": i, "text": s.text, "finish_reason": s.finish_reason, "logprobs": None} for i, s in enumerate(samples)]
+        return {"id": "cmpl-" + secrets.token_hex(12), "object": "text_completion", "choices": choices, **base}
 
     def models(self) -> dict:
         return {"object": "list", "data": [{"id": self.name, "object": "model", "created": self.created, "owned_by": "trainyard", "max_model_len": self.ctx}]}
@@ -238,17 +277,41 @@ class Server:
         return Handler
 
 
+def advertised_url(cfg: ServeConfig, port: int) -> str:
+    """The base URL clients should use: a wildcard bind is named by this machine's address."""
+    host = cfg.advertise_host or cfg.host
+    if host in ("0.0.0.0", "::", ""):
+        try:
+            host = socket.gethostbyname(socket.gethostname())
+        except OSError:
+            host = "127.0.0.1"
+    return f"http://{'[' + host + ']' if ':' in host else host}:{port}"
+
+
+def use_vllm(cfg: ServeConfig) -> bool:
+    from .models import vllm_available
+
+    if cfg.backend == "vllm":
+        if not vllm_available():
+            raise TrainerError("TY_ERR_NOT_AVAILABLE", "backend vllm needs a CUDA GPU and the vllm package: use backend auto or the CUDA trainer image")
+        return True
+    return cfg.backend == "auto" and vllm_available()
+
+
 def run(cfg: ServeConfig, emit: Emitter, stop: StopFlag) -> None:
-    torch.set_num_threads(cfg.num_threads)
+    if use_vllm(cfg):
+        from .serve_vllm import run as run_vllm
+
+        return run_vllm(cfg, emit, stop)
     emit.status("loading", f"checkpoint {cfg.checkpoint}")
     server = Server(cfg, emit)
     httpd = ThreadingHTTPServer((cfg.host, cfg.port), server.handler())
     httpd.daemon_threads = True
-    host, port = httpd.server_address[:2]
+    port = httpd.server_address[1]
     server.batcher.thread.start()
     threading.Thread(target=httpd.serve_forever, name="http", daemon=True).start()
-    emit.log(f"model {server.name!r}, context {server.ctx} tokens, template {server.meta['template']}")
-    emit.status("serving", f"http://{host}:{port}")
+    emit.log(f"model {server.name!r} on {next(server.model.parameters()).device}, context {server.ctx} tokens")
+    emit.status("serving", advertised_url(cfg, port))
     while not stop.is_set:  # the signal handler only sets the flag; shut down from here
         time.sleep(0.1)
     emit.status("stopping", stop.signal_name or "")

@@ -36,9 +36,9 @@ export const RuntimeConfig = z.object({
   OUTBOX_POLL_MS: z.coerce.number().int().min(10).max(60_000).default(500),
   /** Allow webhook targets on loopback/private addresses (development only). */
   WEBHOOK_ALLOW_PRIVATE: bool.default(false),
-  /** Python interpreter that runs the trainer on the process backend (Debian's, with torch). */
-  TRAINER_PYTHON: z.string().default("/usr/bin/python3"),
-  /** Trainer images for the docker and kubernetes backends (CPU engine / GPU engine). */
+  /** Python interpreter that runs the trainer on the process backend; empty = `<repo>/.venv/bin/python` (made by scripts/setup.sh). */
+  TRAINYARD_PYTHON: z.string().default(""),
+  /** Trainer images for the docker and kubernetes backends (CPU-only torch / CUDA with vLLM). */
   TRAINER_IMAGE_CPU: z.string().default("trainyard-trainer-cpu:latest"),
   TRAINER_IMAGE_GPU: z.string().default("trainyard-trainer-cuda:latest"),
   /** Docker Engine socket for the docker backend. */

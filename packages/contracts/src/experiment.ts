@@ -11,14 +11,31 @@ const Slug = z
   .max(64)
   .regex(/^[a-z0-9][a-z0-9-]*$/, "lowercase letters, digits and '-', starting with a letter or digit");
 
+const LoraSpec = z.strictObject({
+  rank: z.number().int().min(1).max(512).default(32),
+  alpha: z.number().int().min(1).max(1024).default(16),
+  dropout: z.number().min(0).max(0.9).default(0.05),
+  targetModules: z.array(z.string().max(64)).max(32).default(["all-linear"]),
+});
+
+/** A small Llama/Qwen2 built from scratch by the trainer, with a BPE tokenizer trained on the arm's rows. */
 export const CpuTinyModel = z.strictObject({
   engine: z.literal("cpu-tiny"),
-  /** Transformer width / depth of the from-scratch CPU model. */
+  /** Hidden size / depth / attention heads of the from-scratch model. */
   dModel: z.number().int().min(16).max(1024).default(128),
   layers: z.number().int().min(1).max(12).default(2),
   heads: z.number().int().min(1).max(16).default(4),
-  /** Context length in tokens of the CPU engine's byte-level BPE (prompt-length checks count bytes: conservative). */
+  /** Longest prompt + completion in tokens (the model's position limit). */
   contextLength: z.number().int().min(128).max(8192).default(1536),
+  /** `llama` or `qwen2` (both rotary, SwiGLU, RMSNorm). */
+  arch: z.enum(["llama", "qwen2"]).default("llama"),
+  /** Text split before BPE merges: `lines` (short sequences) or `qwen` (Qwen2's word split; required by arch qwen2). */
+  tokenizer: z.enum(["lines", "qwen"]).default("lines"),
+  /** BPE vocabulary size learned from the training rows. */
+  vocabSize: z.number().int().min(300).max(65536).default(2048),
+  /** SwiGLU inner size; 0 = 4 × dModel. */
+  intermediateSize: z.number().int().min(0).max(16384).default(0),
+  lora: LoraSpec.optional(),
 });
 
 export const HfModel = z.strictObject({
@@ -30,17 +47,11 @@ export const HfModel = z.strictObject({
     .max(200)
     .regex(/^[A-Za-z0-9][\w.-]*\/[\w.-]+$/, "a Hugging Face model id like `org/name`"),
   revision: z.string().max(100).optional(),
-  /** Maximum prompt + completion tokens the serving engine is started with. */
+  /** Maximum prompt + completion tokens the trainer accepts and the serving engine is started with. */
   maxModelLength: z.number().int().min(256).max(131072).default(16384),
+  /** `auto`: bfloat16 on GPUs, float32 on CPU. */
   dtype: z.enum(["bfloat16", "float16", "float32", "auto"]).default("bfloat16"),
-  lora: z
-    .strictObject({
-      rank: z.number().int().min(1).max(512).default(32),
-      alpha: z.number().int().min(1).max(1024).default(16),
-      dropout: z.number().min(0).max(0.9).default(0.05),
-      targetModules: z.array(z.string().max(64)).max(32).default(["all-linear"]),
-    })
-    .optional(),
+  lora: LoraSpec.optional(),
 });
 
 export const ModelSpec = z.discriminatedUnion("engine", [CpuTinyModel, HfModel]);
@@ -68,6 +79,8 @@ export const SftSpec = z.strictObject({
   learningRate: z.number().positive().max(1).default(1e-5),
   /** Global batch size in sequences. */
   batchSize: z.number().int().min(1).max(4096).default(128),
+  /** Sequences per forward/backward on one device (gradient accumulation makes up the batch); 0 = the whole batch. */
+  microBatchSize: z.number().int().min(0).max(4096).default(0),
   warmupRatio: z.number().min(0).max(0.5).default(0.1),
   weightDecay: z.number().min(0).max(1).default(0.01),
   gradClip: z.number().positive().max(100).default(1.0),
@@ -83,6 +96,8 @@ export const GrpoSpec = z.strictObject({
   promptsPerBatch: z.number().int().min(1).max(4096).default(256),
   /** Prompts per optimizer step; must divide promptsPerBatch. */
   miniBatchPrompts: z.number().int().min(1).max(4096).default(256),
+  /** Completions per forward/backward on one device; 0 = the whole mini-batch (miniBatchPrompts × numGenerations). */
+  microBatchSize: z.number().int().min(0).max(65536).default(0),
   learningRate: z.number().positive().max(1).default(1e-6),
   /** PPO clip ratio. */
   epsilon: z.number().min(0).max(1).default(0.2),
@@ -186,7 +201,7 @@ const ExperimentSpecBase = z.strictObject({
   webhooks: z.array(WebhookSpec).max(10).default([]),
 });
 
-/** Longest prompt of each task in tokens of the CPU engine's byte tokenizer (Sokoban 10×10 ≈ 1.1k bytes). */
+/** Longest prompt of each task in tokens, bounded by its bytes (Sokoban 10×10 ≈ 1.1k): a conservative check for any BPE. */
 const MAX_PROMPT_BYTES: Record<TaskName, number> = { sokoban: 1200, "general-points": 1100 };
 
 export const ExperimentSpec = ExperimentSpecBase.superRefine((s, ctx) => {
@@ -219,7 +234,6 @@ export const ExperimentSpec = ExperimentSpecBase.superRefine((s, ctx) => {
 
   const gpus = s.compute.resources.gpus;
   if (s.model.engine === "cpu-tiny") {
-    if (gpus > 0) conflict(["compute", "resources", "gpus"], "the cpu-tiny engine runs on CPU: set gpus to 0");
     const need = MAX_PROMPT_BYTES[s.task] + s.sampling.maxTokens;
     if (need > s.model.contextLength) {
       conflict(
@@ -230,9 +244,13 @@ export const ExperimentSpec = ExperimentSpecBase.superRefine((s, ctx) => {
     if (s.model.dModel % s.model.heads !== 0) conflict(["model", "heads"], "dModel must be divisible by heads");
     // Rotary position embeddings rotate pairs of dimensions: each head needs an even width.
     else if ((s.model.dModel / s.model.heads) % 2 !== 0) conflict(["model", "heads"], "dModel / heads must be even (rotary embeddings)");
+    if (s.model.arch === "qwen2" && s.model.tokenizer !== "qwen") {
+      conflict(["model", "tokenizer"], "arch qwen2 needs tokenizer qwen: AutoTokenizer rebuilds every Qwen2 tokenizer with Qwen's split");
+    }
   } else {
-    if (gpus < 1) {
-      conflict(["compute", "resources", "gpus"], "a Hugging Face model trains on GPUs: set gpus >= 1 (or use engine cpu-tiny)");
+    // gpus 0 is allowed: the trainer runs a (small) Hugging Face model on the CPU in float32.
+    if (gpus === 0 && (s.model.dtype === "bfloat16" || s.model.dtype === "float16")) {
+      conflict(["model", "dtype"], "bfloat16 and float16 need GPUs: set gpus >= 1, or dtype auto/float32 to train on CPU");
     }
     if (s.compute.backend === "process" && gpus > 8) {
       conflict(["compute", "backend"], "the process backend runs on one machine (at most 8 GPUs); use kubernetes");
@@ -243,10 +261,16 @@ export const ExperimentSpec = ExperimentSpecBase.superRefine((s, ctx) => {
     }
   }
 
+  if (s.sft.microBatchSize && s.sft.batchSize % s.sft.microBatchSize !== 0) {
+    conflict(["sft", "microBatchSize"], "microBatchSize must divide batchSize");
+  }
   const usesGrpo = s.arms.some((a) => a.method !== "sft");
   if (usesGrpo) {
     if (s.grpo.promptsPerBatch % s.grpo.miniBatchPrompts !== 0) {
       conflict(["grpo", "miniBatchPrompts"], "miniBatchPrompts must divide promptsPerBatch");
+    }
+    if (s.grpo.microBatchSize && (s.grpo.miniBatchPrompts * s.grpo.numGenerations) % s.grpo.microBatchSize !== 0) {
+      conflict(["grpo", "microBatchSize"], "microBatchSize must divide miniBatchPrompts × numGenerations");
     }
     if (s.model.engine === "hf" && s.grpo.maxCompletionLength + MAX_PROMPT_BYTES[s.task] > s.model.maxModelLength) {
       conflict(["grpo", "maxCompletionLength"], "prompt + maxCompletionLength exceeds model.maxModelLength");

@@ -16,7 +16,7 @@ import { GrpoTrainerConfig, ServeTrainerConfig, SftTrainerConfig, TrainerLoraCon
 import { TrainerEvent, parseTrainerLine } from "./trainer-protocol.js";
 
 const REPO = fileURLToPath(new URL("../../../", import.meta.url));
-const PYTHON = process.env.TRAINYARD_PYTHON ?? "/usr/bin/python3";
+const PYTHON = process.env.TRAINYARD_PYTHON ?? join(REPO, ".venv", "bin", "python");
 const ENV = { ...process.env, PYTHONPATH: join(REPO, "infra", "trainer") };
 
 interface PyField {
@@ -105,7 +105,8 @@ describe("trainer config: zod mirrors the Python dataclasses", () => {
     expect(len.error?.issues[0]?.path).toEqual(["max_completion_length"]);
     expect(SftTrainerConfig.safeParse({ d_model: 30, heads: 4 }).success).toBe(false);
     expect(SftTrainerConfig.safeParse({ d_model: 12, heads: 4 }).success).toBe(false); // odd head size
-    expect(SftTrainerConfig.safeParse({ lora: {} }).success).toBe(false);
+    expect(SftTrainerConfig.safeParse({ tiny_arch: "qwen2" }).error?.issues[0]?.path).toEqual(["tiny_tokenizer"]);
+    expect(SftTrainerConfig.safeParse({ lora: { rank: 0 } }).success).toBe(false);
     expect(SftTrainerConfig.safeParse({ learning_rte: 1 }).success).toBe(false);
   });
 });
@@ -117,7 +118,7 @@ describe("trainer protocol: a real Python run validates against TrainerEvent", (
   function run(mode: string, config: unknown): { code: number | null; lines: string[] } {
     const file = join(dir, `${mode}-${Math.random().toString(36).slice(2)}.json`);
     writeFileSync(file, JSON.stringify(config));
-    const p = spawnSync(PYTHON, ["-m", "trainyard_trainer", mode, "--config", file], { env: ENV, encoding: "utf8", timeout: 60_000 });
+    const p = spawnSync(PYTHON, ["-m", "trainyard_trainer", mode, "--config", file], { env: ENV, encoding: "utf8", timeout: 120_000 });
     return { code: p.status, lines: p.stdout.split("\n").filter((l) => l.trim() !== "") };
   }
 
@@ -137,8 +138,8 @@ describe("trainer protocol: a real Python run validates against TrainerEvent", (
       d_model: 16,
       layers: 1,
       heads: 2,
-      bpe_merges: 20,
-      context_length: 32,
+      vocab_size: 300,
+      context_length: 64,
     });
     const ok = run("sft", sft);
     const bad = run("grpo", {
@@ -158,5 +159,5 @@ describe("trainer protocol: a real Python run validates against TrainerEvent", (
     expect(new Set(events.map((e) => e.type))).toEqual(new Set(["status", "log", "metrics", "checkpoint", "done", "error"]));
     const err = events.at(-1)!;
     expect(err.type === "error" && err.code === "TY_ERR_TRAINER_CONFIG" && err.failure_kind === "user_error").toBe(true);
-  }, 60_000);
+  }, 240_000);
 });

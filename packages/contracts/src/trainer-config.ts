@@ -21,18 +21,20 @@ export const TrainerLoraConfig = z.strictObject({
 export type TrainerLoraConfig = z.infer<typeof TrainerLoraConfig>;
 
 const TRAIN_COMMON = {
-  /** `cpu`: the from-scratch tiny transformer; `hf`: a Hugging Face model through TRL on GPUs. */
-  engine: z.enum(["cpu", "hf"]).default("cpu"),
-  /** engine hf: Hugging Face model id or local path. */
-  model_id: z.string().max(300).default(""),
+  /** `tiny` (built from scratch with a BPE tokenizer trained on train_file), a model directory, or a Hugging Face model id. */
+  model: z.string().min(1).max(4096).default("tiny"),
+  /** Hugging Face model ids: branch, tag or commit (empty = the default branch). */
+  model_revision: z.string().max(200).default(""),
   /** Training data, JSONL (infra/trainer/PROTOCOL.md, Dataset format). Required. */
   train_file: z.string().max(4096).default(""),
   /** Checkpoints go to `<output_dir>/checkpoint-<step>`. */
   output_dir: z.string().min(1).max(4096).default("trainer_output"),
-  /** `raw`: strings used as-is (Sokoban); `chat`: message lists + chat template (General Points). */
+  /** `raw`: strings used as-is (Sokoban); `chat`: message lists + the tokenizer's chat template (General Points). */
   template: z.enum(["raw", "chat"]).default("raw"),
-  /** Checkpoint directory to warm-start from. */
+  /** Checkpoint directory to warm-start from (weights only; full or LoRA adapter). */
   init_from: z.string().max(4096).default(""),
+  /** Checkpoint directory of this same run to resume exactly (optimizer, scheduler, RNG, data order). */
+  resume_from: z.string().max(4096).default(""),
   seed: z.number().int().default(0),
   /** Optimizer steps; -1 = derive from epochs. */
   max_steps: z.number().int().min(-1).default(-1),
@@ -40,7 +42,7 @@ const TRAIN_COMMON = {
   learning_rate: z.number().positive().default(3e-3),
   /** SFT: sequences per optimizer step (global). */
   batch_size: z.number().int().min(1).default(16),
-  /** Sequences per forward/backward; 0 = the whole optimizer batch. */
+  /** Sequences per forward/backward on one device; 0 = the whole optimizer batch. */
   micro_batch_size: z.number().int().min(0).default(0),
   warmup_ratio: z.number().min(0).lt(1).default(0.05),
   weight_decay: z.number().min(0).default(0.01),
@@ -50,32 +52,44 @@ const TRAIN_COMMON = {
   save_steps: z.number().int().min(0).default(500),
   logging_steps: z.number().int().min(1).default(1),
   /** Longest prompt + completion, in tokens; longer rows are an error. */
-  context_length: z.number().int().min(8).default(256),
-  /** engine cpu: model width, depth, heads; BPE merges; torch threads. */
+  context_length: z.number().int().min(8).default(1536),
+  /** tiny: architecture, text split before BPE, shape, vocabulary. */
+  tiny_arch: z.enum(["llama", "qwen2"]).default("llama"),
+  tiny_tokenizer: z.enum(["lines", "qwen"]).default("lines"),
   d_model: z.number().int().min(1).default(192),
   layers: z.number().int().min(1).default(2),
   heads: z.number().int().min(1).default(12),
-  bpe_merges: z.number().int().min(0).default(1024),
+  /** tiny: SwiGLU inner size; 0 = 4 × d_model. */
+  intermediate_size: z.number().int().min(0).default(0),
+  vocab_size: z.number().int().min(300).default(2048),
+  tie_embeddings: z.boolean().default(true),
   num_threads: z.number().int().min(1).default(1),
-  /** engine hf: training precision. */
-  dtype: z.enum(["bfloat16", "float16", "float32"]).default("bfloat16"),
-  gradient_checkpointing: z.boolean().default(true),
-  /** engine hf: LoRA adapter (null = full fine-tuning). */
+  /** `auto`: CUDA when a GPU is visible, else CPU. */
+  device: z.enum(["auto", "cpu", "cuda"]).default("auto"),
+  /** `auto`: bfloat16 on GPU, float32 on CPU. */
+  dtype: z.enum(["auto", "bfloat16", "float16", "float32"]).default("auto"),
+  gradient_checkpointing: z.boolean().default(false),
+  /** LoRA adapter through PEFT (null = full fine-tuning). */
   lora: TrainerLoraConfig.nullable().default(null),
+  /** Sampling defaults written to each checkpoint's generation_config.json. */
+  eval_temperature: z.number().min(0).default(0.5),
+  eval_top_p: z.number().gt(0).max(1).default(1.0),
+  eval_max_tokens: z.number().int().min(1).default(256),
 };
 
 type Ctx = z.core.$RefinementCtx;
 const conflict = (ctx: Ctx, path: string, message: string) => ctx.addIssue({ code: "custom", path: [path], message });
 
 function checkCommon(
-  c: { engine: string; model_id: string; init_from: string; lora: unknown; d_model: number; heads: number },
+  c: { init_from: string; resume_from: string; d_model: number; heads: number; tiny_arch: string; tiny_tokenizer: string },
   ctx: Ctx,
 ): void {
-  if (c.engine === "hf" && !c.model_id && !c.init_from) conflict(ctx, "model_id", "engine hf needs model_id or init_from");
-  if (c.engine === "cpu" && c.lora !== null) conflict(ctx, "lora", "lora is for engine hf only: set it to null");
   // Rotary embeddings rotate pairs of dimensions: the head size must be even.
   if (c.d_model % c.heads !== 0 || (c.d_model / c.heads) % 2 !== 0) {
     conflict(ctx, "heads", "d_model must be divisible by heads, with an even head size");
+  }
+  if (c.tiny_arch === "qwen2" && c.tiny_tokenizer !== "qwen") {
+    conflict(ctx, "tiny_tokenizer", "tiny_arch qwen2 needs tiny_tokenizer qwen (AutoTokenizer rebuilds Qwen2 tokenizers)");
   }
 }
 
@@ -112,6 +126,8 @@ export const GrpoTrainerConfig = z
     max_completion_length: z.number().int().min(1).default(32),
     /** argv of the `env batch` reward subprocess; empty = node + the bundled CLI. */
     reward_command: z.array(z.string().min(1)).default([]),
+    /** `auto`: vLLM rollouts where CUDA and vllm exist, else transformers; `off`: always transformers. */
+    use_vllm: z.enum(["auto", "off"]).default("auto"),
     vllm_mode: z.enum(["colocate", "server"]).default("colocate"),
     vllm_gpu_memory_utilization: z.number().gt(0).max(1).default(0.3),
     vllm_server_base_url: z.string().max(2000).default(""),
@@ -129,33 +145,37 @@ export const GrpoTrainerConfig = z
     } else if (c.max_prompt_length + c.max_completion_length > c.context_length) {
       conflict(ctx, "max_completion_length", "max_prompt_length + max_completion_length exceeds context_length");
     }
-    if (c.engine === "hf" && c.vllm_mode === "server" && !c.vllm_server_base_url) {
+    if (c.vllm_mode === "server" && c.use_vllm !== "off" && !c.vllm_server_base_url) {
       conflict(ctx, "vllm_server_base_url", "vllm_mode server needs vllm_server_base_url");
     }
   });
 export type GrpoTrainerConfig = z.infer<typeof GrpoTrainerConfig>;
 
 export const ServeTrainerConfig = z.strictObject({
-  /** `cpu`: the built-in server for CPU-engine checkpoints; `hf`: `vllm serve`. */
-  engine: z.enum(["cpu", "hf"]).default("cpu"),
-  /** Checkpoint directory (engine hf: or a model id). Required. */
+  /** Checkpoint directory (full or LoRA adapter), or a Hugging Face model id. Required. */
   checkpoint: z.string().max(4096).default(""),
   /** Model name clients send; empty = `<run dir>/<checkpoint dir>`. */
   served_model_name: z.string().max(300).default(""),
+  /** Interface to bind (0.0.0.0 inside containers and on cluster nodes). */
   host: z.string().min(1).max(255).default("127.0.0.1"),
+  /** Host named in the `serving` URL; empty = host, or this machine's address for 0.0.0.0. */
+  advertise_host: z.string().max(255).default(""),
   /** 0 = a free port, reported in the `serving` status event. */
   port: z.number().int().min(0).max(65535).default(0),
+  /** `auto`: `vllm serve` where CUDA and vLLM exist, else the built-in transformers server. */
+  backend: z.enum(["auto", "transformers", "vllm"]).default("auto"),
   max_batch_size: z.number().int().min(1).default(16),
   /** Batching window after the first queued request, in milliseconds. */
   batch_wait_ms: z.number().min(0).default(5.0),
   default_max_tokens: z.number().int().min(1).default(256),
   num_threads: z.number().int().min(1).default(1),
-  /** engine hf: base model when checkpoint is a LoRA adapter. */
-  base_model: z.string().max(300).default(""),
-  /** engine hf: vLLM --max-model-len (0 = the model's own). */
+  device: z.enum(["auto", "cpu", "cuda"]).default("auto"),
+  dtype: z.enum(["auto", "bfloat16", "float16", "float32"]).default("auto"),
+  /** LoRA adapters: the base model when the adapter's own is not reachable. */
+  base_model: z.string().max(4096).default(""),
+  /** Longest prompt + completion (0 = the model's max_position_embeddings). */
   max_model_len: z.number().int().min(0).default(0),
   gpu_memory_utilization: z.number().gt(0).max(1).default(0.9),
-  dtype: z.enum(["auto", "bfloat16", "float16", "float32"]).default("auto"),
   seed: z.number().int().default(0),
 });
 export type ServeTrainerConfig = z.infer<typeof ServeTrainerConfig>;

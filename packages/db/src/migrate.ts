@@ -15,6 +15,11 @@ export function repoRoot(): string {
   throw new Error("cannot find the repository root (prisma.config.ts) above " + fileURLToPath(import.meta.url));
 }
 
+/** The trainer's interpreter: TRAINYARD_PYTHON when set, else the repository's `.venv` (scripts/setup.sh makes it). */
+export function trainerPython(configured: string | undefined): string {
+  return configured || join(repoRoot(), ".venv", "bin", "python");
+}
+
 function adminUrl(databaseUrl: string): { url: string; name: string } {
   const u = new URL(databaseUrl);
   const name = decodeURIComponent(u.pathname.slice(1));

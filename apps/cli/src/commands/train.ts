@@ -1,6 +1,8 @@
 /**
  * `trainyard train`: run the trainer without the service, on the local process backend.
  * Events are drawn as a progress bar (stderr) or, with --json, printed raw (stdout).
+ * `--model tiny|DIR|HF_ID` picks the weights (tiny: built from scratch on the training rows),
+ * `--lora [RANK]` trains a PEFT adapter instead of every weight.
  */
 import { existsSync, readFileSync, readdirSync, mkdirSync, writeFileSync } from "node:fs";
 import { join, resolve } from "node:path";
@@ -13,13 +15,18 @@ interface TrainOpts {
   mode: string;
   dataset: string;
   out: string;
-  engine: string;
   arm?: string;
-  model?: string;
+  model: string;
+  lora?: string | boolean;
   initFrom?: string;
   maxSteps?: string;
   config?: string;
   json?: boolean;
+}
+
+/** 1 when this machine shows an NVIDIA GPU (the process backend then leaves CUDA_VISIBLE_DEVICES alone). */
+export function visibleGpus(): number {
+  return existsSync("/dev/nvidia0") || existsSync("/proc/driver/nvidia/gpus") ? 1 : 0;
 }
 
 /** A dataset directory's training file for an arm, or a JSONL file given directly. */
@@ -53,16 +60,23 @@ export function registerTrain(program: Command): void {
     .requiredOption("--mode <mode>", "sft | grpo")
     .requiredOption("--dataset <dir>", "a built dataset directory (or a training JSONL file)")
     .requiredOption("--out <dir>", "output directory for checkpoints")
-    .option("--engine <engine>", "cpu | hf", "cpu")
     .option("--arm <name>", "training file of the dataset: frozen-answer | diverse-answer | frozen-cot | diverse-cot")
-    .option("--model <id>", "Hugging Face model id (engine hf)")
-    .option("--init-from <dir>", "checkpoint directory to start from (GRPO warm start)")
+    .option("--model <model>", "tiny (built from scratch), a model directory, or a Hugging Face model id", "tiny")
+    .option("--lora [rank]", "train a LoRA adapter (PEFT) of this rank instead of every weight (default rank 32)")
+    .option("--init-from <dir>", "checkpoint directory to start from (e.g. GRPO warm-started from SFT; full or LoRA)")
     .option("--max-steps <n>", "optimizer steps")
     .option("--config <file>", "JSON file of extra trainer config fields (see infra/trainer/PROTOCOL.md)")
     .option("--json", "print the raw protocol event lines on stdout")
     .action(async (opts: TrainOpts) => {
       if (opts.mode !== "sft" && opts.mode !== "grpo") throw new CliError(`--mode: expected sft or grpo, got '${opts.mode}'`);
-      if (opts.engine !== "cpu" && opts.engine !== "hf") throw new CliError(`--engine: expected cpu or hf, got '${opts.engine}'`);
+      let lora: { rank: number } | null = null;
+      if (opts.lora !== undefined) {
+        const rank = opts.lora === true ? 32 : Number(opts.lora);
+        if (!Number.isInteger(rank) || rank < 1 || rank > 512)
+          throw new CliError(`--lora: expected a rank from 1 to 512, got '${String(opts.lora)}'`);
+        lora = { rank };
+      }
+      if (/^[./~]/.test(opts.model) && !existsSync(opts.model)) throw new CliError(`--model: ${opts.model} does not exist`);
       if (opts.maxSteps !== undefined && !/^\d+$/.test(opts.maxSteps))
         throw new CliError(`--max-steps: expected a positive integer, got '${opts.maxSteps}'`);
       if (opts.initFrom && !existsSync(opts.initFrom)) throw new CliError(`--init-from: ${opts.initFrom} does not exist`);
@@ -79,9 +93,11 @@ export function registerTrain(program: Command): void {
       mkdirSync(out, { recursive: true });
       const { repoRoot } = await import("@trainyard/db");
       const root = repoRoot();
+      // A directory is passed as an absolute path; anything else that is not `tiny` is a hub id.
+      const model = opts.model !== "tiny" && existsSync(opts.model) ? resolve(opts.model) : opts.model;
       const raw = {
-        engine: opts.engine,
-        ...(opts.model ? { model_id: opts.model } : {}),
+        model,
+        ...(lora ? { lora } : {}),
         train_file: file,
         output_dir: out,
         template,
@@ -101,13 +117,15 @@ export function registerTrain(program: Command): void {
       writeFileSync(configPath, JSON.stringify(parsed.data, null, 2));
 
       const { ProcessBackend } = await import("@trainyard/compute");
+      const { trainerPython } = await import("@trainyard/db");
       const config = loadConfig();
       const handle = await new ProcessBackend().start({
         runId: `cli-${process.pid}`,
-        command: [config.TRAINER_PYTHON, "-m", "trainyard_trainer", opts.mode, "--config", configPath],
+        command: [trainerPython(config.TRAINYARD_PYTHON), "-m", "trainyard_trainer", opts.mode, "--config", configPath],
         env: { PYTHONPATH: join(root, "infra", "trainer") },
         artifactDir: out,
-        resources: { gpus: opts.engine === "hf" ? 1 : 0, cpus: 1, memoryGiB: 4 },
+        // The trainer picks CUDA when it sees a GPU; gpus 0 would hide them.
+        resources: { gpus: visibleGpus(), cpus: 1, memoryGiB: 4 },
       });
       const stop = () => void handle.cancel();
       process.once("SIGINT", stop);

@@ -1,9 +1,10 @@
 /**
  * The `eval` job: evaluate every checkpoint the arm's training job reported, on every split of
- * the experiment. For each checkpoint the trainer's serve mode is started on the compute
- * backend (CPU engine; GPU checkpoints are served by `vllm serve` through the same launcher),
- * the harness plays the splits against it, and each scored item is stored as it finishes, so a
- * retried job never asks an item twice. Emits `eval.completed` per checkpoint.
+ * the experiment. For each checkpoint the trainer's serve mode is started on the experiment's
+ * compute backend with its resources (GPUs included: there it runs `vllm serve` where vLLM is
+ * installed, else the built-in transformers server), the harness plays the splits against it,
+ * and each scored item is stored as it finishes, so a retried job never asks an item twice.
+ * Emits `eval.completed` per checkpoint.
  */
 import { mkdir, readFile, writeFile } from "node:fs/promises";
 import { join, resolve } from "node:path";
@@ -25,37 +26,66 @@ interface Served {
 }
 
 async function serveCheckpoint(rt: TrainerRuntime, ctx: JobContext, dir: string, name: string, runId: string): Promise<Served> {
+  const spec = ctx.spec;
+  const local = spec.compute.backend === "process";
   const cfg = ServeTrainerConfig.parse({
-    engine: ctx.spec.model.engine === "hf" ? "hf" : "cpu",
     checkpoint: dir,
     served_model_name: name,
+    // In a container or on another node the server must listen beyond loopback; it reports the
+    // address the worker can reach (its own) in the `serving` event.
+    host: local ? "127.0.0.1" : "0.0.0.0",
     port: 0,
+    max_model_len: spec.model.engine === "hf" ? spec.model.maxModelLength : spec.model.contextLength,
+    ...(spec.model.engine === "hf" && spec.compute.resources.gpus > 0 ? { dtype: spec.model.dtype } : {}),
+    device: spec.compute.resources.gpus > 0 ? "cuda" : "cpu",
+    num_threads: Math.max(1, Math.floor(spec.compute.resources.cpus)),
   });
   const cfgPath = join(dir, "..", `serve-${runId}.json`);
   await writeFile(cfgPath, JSON.stringify(cfg, null, 2));
-  const handle = await rt.backendFor("process").start({
+  const gpu = spec.compute.resources.gpus > 0;
+  const backend = rt.backendFor(spec.compute.backend);
+  const handle = await backend.start({
     runId,
+    ...(local ? {} : { image: spec.compute.image ?? (gpu ? rt.image?.gpu : rt.image?.cpu) ?? "trainyard-trainer:latest" }),
     command: [...rt.trainerCommand, "serve", "--config", cfgPath],
     env: rt.trainerEnv,
     artifactDir: resolve(ctx.artifactDir),
-    resources: { gpus: 0, cpus: 1, memoryGiB: 2 },
+    resources: spec.compute.resources,
+    ...(spec.compute.nodeSelector ? { nodeSelector: spec.compute.nodeSelector } : {}),
+    ...(spec.compute.namespace ? { namespace: spec.compute.namespace } : {}),
+    timeoutSeconds: spec.compute.timeoutSeconds,
   });
   const events = handle.events()[Symbol.asyncIterator]();
-  const url = await new Promise<string>((resolve, reject) => {
-    const t = setTimeout(
-      () => reject(new TyError("TY_ERR_DEPENDENCY_UNAVAILABLE", "the serve process did not start within 120 s")),
-      120_000,
-    );
-    void (async () => {
-      for (;;) {
-        const { value, done } = await events.next();
-        if (done) return reject(new TyError("TY_ERR_DEPENDENCY_UNAVAILABLE", "the serve process exited before serving"));
-        if (value.type === "status" && value.state === "serving" && value.message) return resolve(value.message);
-        if (value.type === "error")
-          return reject(Object.assign(new Error(value.message), { code: value.code, failureKind: value.failure_kind }));
-      }
-    })().finally(() => clearTimeout(t));
-  });
+  const stderr: string[] = [];
+  const tail = () => (stderr.length ? `\n${stderr.slice(-10).join("\n")}` : "");
+  let url: string;
+  try {
+    url = await new Promise<string>((resolve, reject) => {
+      // A 7B model (and a queued cluster job) can take minutes to come up; the tiny one seconds.
+      const startupMs = spec.model.engine === "hf" ? 30 * 60_000 : 180_000;
+      const t = setTimeout(
+        () => reject(new TyError("TY_ERR_DEPENDENCY_UNAVAILABLE", `the serve process did not start within ${startupMs / 1000} s${tail()}`)),
+        startupMs,
+      );
+      void (async () => {
+        for (;;) {
+          const { value, done } = await events.next();
+          if (done) return reject(new TyError("TY_ERR_DEPENDENCY_UNAVAILABLE", `the serve process exited before serving${tail()}`));
+          if (value.type === "line" && value.stream === "stderr") {
+            stderr.push(value.line);
+            if (stderr.length > 40) stderr.shift();
+          }
+          if (value.type === "status" && value.state === "serving" && value.message) return resolve(value.message);
+          if (value.type === "error")
+            return reject(Object.assign(new Error(value.message), { code: value.code, failureKind: value.failure_kind }));
+        }
+      })().finally(() => clearTimeout(t));
+    });
+  } catch (e) {
+    await handle.cancel(5000).catch(() => undefined);
+    await handle.wait().catch(() => undefined);
+    throw e;
+  }
   // Keep draining output so the server never blocks on a full pipe.
   void (async () => {
     for (;;) if ((await events.next()).done) return;

@@ -5,7 +5,7 @@
 import { join } from "node:path";
 import { createBackend, type BackendName, type ComputeBackend } from "@trainyard/compute";
 import type { RuntimeConfig } from "@trainyard/contracts";
-import { repoRoot } from "@trainyard/db";
+import { repoRoot, trainerPython } from "@trainyard/db";
 import type { HandlerRegistry } from "../context.js";
 import { defaultHandlers } from "../handlers.js";
 import { trainHandler, type TrainerRuntime } from "./train.js";
@@ -14,7 +14,7 @@ import { evalHandler } from "./eval.js";
 
 export type HandlerConfig = Pick<
   RuntimeConfig,
-  "TRAINER_PYTHON" | "TRAINER_IMAGE_CPU" | "TRAINER_IMAGE_GPU" | "K8S_NAMESPACE" | "K8S_ARTIFACT_PVC" | "DOCKER_SOCKET"
+  "TRAINYARD_PYTHON" | "TRAINER_IMAGE_CPU" | "TRAINER_IMAGE_GPU" | "K8S_NAMESPACE" | "K8S_ARTIFACT_PVC" | "DOCKER_SOCKET"
 >;
 
 export function trainerRuntime(config: HandlerConfig): TrainerRuntime {
@@ -29,7 +29,7 @@ export function trainerRuntime(config: HandlerConfig): TrainerRuntime {
       }
       return b;
     },
-    trainerCommand: [config.TRAINER_PYTHON, "-m", "trainyard_trainer"],
+    trainerCommand: [trainerPython(config.TRAINYARD_PYTHON), "-m", "trainyard_trainer"],
     trainerEnv: { PYTHONPATH: join(root, "infra", "trainer") },
     // The same verifier as evaluation, through the CLI's JSON-lines protocol.
     rewardCommand: [process.execPath, join(root, "apps", "cli", "bin", "trainyard.js"), "env", "batch"],

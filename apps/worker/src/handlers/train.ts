@@ -61,13 +61,13 @@ export function trainHandler(rt: TrainerRuntime): JobHandler {
     const outputDir = store.pathFor(outKey);
     await mkdir(outputDir, { recursive: true });
 
-    // Resume a retried attempt from its own last checkpoint; otherwise warm-start if asked.
+    // A retried attempt resumes exactly from its own last checkpoint (the trainer restores the
+    // optimizer, scheduler, RNG and data order; steps stay global); a warm start loads weights only.
     const own = ctx.job.attempts > 1 ? await lastCheckpointDir(ctx, ctx.job.name, store) : null;
     const warm = p.initFrom ? await lastCheckpointDir(ctx, p.initFrom, store) : null;
     if (p.initFrom && !warm) throw new TyError("TY_ERR_DEPENDENCY_UNAVAILABLE", `${p.initFrom} left no checkpoint to start from`);
     const mode = p.kind;
-    const baseSteps = p.maxSteps ?? (mode === "sft" ? (spec.sft.maxSteps ?? null) : spec.grpo.steps);
-    const maxSteps = own && baseSteps !== null ? Math.max(1, baseSteps - own.step) : baseSteps;
+    const maxSteps = p.maxSteps ?? (mode === "sft" ? (spec.sft.maxSteps ?? null) : spec.grpo.steps);
     if (own) await ctx.log(`attempt ${ctx.job.attempts}: resuming from ${own.dir} (step ${own.step})`);
 
     const config = trainerConfig({
@@ -77,14 +77,15 @@ export function trainHandler(rt: TrainerRuntime): JobHandler {
       seed: p.seed,
       trainFile,
       outputDir,
-      initFrom: own?.dir ?? warm?.dir ?? null,
+      initFrom: warm?.dir ?? null,
+      resumeFrom: own?.dir ?? null,
       maxSteps,
       rewardCommand: rt.rewardCommand,
     });
     const configPath = join(outputDir, `config-attempt-${ctx.job.attempts}.json`);
     await writeFile(configPath, JSON.stringify(config, null, 2));
 
-    const gpu = spec.model.engine === "hf";
+    const gpu = spec.compute.resources.gpus > 0;
     const backend = rt.backendFor(spec.compute.backend);
     const handle = await backend.start({
       runId: `${ctx.job.id}-a${ctx.job.attempts}`,
@@ -104,8 +105,7 @@ export function trainHandler(rt: TrainerRuntime): JobHandler {
     ctx.signal.addEventListener("abort", onAbort, { once: true });
 
     const tally = new RunTally();
-    const stepOffset = own?.step ?? 0;
-    let lastStep = stepOffset;
+    let lastStep = own?.step ?? 0;
     let trainedTokens = 0;
     const stderrTail: string[] = [];
     try {
@@ -113,15 +113,15 @@ export function trainHandler(rt: TrainerRuntime): JobHandler {
         tally.observe(ev);
         switch (ev.type) {
           case "metrics": {
-            lastStep = stepOffset + ev.step;
-            const total = stepOffset + ev.max_steps;
+            lastStep = ev.step;
+            const total = ev.max_steps;
             trainedTokens = Math.max(trainedTokens, ev.values.num_tokens ?? 0);
             await ctx.event("metrics", { step: lastStep, maxSteps: total, values: ev.values });
             await ctx.progress(total > 0 ? lastStep / total : 0);
             break;
           }
           case "checkpoint": {
-            const step = stepOffset + ev.step;
+            const step = ev.step;
             const uri = store.uri(join(outKey, ev.path.split("/").pop() ?? `checkpoint-${ev.step}`));
             const servingName = `${ctx.job.experimentId.slice(0, 8)}/${arm.name}/s${p.seed}/${mode}-step-${step}`;
             await ctx.db.checkpoint.upsert({
@@ -132,7 +132,7 @@ export function trainHandler(rt: TrainerRuntime): JobHandler {
                 uri,
                 sha256: ev.sha256,
                 servingName,
-                kind: spec.model.engine === "hf" && spec.model.lora ? "lora" : "full",
+                kind: spec.model.lora ? "lora" : "full",
               },
               update: { uri, sha256: ev.sha256 },
             });

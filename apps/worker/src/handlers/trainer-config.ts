@@ -1,6 +1,8 @@
 /**
  * From the experiment spec and a training job to the trainer's typed config (validated with the
- * zod mirror of the Python dataclasses before anything is launched).
+ * zod mirror of the Python dataclasses before anything is launched). Every field the trainer
+ * needs is sent explicitly: the model, its context length, precision and micro-batch, LoRA,
+ * the evaluation sampling written into each checkpoint's generation_config.json.
  */
 import { join } from "node:path";
 import { GrpoTrainerConfig, SftTrainerConfig, TyError, toApiIssues, type ArmSpec, type ExperimentSpec } from "@trainyard/contracts";
@@ -12,8 +14,10 @@ export interface TrainInputs {
   seed: number;
   trainFile: string;
   outputDir: string;
-  /** Checkpoint directory to start from (warm start, or this job's own last checkpoint on retry). */
+  /** Checkpoint directory to warm-start from (the weights of another job). */
   initFrom: string | null;
+  /** This job's own last checkpoint, on a retry: resumed exactly (optimizer, scheduler, data order). */
+  resumeFrom: string | null;
   /** Optimizer steps to run; null = the spec's. */
   maxSteps: number | null;
   /** argv of the reward subprocess (`trainyard env batch`). */
@@ -29,27 +33,51 @@ function refuse(issues: ReturnType<typeof toApiIssues>, mode: string): never {
   );
 }
 
-export function trainerConfig(t: TrainInputs): Record<string, unknown> {
-  const { spec, arm } = t;
+/** The model part of the trainer config. */
+export function modelConfig(spec: ExperimentSpec): Record<string, unknown> {
   const m = spec.model;
+  const lora = m.lora ? { rank: m.lora.rank, alpha: m.lora.alpha, dropout: m.lora.dropout, target_modules: m.lora.targetModules } : null;
+  const gpus = spec.compute.resources.gpus;
+  const common = { lora, device: gpus > 0 ? "cuda" : "cpu", num_threads: Math.max(1, Math.floor(spec.compute.resources.cpus)) };
+  if (m.engine === "cpu-tiny") {
+    return {
+      ...common,
+      model: "tiny",
+      tiny_arch: m.arch,
+      tiny_tokenizer: m.tokenizer,
+      d_model: m.dModel,
+      layers: m.layers,
+      heads: m.heads,
+      intermediate_size: m.intermediateSize,
+      vocab_size: m.vocabSize,
+      context_length: m.contextLength,
+    };
+  }
+  return {
+    ...common,
+    model: m.id,
+    model_revision: m.revision ?? "",
+    context_length: m.maxModelLength,
+    dtype: m.dtype,
+    // A large model on GPUs trades compute for memory; a small one on CPU has no need.
+    gradient_checkpointing: gpus > 0,
+  };
+}
+
+export function trainerConfig(t: TrainInputs): Record<string, unknown> {
+  const { spec } = t;
   const template = spec.task === "sokoban" ? "raw" : "chat";
-  const model =
-    m.engine === "cpu-tiny"
-      ? { engine: "cpu", d_model: m.dModel, layers: m.layers, heads: m.heads, context_length: m.contextLength }
-      : {
-          engine: "hf",
-          model_id: m.id,
-          ...(m.lora
-            ? { lora: { rank: m.lora.rank, alpha: m.lora.alpha, dropout: m.lora.dropout, target_modules: m.lora.targetModules } }
-            : {}),
-        };
   const common = {
-    ...model,
+    ...modelConfig(spec),
     train_file: t.trainFile,
     output_dir: t.outputDir,
     template,
     init_from: t.initFrom ?? "",
+    resume_from: t.resumeFrom ?? "",
     seed: t.seed,
+    eval_temperature: spec.sampling.temperature,
+    eval_top_p: spec.sampling.topP,
+    eval_max_tokens: spec.sampling.maxTokens,
   };
   if (t.mode === "sft") {
     const s = spec.sft;
@@ -59,6 +87,7 @@ export function trainerConfig(t: TrainInputs): Record<string, unknown> {
       epochs: s.epochs,
       learning_rate: s.learningRate,
       batch_size: s.batchSize,
+      micro_batch_size: s.microBatchSize,
       warmup_ratio: s.warmupRatio,
       weight_decay: s.weightDecay,
       grad_clip: s.gradClip,
@@ -76,6 +105,7 @@ export function trainerConfig(t: TrainInputs): Record<string, unknown> {
     num_generations: g.numGenerations,
     prompts_per_batch: g.promptsPerBatch,
     mini_batch_prompts: g.miniBatchPrompts,
+    micro_batch_size: g.microBatchSize,
     epsilon: g.epsilon,
     beta: g.beta,
     temperature: g.temperature,
@@ -83,7 +113,6 @@ export function trainerConfig(t: TrainInputs): Record<string, unknown> {
     save_steps: g.saveSteps,
     reward_command: t.rewardCommand,
   };
-  void arm;
   const r = GrpoTrainerConfig.safeParse(cfg);
   if (!r.success) refuse(toApiIssues(r.error.issues), "grpo");
   return r.data;

@@ -1,0 +1,77 @@
+"""The tiny model family: a deterministic tokenizer and model that load back with the Auto classes."""
+from __future__ import annotations
+
+import json
+import os
+from types import SimpleNamespace
+
+import pytest
+
+from conftest import toy_rows
+from trainyard_trainer.config import SftConfig
+from trainyard_trainer.tiny import CHAT_TEMPLATE, build_tiny
+
+TEXTS = [r["prompt"] + r["completion"] for r in toy_rows(200)] + ["<|im_start|>user\nColour: red<|im_end|>\n"]
+
+
+def tiny_cfg(**kw):
+    base = {f: getattr(SftConfig, f, None) for f in ()}
+    defaults = dict(tiny_arch="llama", tiny_tokenizer="lines", d_model=32, layers=1, heads=2, intermediate_size=0,
+                    vocab_size=320, tie_embeddings=True, context_length=128, seed=0)
+    return SimpleNamespace(**{**base, **defaults, **kw})
+
+
+def test_same_inputs_give_byte_identical_files(tmp_path):
+    a = build_tiny(tiny_cfg(), TEXTS, str(tmp_path / "a"))
+    b = build_tiny(tiny_cfg(), TEXTS, str(tmp_path / "b"))
+    for name in ("tokenizer.json", "model.safetensors", "config.json"):
+        assert open(os.path.join(a, name), "rb").read() == open(os.path.join(b, name), "rb").read(), name
+    c = build_tiny(tiny_cfg(seed=1), TEXTS, str(tmp_path / "c"))
+    assert open(os.path.join(a, "model.safetensors"), "rb").read() != open(os.path.join(c, "model.safetensors"), "rb").read()
+
+
+@pytest.mark.parametrize(("arch", "split"), [("llama", "lines"), ("llama", "qwen"), ("qwen2", "qwen")])
+def test_auto_tokenizer_encodes_as_the_saved_tokenizer_json(tmp_path, arch, split):
+    """Regression: AutoTokenizer on a Qwen2 directory rebuilds Qwen's pre-tokenizer and ignores a custom
+    tokenizer.json; the tiny Qwen2 therefore trains with Qwen's split, and loads back unchanged."""
+    from tokenizers import Tokenizer
+    from transformers import AutoModelForCausalLM, AutoTokenizer
+
+    d = build_tiny(tiny_cfg(tiny_arch=arch, tiny_tokenizer=split), TEXTS, str(tmp_path / "m"))
+    saved = Tokenizer.from_file(os.path.join(d, "tokenizer.json"))
+    tok = AutoTokenizer.from_pretrained(d)
+    for t in TEXTS:
+        assert tok(t)["input_ids"] == saved.encode(t).ids
+    assert tok.decode(tok(TEXTS[0])["input_ids"]) == TEXTS[0]
+    assert tok.convert_ids_to_tokens(tok("<|im_start|>user")["input_ids"])[0] == "<|im_start|>"
+    assert AutoModelForCausalLM.from_pretrained(d).config.model_type == arch
+    assert json.load(open(os.path.join(d, "config.json")))["max_position_embeddings"] == 128
+
+
+def test_a_custom_tokenizer_next_to_a_qwen2_config_is_honoured(tmp_path):
+    """Regression (same defect, any directory): our loader notices that AutoTokenizer rebuilt the
+    pre-tokenizer and loads tokenizer.json as saved instead."""
+    from tokenizers import Tokenizer
+    from transformers import AutoTokenizer
+
+    from trainyard_trainer.models import load_tokenizer
+
+    d = build_tiny(tiny_cfg(tiny_arch="llama", tiny_tokenizer="lines"), TEXTS, str(tmp_path / "m"))
+    cfg = json.load(open(os.path.join(d, "config.json")))
+    cfg.update(model_type="qwen2", architectures=["Qwen2ForCausalLM"])
+    json.dump(cfg, open(os.path.join(d, "config.json"), "w"))
+    saved = Tokenizer.from_file(os.path.join(d, "tokenizer.json"))
+    assert AutoTokenizer.from_pretrained(d)(TEXTS[0])["input_ids"] != saved.encode(TEXTS[0]).ids  # the trap
+    assert load_tokenizer(d)(TEXTS[0])["input_ids"] == saved.encode(TEXTS[0]).ids
+
+
+def test_lines_split_keeps_sequences_short_and_the_chat_template_is_chatml(tmp_path):
+    from transformers import AutoTokenizer
+
+    lines = AutoTokenizer.from_pretrained(build_tiny(tiny_cfg(vocab_size=800), TEXTS, str(tmp_path / "l")))
+    words = AutoTokenizer.from_pretrained(build_tiny(tiny_cfg(vocab_size=800, tiny_tokenizer="qwen"), TEXTS, str(tmp_path / "w")))
+    n_lines, n_words = (sum(len(t(x)["input_ids"]) for x in TEXTS) for t in (lines, words))
+    assert n_lines < 0.6 * n_words, (n_lines, n_words)
+    assert lines.chat_template == CHAT_TEMPLATE
+    text = lines.apply_chat_template([{"role": "user", "content": "hi"}], add_generation_prompt=True, tokenize=False)
+    assert text == "<|im_start|>user\nhi<|im_end|>\n<|im_start|>assistant\n"
