@@ -76,6 +76,11 @@ def test_generation_config_carries_the_evaluation_sampling(tmp_path, toy_file):
     assert rc == 0, err
     gen = json.load(open(os.path.join(last_checkpoint(events), "generation_config.json")))
     assert gen["do_sample"] is True and gen["temperature"] == 0.7 and gen["top_p"] == 0.9 and gen["max_new_tokens"] == 33
+    from transformers import AutoTokenizer
+
+    tok = AutoTokenizer.from_pretrained(last_checkpoint(events))
+    # The tiny model stops at the end of a chat turn as Qwen's instruct models do, and at EOS.
+    assert gen["eos_token_id"] == [tok.eos_token_id, tok.convert_tokens_to_ids("<|im_end|>")]
     assert [c["step"] for c in of_type(events, "checkpoint")] == [2]  # save_steps 0: the final weights only
 
 

@@ -70,3 +70,44 @@ def test_lora_config_maps_onto_peft():
     assert set(p.target_modules) == {"q_proj", "v_proj"} and p.task_type == "CAUSAL_LM"
     assert peft_config(LoraConfig()).target_modules == "all-linear"
     assert {f.name for f in dataclasses.fields(LoraConfig)} == {"rank", "alpha", "dropout", "target_modules"}
+
+
+def test_cpu_defaults_need_no_cuda_no_vllm_and_no_bf16(toy_file, tmp_path):
+    """Regression: the old hf path refused to start without CUDA, GRPO insisted on vLLM, and the
+    bf16 default crashed on CPU. `auto` now resolves to CPU, float32 and transformers' generate."""
+    from trainyard_trainer.models import pick_device, pick_dtype
+
+    if torch.cuda.is_available():
+        pytest.skip("a GPU is visible: auto picks it")
+    device = pick_device("auto")
+    rt = SimpleNamespace(device=device, dtype=pick_dtype("auto", device))
+    assert rt.device == "cpu" and rt.dtype == torch.float32
+    args = grpo_args(from_dict(GrpoConfig, {"train_file": str(toy_file), "output_dir": str(tmp_path)}), rt)
+    assert args.use_vllm is False and args.bf16 is False and args.use_cpu is True
+    with pytest.raises(TrainerError) as e:
+        pick_dtype("bfloat16", "cpu")
+    assert e.value.code == "TY_ERR_TRAINER_CONFIG"
+    with pytest.raises(TrainerError) as e:
+        pick_device("cuda")
+    assert e.value.code == "TY_ERR_NOT_AVAILABLE"
+
+
+def test_chat_rows_over_the_context_are_refused_not_truncated(tmp_path):
+    """Regression: apply_chat_template(tokenize=True) returns a BatchEncoding in transformers 5, so
+    the old length check measured len() == 2 and over-long chat rows were truncated silently."""
+    from types import SimpleNamespace as NS
+
+    from trainyard_trainer.data import Row, encode_sft
+    from trainyard_trainer.tiny import build_tiny
+    from transformers import AutoTokenizer
+
+    cfg = NS(tiny_arch="llama", tiny_tokenizer="lines", d_model=32, layers=1, heads=2, intermediate_size=0,
+             vocab_size=320, tie_embeddings=True, context_length=64, seed=0)
+    tok = AutoTokenizer.from_pretrained(build_tiny(cfg, ["a b c"], str(tmp_path / "m")))
+    ok = Row("f.jsonl:1", [{"role": "user", "content": "hi"}], [{"role": "assistant", "content": "yo"}], None)
+    enc = encode_sft(tok, ok, "chat", 64)
+    assert enc["input_ids"][-1] == tok.eos_token_id and sum(enc["completion_mask"]) >= 3
+    long = Row("f.jsonl:2", [{"role": "user", "content": "word " * 100}], [{"role": "assistant", "content": "yo"}], None)
+    with pytest.raises(TrainerError) as e:
+        encode_sft(tok, long, "chat", 64)
+    assert e.value.code == "TY_ERR_TRAINER_DATA" and "f.jsonl:2" in str(e.value) and "context_length 64" in str(e.value)

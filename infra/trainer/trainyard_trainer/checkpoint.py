@@ -48,21 +48,30 @@ def weights_sha256(ckpt_dir: str) -> str:
     return h.hexdigest()
 
 
-def generation_config(tok: Any, temperature: float, top_p: float, max_new_tokens: int, extra_eos: list[int] | None = None):
-    """Sampling defaults a server falls back to when a request omits a field: the experiment's own."""
+def generation_config(model: Any, tok: Any, temperature: float, top_p: float, max_new_tokens: int):
+    """The model's own generation config with the experiment's sampling as its defaults.
+
+    A server falls back to these when a request omits a field. The model's stop tokens are kept
+    (Qwen's instruct models end a turn with <|im_end|>), and the tokenizer's EOS added to them.
+    """
+    import copy
+
     from transformers import GenerationConfig
 
-    eos = [tok.eos_token_id] + [e for e in (extra_eos or []) if e != tok.eos_token_id]
-    return GenerationConfig(
+    base = getattr(model, "generation_config", None)
+    gen = copy.deepcopy(base) if isinstance(base, GenerationConfig) else GenerationConfig()
+    eos = gen.eos_token_id if isinstance(gen.eos_token_id, list) else [gen.eos_token_id]
+    eos = [e for e in dict.fromkeys(eos + [tok.eos_token_id]) if isinstance(e, int)]
+    gen.update(
         do_sample=temperature > 0,
         temperature=temperature if temperature > 0 else None,
         top_p=top_p,
         top_k=None,
         max_new_tokens=max_new_tokens,
         eos_token_id=eos if len(eos) > 1 else eos[0],
-        pad_token_id=tok.pad_token_id,
-        bos_token_id=getattr(tok, "bos_token_id", None),
+        pad_token_id=tok.pad_token_id if tok.pad_token_id is not None else eos[0],
     )
+    return gen
 
 
 def staging_dir(output_dir: str, step: int) -> str:

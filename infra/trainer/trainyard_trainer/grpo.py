@@ -83,7 +83,7 @@ def run(cfg: GrpoConfig, emit: Emitter, stop: StopFlag) -> None:
             processing_class=rt.tokenizer,
             peft_config=peft,
         )
-        trainer.trainyard_generation = generation_config(rt.tokenizer, cfg.eval_temperature, cfg.eval_top_p, cfg.eval_max_tokens)
+        trainer.trainyard_generation = generation_config(model, rt.tokenizer, cfg.eval_temperature, cfg.eval_top_p, cfg.eval_max_tokens)
         callback = ProtocolCallback(emit, stop)
         trainer.add_callback(callback)
         train(trainer, callback, cfg, emit, stop)

@@ -88,6 +88,8 @@ def build_tiny(cfg: Any, texts: list[str], out_dir: str) -> str:
     eos_id = tok.convert_tokens_to_ids(EOS)
     set_seed(cfg.seed)
     model = AutoModelForCausalLM.from_config(model_config(cfg, len(tok), eos_id), dtype=torch.float32)
+    # As Qwen's instruct models: a chat turn ends at <|im_end|>, plain text at <|endoftext|>.
+    model.generation_config.eos_token_id = [eos_id, tok.convert_tokens_to_ids(IM_END)]
     tmp = out_dir + ".tmp"
     try:
         shutil.rmtree(tmp, ignore_errors=True)

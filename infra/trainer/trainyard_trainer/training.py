@@ -59,7 +59,11 @@ def load_trainable(cfg: Any, rt: Runtime, emit: Emitter):
         return load_model(rt.model_dir, rt.dtype, trainable=True), None
     from .models import peft_config
 
-    return load_model(rt.model_dir, rt.dtype, revision=rt.revision), peft_config(cfg.lora)
+    model = load_model(rt.model_dir, rt.dtype, revision=rt.revision)
+    limit = getattr(model.config, "max_position_embeddings", None) or getattr(model.config, "n_positions", None)
+    if limit and cfg.context_length > limit:
+        emit.log(f"context_length {cfg.context_length} exceeds the model's {limit} positions: rows longer than that are outside what it was built for", "warn")
+    return model, peft_config(cfg.lora)
 
 
 def batch_layout(batch: int, micro: int) -> tuple[int, int]:

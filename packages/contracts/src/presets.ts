@@ -21,6 +21,8 @@ const PAPER_SFT = {
   epochs: 15,
   learningRate: 1e-5,
   batchSize: 128,
+  // Per GPU: 4 sequences of up to ~9k tokens per forward/backward (128 = 4 × 4 GPUs × 8 accumulation).
+  microBatchSize: 4,
   warmupRatio: 0.1,
   weightDecay: 0.01,
   gradClip: 1.0,
@@ -30,6 +32,8 @@ const PAPER_GRPO = {
   numGenerations: 8,
   promptsPerBatch: 256,
   miniBatchPrompts: 256,
+  // Per GPU: 8 completions per forward/backward (2,048 per step = 8 × 4 GPUs × 64 accumulation).
+  microBatchSize: 8,
   learningRate: 1e-6,
   epsilon: 0.2,
   beta: 0,

@@ -7,13 +7,14 @@
  * Emits `eval.completed` per checkpoint.
  */
 import { mkdir, readFile, writeFile } from "node:fs/promises";
-import { join, resolve } from "node:path";
-import { EvalParams, ServeTrainerConfig, TyError } from "@trainyard/contracts";
+import { join } from "node:path";
+import { EvalParams, TyError } from "@trainyard/contracts";
 import { LocalArtifactStore } from "@trainyard/datasets";
 import { createModelClient, evaluate, splitKeys, type ItemResult } from "@trainyard/eval";
 import { emitWebhookEvent } from "@trainyard/db";
 import type { JobContext, JobHandler } from "../context.js";
 import type { TrainerRuntime } from "./train.js";
+import { launchSpec, serveConfig } from "./launch.js";
 
 /** Postgres jsonb refuses NUL characters, which a small model can emit: store U+FFFD instead. */
 function pgSafe<T>(v: T): object {
@@ -27,34 +28,11 @@ interface Served {
 
 async function serveCheckpoint(rt: TrainerRuntime, ctx: JobContext, dir: string, name: string, runId: string): Promise<Served> {
   const spec = ctx.spec;
-  const local = spec.compute.backend === "process";
-  const cfg = ServeTrainerConfig.parse({
-    checkpoint: dir,
-    served_model_name: name,
-    // In a container or on another node the server must listen beyond loopback; it reports the
-    // address the worker can reach (its own) in the `serving` event.
-    host: local ? "127.0.0.1" : "0.0.0.0",
-    port: 0,
-    max_model_len: spec.model.engine === "hf" ? spec.model.maxModelLength : spec.model.contextLength,
-    ...(spec.model.engine === "hf" && spec.compute.resources.gpus > 0 ? { dtype: spec.model.dtype } : {}),
-    device: spec.compute.resources.gpus > 0 ? "cuda" : "cpu",
-    num_threads: Math.max(1, Math.floor(spec.compute.resources.cpus)),
-  });
   const cfgPath = join(dir, "..", `serve-${runId}.json`);
-  await writeFile(cfgPath, JSON.stringify(cfg, null, 2));
-  const gpu = spec.compute.resources.gpus > 0;
-  const backend = rt.backendFor(spec.compute.backend);
-  const handle = await backend.start({
-    runId,
-    ...(local ? {} : { image: spec.compute.image ?? (gpu ? rt.image?.gpu : rt.image?.cpu) ?? "trainyard-trainer:latest" }),
-    command: [...rt.trainerCommand, "serve", "--config", cfgPath],
-    env: rt.trainerEnv,
-    artifactDir: resolve(ctx.artifactDir),
-    resources: spec.compute.resources,
-    ...(spec.compute.nodeSelector ? { nodeSelector: spec.compute.nodeSelector } : {}),
-    ...(spec.compute.namespace ? { namespace: spec.compute.namespace } : {}),
-    timeoutSeconds: spec.compute.timeoutSeconds,
-  });
+  await writeFile(cfgPath, JSON.stringify(serveConfig(spec, dir, name), null, 2));
+  const handle = await rt
+    .backendFor(spec.compute.backend)
+    .start(launchSpec(rt, spec, { runId, args: ["serve", "--config", cfgPath], artifactDir: ctx.artifactDir }));
   const events = handle.events()[Symbol.asyncIterator]();
   const stderr: string[] = [];
   const tail = () => (stderr.length ? `\n${stderr.slice(-10).join("\n")}` : "");

@@ -4,13 +4,14 @@
  * how it ended. A retried job starts from its own last checkpoint.
  */
 import { mkdir, writeFile } from "node:fs/promises";
-import { join, resolve } from "node:path";
+import { join } from "node:path";
 import { TrainParams, TyError } from "@trainyard/contracts";
 import type { ComputeBackend, RunEvent } from "@trainyard/compute";
 import { RunTally, runOutcome } from "@trainyard/compute";
 import { LocalArtifactStore } from "@trainyard/datasets";
 import type { JobContext, JobHandler } from "../context.js";
 import { checkpointKey, trainerConfig } from "./trainer-config.js";
+import { launchSpec } from "./launch.js";
 
 export interface TrainerRuntime {
   /** The backend named by the spec (`process` | `docker` | `kubernetes`). */
@@ -85,21 +86,14 @@ export function trainHandler(rt: TrainerRuntime): JobHandler {
     const configPath = join(outputDir, `config-attempt-${ctx.job.attempts}.json`);
     await writeFile(configPath, JSON.stringify(config, null, 2));
 
-    const gpu = spec.compute.resources.gpus > 0;
     const backend = rt.backendFor(spec.compute.backend);
-    const handle = await backend.start({
-      runId: `${ctx.job.id}-a${ctx.job.attempts}`,
-      ...(spec.compute.backend !== "process"
-        ? { image: spec.compute.image ?? (gpu ? rt.image?.gpu : rt.image?.cpu) ?? "trainyard-trainer:latest" }
-        : {}),
-      command: [...rt.trainerCommand, mode, "--config", configPath],
-      env: rt.trainerEnv,
-      artifactDir: resolve(ctx.artifactDir),
-      resources: spec.compute.resources,
-      ...(spec.compute.nodeSelector ? { nodeSelector: spec.compute.nodeSelector } : {}),
-      ...(spec.compute.namespace ? { namespace: spec.compute.namespace } : {}),
-      timeoutSeconds: spec.compute.timeoutSeconds,
-    });
+    const handle = await backend.start(
+      launchSpec(rt, spec, {
+        runId: `${ctx.job.id}-a${ctx.job.attempts}`,
+        args: [mode, "--config", configPath],
+        artifactDir: ctx.artifactDir,
+      }),
+    );
     await ctx.log(`trainer started on ${backend.name} (${handle.id})`);
     const onAbort = () => void handle.cancel();
     ctx.signal.addEventListener("abort", onAbort, { once: true });

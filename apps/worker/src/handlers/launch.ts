@@ -1,0 +1,46 @@
+/**
+ * How a trainer process (training or serving) is launched for an experiment: on the spec's
+ * compute backend, with the spec's resources (GPUs included), image and placement. Shared by the
+ * training and evaluation jobs so both run where the experiment asked.
+ */
+import { resolve } from "node:path";
+import { ServeTrainerConfig, type ExperimentSpec } from "@trainyard/contracts";
+import type { LaunchSpec } from "@trainyard/compute";
+import type { TrainerRuntime } from "./train.js";
+
+export function launchSpec(
+  rt: TrainerRuntime,
+  spec: ExperimentSpec,
+  run: { runId: string; args: string[]; artifactDir: string },
+): LaunchSpec {
+  const c = spec.compute;
+  const gpu = c.resources.gpus > 0;
+  return {
+    runId: run.runId,
+    ...(c.backend !== "process" ? { image: c.image ?? (gpu ? rt.image?.gpu : rt.image?.cpu) ?? "trainyard-trainer:latest" } : {}),
+    command: [...rt.trainerCommand, ...run.args],
+    env: rt.trainerEnv,
+    artifactDir: resolve(run.artifactDir),
+    resources: c.resources,
+    ...(c.nodeSelector ? { nodeSelector: c.nodeSelector } : {}),
+    ...(c.namespace ? { namespace: c.namespace } : {}),
+    timeoutSeconds: c.timeoutSeconds,
+  };
+}
+
+/** Serve mode's config for one checkpoint of this experiment. */
+export function serveConfig(spec: ExperimentSpec, checkpointDir: string, servedName: string): ServeTrainerConfig {
+  const gpus = spec.compute.resources.gpus;
+  return ServeTrainerConfig.parse({
+    checkpoint: checkpointDir,
+    served_model_name: servedName,
+    // In a container or on another node the server must listen beyond loopback; it reports the
+    // address the worker can reach (its own) in the `serving` event.
+    host: spec.compute.backend === "process" ? "127.0.0.1" : "0.0.0.0",
+    port: 0,
+    max_model_len: spec.model.engine === "hf" ? spec.model.maxModelLength : spec.model.contextLength,
+    ...(spec.model.engine === "hf" && gpus > 0 ? { dtype: spec.model.dtype } : {}),
+    device: gpus > 0 ? "cuda" : "cpu",
+    num_threads: Math.max(1, Math.floor(spec.compute.resources.cpus)),
+  });
+}

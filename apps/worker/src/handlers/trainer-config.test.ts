@@ -1,0 +1,86 @@
+/**
+ * The worker sends the trainer every field it needs, for every preset: regression for the old
+ * mapping that never sent `context_length`, `dtype` or `micro_batch_size` for Hugging Face
+ * models, so a 7B run would have used the trainer's CPU defaults (context 256, whole-batch
+ * micro-batches). The result must also be accepted by the zod mirror of the Python dataclasses.
+ */
+import { describe, expect, it } from "vitest";
+import { GrpoTrainerConfig, SftTrainerConfig, expandExperimentRequest, type PresetName } from "@trainyard/contracts";
+import { modelConfig, trainerConfig, type TrainInputs } from "./trainer-config.js";
+
+function inputs(preset: PresetName, mode: "sft" | "grpo", over: Record<string, unknown> = {}): TrainInputs {
+  const spec = expandExperimentRequest({ preset, ...over });
+  return {
+    mode,
+    spec,
+    arm: spec.arms[0]!,
+    seed: 0,
+    trainFile: "/data/train/frozen-answer.jsonl",
+    outputDir: "/ckpt/run",
+    initFrom: null,
+    resumeFrom: null,
+    maxSteps: null,
+    rewardCommand: ["node", "cli.js", "env", "batch"],
+  };
+}
+
+describe("trainer config from the spec", () => {
+  it("paper-sokoban (Qwen2.5-7B on 4 GPUs): the model's context, bf16, micro-batches, eval sampling", () => {
+    const cfg = trainerConfig(inputs("paper-sokoban", "sft"));
+    expect(cfg).toMatchObject({
+      model: "Qwen/Qwen2.5-7B",
+      context_length: 9216,
+      dtype: "bfloat16",
+      device: "cuda",
+      gradient_checkpointing: true,
+      batch_size: 128,
+      micro_batch_size: 4,
+      learning_rate: 1e-5,
+      warmup_ratio: 0.1,
+      template: "raw",
+      eval_temperature: 0.5,
+      eval_top_p: 1,
+      eval_max_tokens: 4096,
+      lora: null,
+    });
+    expect(SftTrainerConfig.safeParse(cfg).success).toBe(true);
+  });
+
+  it("GRPO for general points: chat template, completions per micro-batch, the reward command", () => {
+    const cfg = trainerConfig(inputs("paper-general-points", "grpo"));
+    expect(cfg).toMatchObject({
+      template: "chat",
+      context_length: 10240,
+      num_generations: 8,
+      prompts_per_batch: 256,
+      mini_batch_prompts: 256,
+      micro_batch_size: 8,
+      reward_command: ["node", "cli.js", "env", "batch"],
+    });
+    expect(GrpoTrainerConfig.safeParse(cfg).success).toBe(true);
+  });
+
+  it("demo-cpu: the tiny model's shape and tokenizer, CPU, no LoRA", () => {
+    const m = modelConfig(expandExperimentRequest({ preset: "demo-cpu" }));
+    expect(m).toMatchObject({ model: "tiny", device: "cpu", tiny_arch: "llama", tiny_tokenizer: "lines", vocab_size: 2048 });
+    expect(m.context_length).toBe(1536);
+  });
+
+  it("LoRA and a pinned revision travel to the trainer", () => {
+    const cfg = trainerConfig(inputs("paper-sokoban", "sft", { model: { revision: "v1", lora: { rank: 16, alpha: 32 } } }));
+    expect(cfg).toMatchObject({ model_revision: "v1", lora: { rank: 16, alpha: 32, dropout: 0.05, target_modules: ["all-linear"] } });
+  });
+
+  it("a retry resumes its own checkpoint; a warm start only loads weights", () => {
+    const t = inputs("demo-cpu", "sft");
+    expect(trainerConfig({ ...t, resumeFrom: "/ckpt/run/checkpoint-750" })).toMatchObject({
+      resume_from: "/ckpt/run/checkpoint-750",
+      init_from: "",
+      max_steps: 1500,
+    });
+    expect(trainerConfig({ ...t, initFrom: "/ckpt/sft/checkpoint-10" })).toMatchObject({
+      init_from: "/ckpt/sft/checkpoint-10",
+      resume_from: "",
+    });
+  });
+});
