@@ -11,7 +11,7 @@
  */
 import { createHash } from "node:crypto";
 import { isAbsolute } from "node:path";
-import type { TrainerEvent } from "@trainyard/contracts";
+import { SLURM_NAME, type TrainerEvent } from "@trainyard/contracts";
 import { ComputeError } from "./errors.js";
 
 export type BackendName = "process" | "docker" | "kubernetes" | "slurm";
@@ -169,9 +169,6 @@ export function baseEnv(spec: LaunchSpec): Record<string, string> {
     TRAINYARD_RUN_ID: spec.runId,
   };
 }
-
-/** A Slurm partition, account or QoS name as the spec may carry it. */
-export const SLURM_NAME = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
 
 /** Reject a spec the named backend cannot run (TY_ERR_COMPUTE_INVALID_SPEC, naming the field). */
 export function validateLaunchSpec(spec: LaunchSpec, backend: BackendName): void {
