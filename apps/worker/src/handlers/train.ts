@@ -1,20 +1,22 @@
 /**
  * The `sft` and `grpo` jobs: launch the trainer on the experiment's compute backend, turn its
  * protocol events into job events, progress and checkpoint rows, stop it on cancel, and classify
- * how it ended. A retried job starts from its own last checkpoint.
+ * how it ended. A retried job starts from its own last checkpoint, or, when only its worker was
+ * lost, re-attaches to the run that worker left (compute-run.ts).
  */
 import { mkdir, writeFile } from "node:fs/promises";
 import { join, resolve } from "node:path";
 import { TrainParams, TyError } from "@trainyard/contracts";
-import type { ComputeBackend, RunEvent } from "@trainyard/compute";
+import type { BackendName, ComputeBackend, RunEvent } from "@trainyard/compute";
 import { RunTally, runOutcome } from "@trainyard/compute";
 import { LocalArtifactStore } from "@trainyard/datasets";
-import type { JobContext, JobHandler } from "../context.js";
+import type { AbortReason, JobContext, JobHandler } from "../context.js";
+import { attachEarlierRun, RunRecorder, startRun } from "./compute-run.js";
 import { checkpointKey, trainerConfig } from "./trainer-config.js";
 
 export interface TrainerRuntime {
-  /** The backend named by the spec (`process` | `docker` | `kubernetes`). */
-  backendFor(name: "process" | "docker" | "kubernetes"): ComputeBackend;
+  /** The backend named by the spec (`process` | `docker` | `kubernetes` | `slurm`). */
+  backendFor(name: BackendName): ComputeBackend;
   /** argv prefix that runs the trainer module, e.g. ["/usr/bin/python3", "-m", "trainyard_trainer"]. */
   trainerCommand: string[];
   /** Extra environment for the trainer (PYTHONPATH to infra/trainer for the process backend). */
@@ -61,10 +63,14 @@ export function trainHandler(rt: TrainerRuntime): JobHandler {
     const outputDir = store.pathFor(outKey);
     await mkdir(outputDir, { recursive: true });
 
-    // Resume a retried attempt from its own last checkpoint; otherwise warm-start if asked.
-    const own = ctx.job.attempts > 1 ? await lastCheckpointDir(ctx, ctx.job.name, store) : null;
-    const warm = p.initFrom ? await lastCheckpointDir(ctx, p.initFrom, store) : null;
-    if (p.initFrom && !warm) throw new TyError("TY_ERR_DEPENDENCY_UNAVAILABLE", `${p.initFrom} left no checkpoint to start from`);
+    // A retry after a lost worker re-attaches to the run it left (slurm); else resume a retried
+    // attempt from its own last checkpoint, or warm-start if asked.
+    const backend = rt.backendFor(spec.compute.backend);
+    const earlier = await attachEarlierRun(ctx, backend);
+    const own = !earlier && ctx.job.attempts > 1 ? await lastCheckpointDir(ctx, ctx.job.name, store) : null;
+    const warm = !earlier && p.initFrom ? await lastCheckpointDir(ctx, p.initFrom, store) : null;
+    if (p.initFrom && !warm && !earlier)
+      throw new TyError("TY_ERR_DEPENDENCY_UNAVAILABLE", `${p.initFrom} left no checkpoint to start from`);
     const mode = p.kind;
     const baseSteps = p.maxSteps ?? (mode === "sft" ? (spec.sft.maxSteps ?? null) : spec.grpo.steps);
     const maxSteps = own && baseSteps !== null ? Math.max(1, baseSteps - own.step) : baseSteps;
@@ -82,41 +88,56 @@ export function trainHandler(rt: TrainerRuntime): JobHandler {
       rewardCommand: rt.rewardCommand,
     });
     const configPath = join(outputDir, `config-attempt-${ctx.job.attempts}.json`);
-    await writeFile(configPath, JSON.stringify(config, null, 2));
+    if (!earlier) await writeFile(configPath, JSON.stringify(config, null, 2));
 
     const gpu = spec.model.engine === "hf";
-    const backend = rt.backendFor(spec.compute.backend);
-    const handle = await backend.start({
-      runId: `${ctx.job.id}-a${ctx.job.attempts}`,
-      ...(spec.compute.backend !== "process"
-        ? { image: spec.compute.image ?? (gpu ? rt.image?.gpu : rt.image?.cpu) ?? "trainyard-trainer:latest" }
-        : {}),
-      command: [...rt.trainerCommand, mode, "--config", configPath],
-      env: rt.trainerEnv,
-      artifactDir: resolve(ctx.artifactDir),
-      resources: spec.compute.resources,
-      ...(spec.compute.nodeSelector ? { nodeSelector: spec.compute.nodeSelector } : {}),
-      ...(spec.compute.namespace ? { namespace: spec.compute.namespace } : {}),
-      timeoutSeconds: spec.compute.timeoutSeconds,
-    });
-    await ctx.log(`trainer started on ${backend.name} (${handle.id})`);
-    const onAbort = () => void handle.cancel();
+    const containers = spec.compute.backend === "docker" || spec.compute.backend === "kubernetes";
+    const run =
+      earlier ??
+      (await startRun(ctx, backend, own?.step ?? 0, {
+        runId: `${ctx.job.id}-a${ctx.job.attempts}`,
+        // Slurm runs bare unless its operator configured a container runtime (with default images).
+        ...(containers
+          ? { image: spec.compute.image ?? (gpu ? rt.image?.gpu : rt.image?.cpu) ?? "trainyard-trainer:latest" }
+          : spec.compute.image
+            ? { image: spec.compute.image }
+            : {}),
+        command: [...rt.trainerCommand, mode, "--config", configPath],
+        env: rt.trainerEnv,
+        artifactDir: resolve(ctx.artifactDir),
+        resources: spec.compute.resources,
+        ...(spec.compute.nodeSelector ? { nodeSelector: spec.compute.nodeSelector } : {}),
+        ...(spec.compute.namespace ? { namespace: spec.compute.namespace } : {}),
+        ...(spec.compute.partition ? { partition: spec.compute.partition } : {}),
+        ...(spec.compute.account ? { account: spec.compute.account } : {}),
+        ...(spec.compute.qos ? { qos: spec.compute.qos } : {}),
+        timeoutSeconds: spec.compute.timeoutSeconds,
+      }));
+    const handle = run.handle;
+    const onAbort = () => {
+      // A worker going away (shutdown, lost lease) leaves a re-attachable run to the next worker.
+      const reason = ctx.signal.reason as AbortReason;
+      if ((reason === "shutdown" || reason === "lease-lost") && handle.detach) handle.detach();
+      else handle.cancel().catch((err: unknown) => ctx.logger.warn({ err }, "cancelling the trainer failed"));
+    };
     ctx.signal.addEventListener("abort", onAbort, { once: true });
 
+    const rec = new RunRecorder(ctx, run);
     const tally = new RunTally();
-    const stepOffset = own?.step ?? 0;
+    const stepOffset = run.compute.stepOffset;
     let lastStep = stepOffset;
     let trainedTokens = 0;
     const stderrTail: string[] = [];
     try {
       for await (const ev of handle.events() as AsyncIterable<RunEvent>) {
+        rec.next(ev); // events an earlier reader of a re-attached run recorded are not recorded again
         tally.observe(ev);
         switch (ev.type) {
           case "metrics": {
             lastStep = stepOffset + ev.step;
             const total = stepOffset + ev.max_steps;
             trainedTokens = Math.max(trainedTokens, ev.values.num_tokens ?? 0);
-            await ctx.event("metrics", { step: lastStep, maxSteps: total, values: ev.values });
+            await rec.event("metrics", { step: lastStep, maxSteps: total, values: ev.values });
             await ctx.progress(total > 0 ? lastStep / total : 0);
             break;
           }
@@ -136,21 +157,21 @@ export function trainHandler(rt: TrainerRuntime): JobHandler {
               },
               update: { uri, sha256: ev.sha256 },
             });
-            await ctx.event("checkpoint", { step, path: uri, sha256: ev.sha256, servingName });
+            await rec.event("checkpoint", { step, path: uri, sha256: ev.sha256, servingName });
             break;
           }
           case "log":
-            await ctx.log(ev.message, ev.level);
+            await rec.log(ev.message, ev.level);
             break;
           case "status":
-            await ctx.log(`trainer ${ev.state}${ev.message ? `: ${ev.message}` : ""}`, "debug");
+            await rec.log(`trainer ${ev.state}${ev.message ? `: ${ev.message}` : ""}`, "debug");
             break;
           case "line":
             if (ev.stream === "stderr") {
               stderrTail.push(ev.line);
               if (stderrTail.length > 40) stderrTail.shift();
             }
-            if (ev.line.trim()) await ctx.log(ev.line, ev.stream === "stderr" ? "warn" : "info");
+            if (ev.line.trim()) await rec.log(ev.line, ev.stream === "stderr" ? "warn" : "info");
             break;
           case "done":
           case "error":
