@@ -148,6 +148,11 @@ export interface ComputeBackend {
    * from the start; null when the backend has no such run.
    */
   attach?(ref: AttachRef): Promise<RunHandle | null>;
+  /**
+   * Re-attachable backends: stop a run started earlier if it still runs, without watching it
+   * (its job ended while no worker held it). True when there was one to stop.
+   */
+  release?(ref: AttachRef): Promise<boolean>;
 }
 
 /** Whether an event read from a re-attached run was already handled by an earlier reader that had got to `seen`. */

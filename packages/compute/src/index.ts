@@ -42,6 +42,9 @@ export interface ComputeOptions {
 
 export const BACKEND_NAMES: readonly BackendName[] = ["process", "docker", "kubernetes", "slurm"];
 
+/** Backends whose runs outlive the worker that started them (they implement attach and release). */
+export const REATTACHABLE_BACKENDS: readonly BackendName[] = ["slurm"];
+
 export function isBackendName(name: string): name is BackendName {
   return (BACKEND_NAMES as readonly string[]).includes(name);
 }

@@ -155,6 +155,17 @@ export class SlurmBackend implements ComputeBackend {
     return this.handle(jobId, dir, ref.resources, ref.graceSeconds);
   }
 
+  async release(ref: AttachRef): Promise<boolean> {
+    const record = await readRecord(this.runDir(ref.artifactDir, resourceName(ref.runId)));
+    const jobId =
+      (record?.runId === ref.runId ? record.jobId : undefined) ?? ref.id ?? (await this.cli.findByName(resourceName(ref.runId)));
+    if (!jobId) return false;
+    const job = (await this.cli.squeue([jobId])).get(jobId);
+    if (!job || phaseOf(job.state) === "ended") return false;
+    await this.cli.scancel(jobId);
+    return true;
+  }
+
   private runDir(artifactDir: string, name: string): string {
     return join(this.options.runRoot ?? join(artifactDir, "slurm"), name);
   }
@@ -284,7 +295,11 @@ class SlurmRun implements RunHandle {
     this.cancelling ??= (async () => {
       await this.scancelRetrying();
       this.poller.kick();
-      if ((await Promise.race([this.finished, sleep(graceMs, "grace" as const)])) !== "grace") return;
+      const timer = new AbortController();
+      const grace = sleep(graceMs, "grace" as const, { signal: timer.signal }).catch(() => "ended" as const);
+      const first = await Promise.race([this.finished, grace]);
+      timer.abort(); // no timer left behind to hold the process open
+      if (first !== "grace") return;
       // Past the grace: the cluster's KillWait may be longer than ours.
       await this.cli.scancel(this.id, "KILL").catch(() => undefined);
       this.poller.kick();

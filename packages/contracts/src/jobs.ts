@@ -59,6 +59,8 @@ export const JobCompute = z.object({
   attempt: z.number().int(),
   /** Added to the trainer's step numbers (the attempt resumed from a checkpoint at this step). */
   stepOffset: z.number().int().default(0),
+  /** Set by the reconciler once the job had ended and its run was stopped (or found over). */
+  released: z.boolean().optional(),
 });
 export type JobCompute = z.infer<typeof JobCompute>;
 

@@ -12,8 +12,17 @@
  */
 import { resolve } from "node:path";
 import { JobCompute, type JobEventType } from "@trainyard/contracts";
-import { isReplayed, type ComputeBackend, type LaunchSpec, type RunEvent, type RunHandle, type RunPosition } from "@trainyard/compute";
-import { setJobCompute } from "@trainyard/db";
+import {
+  isReplayed,
+  REATTACHABLE_BACKENDS,
+  type BackendName,
+  type ComputeBackend,
+  type LaunchSpec,
+  type RunEvent,
+  type RunHandle,
+  type RunPosition,
+} from "@trainyard/compute";
+import { setJobCompute, type Db } from "@trainyard/db";
 import type { JobContext } from "../context.js";
 
 export interface ComputeRun {
@@ -69,6 +78,44 @@ async function lastRecordedPosition(ctx: JobContext, runId: string): Promise<Run
     ORDER BY seq DESC LIMIT 1`;
   const src = rows[0]?.src;
   return src ? { stdout: Number(src.stdout) || 0, stderr: Number(src.stderr) || 0 } : null;
+}
+
+/**
+ * Runs that outlived their job: a job cancelled (or failed for good) while no worker held it
+ * leaves its Slurm job running, and nothing else would stop it before its time limit. The
+ * reconciler calls this: each such run is stopped once, then the job's `compute` is marked
+ * `released`. Returns how many runs it stopped.
+ */
+export async function releaseOrphanRuns(
+  db: Db,
+  backendFor: (name: BackendName) => ComputeBackend,
+  artifactDir: string,
+  log: (message: string, jobId: string) => void,
+): Promise<number> {
+  const rows = await db.$queryRaw<{ id: string; compute: unknown }[]>`
+    SELECT id::text AS id, compute FROM jobs
+    WHERE state IN ('cancelled', 'failed') AND compute->>'released' IS NULL
+      AND compute->>'backend' = ANY(${[...REATTACHABLE_BACKENDS]}::text[])
+    ORDER BY finished_at LIMIT 50`;
+  let stopped = 0;
+  for (const row of rows) {
+    const c = JobCompute.safeParse(row.compute);
+    if (c.success) {
+      const backend = backendFor(c.data.backend as BackendName);
+      const ref = {
+        runId: c.data.runId,
+        ...(c.data.id ? { id: c.data.id } : {}),
+        artifactDir: resolve(artifactDir),
+        resources: { gpus: 0, cpus: 1, memoryGiB: 1 },
+      };
+      if (await backend.release?.(ref)) {
+        stopped++;
+        log(`stopped the ${c.data.backend} run ${c.data.id ?? c.data.runId} its ended job left running`, row.id);
+      }
+    }
+    await db.$executeRaw`UPDATE jobs SET compute = compute || '{"released": true}'::jsonb WHERE id = ${row.id}::uuid`;
+  }
+  return stopped;
 }
 
 /**

@@ -178,6 +178,10 @@ export function trainHandler(rt: TrainerRuntime): JobHandler {
             break;
         }
       }
+    } catch (e) {
+      // An attempt that fails while reading must not leave its run going (the retry starts another).
+      if (!ctx.signal.aborted) await handle.cancel().catch(() => undefined);
+      throw e;
     } finally {
       ctx.signal.removeEventListener("abort", onAbort);
     }
