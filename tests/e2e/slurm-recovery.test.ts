@@ -163,9 +163,17 @@ describe.runIf(cluster)("sft on Slurm, failures", () => {
 
   it("a requeued Slurm job: the attempt ends as preempted and the retry resumes from its checkpoint", { timeout: 300_000 }, async () => {
     await inProcessWorker();
-    const { experimentId, jobId } = await submit("slurm-requeue", { maxSteps: 400, saveSteps: 50 });
+    const { experimentId, jobId } = await submit("slurm-requeue", { maxSteps: 600, saveSteps: 50 });
     const first = await slurmJobOf(jobId, 1);
-    await waitFor(() => h.db.checkpoint.findFirst({ where: { jobId, step: { gte: 50 } } }), 120_000);
+    // Requeue right after the trainer's first save, read from its own output: the worker's events
+    // may lag behind it on a busy machine, and a job that already completed would be requeued too.
+    const out = join(artifactDir, "slurm", `ty-${jobId}-a1`, "stdout.log");
+    const saved = () =>
+      readFileSync(out, { encoding: "utf8", flag: "a+" })
+        .split("\n")
+        .some((l) => parseTrainerLine(l)?.type === "checkpoint");
+    await waitFor(async () => saved() || null, 120_000, 100);
+    expect(squeueState(first)).toBe("RUNNING");
     slurmCmd("scontrol", ["requeue", first]);
 
     // Attempt 2 runs in a new Slurm job, from the checkpoint attempt 1 saved when Slurm stopped it.
@@ -182,7 +190,7 @@ describe.runIf(cluster)("sft on Slurm, failures", () => {
     await cancel(experimentId); // the eval is not what this test is about
     expect(done).toMatchObject({ state: "succeeded", attempts: 2 });
     const metrics = await h.db.jobEvent.findMany({ where: { jobId, type: "metrics" }, orderBy: { seq: "asc" } });
-    expect(metrics.at(-1)!.data).toMatchObject({ step: 400, maxSteps: 400 });
+    expect(metrics.at(-1)!.data).toMatchObject({ step: 600, maxSteps: 600 });
     // Slurm: the first job ran once (requeued, then cancelled by the backend before it could run
     // again: sacct records that cancel only sometimes, squeue always); the second completed.
     await waitFor(async () => (sacctRows(second).at(-1)?.[0] === "COMPLETED" ? true : null), 30_000);
@@ -200,9 +208,12 @@ describe.runIf(cluster)("sft on Slurm, failures", () => {
       const { experimentId, jobId } = await submit("slurm-reattach", { maxSteps: 1500, saveSteps: 500 });
       const slurmId = await slurmJobOf(jobId, 1);
       await waitFor(() => h.db.jobEvent.findFirst({ where: { jobId, type: "metrics" } }), 120_000);
+      // Slurm pauses the trainer (SIGSTOP) while A is killed, lets it write for 2 s with nobody
+      // reading, and pauses it again: it is certain to be still running when worker B re-attaches,
+      // however slow B is to get the job back.
+      slurmCmd("scontrol", ["suspend", slurmId]);
       await kill(a);
-      // The trainer writes on with nobody reading; then Slurm pauses it (SIGSTOP), so that it is
-      // certain to be still running when worker B re-attaches, however slow B is to get the job back.
+      slurmCmd("scontrol", ["resume", slurmId]);
       await new Promise((r) => setTimeout(r, 2000));
       slurmCmd("scontrol", ["suspend", slurmId]);
       expect(squeueState(slurmId)).toBe("SUSPENDED");
