@@ -3,6 +3,7 @@ import type { FastifyInstance } from "fastify";
 import { expect } from "vitest";
 import type { Redis } from "ioredis";
 import pino from "pino";
+import type { ComputePolicy } from "../../packages/contracts/src/index.js";
 import { buildApp } from "../../apps/api/src/app.js";
 import { createApiKey, type Db } from "../../packages/db/src/index.js";
 import { createTestDb, type TestDb } from "./db.js";
@@ -21,7 +22,7 @@ export interface ApiHarness {
 }
 
 export async function startApiHarness(
-  opts: { ssePollMs?: number; webhookAllowPrivate?: boolean; artifactDir?: string } = {},
+  opts: { ssePollMs?: number; webhookAllowPrivate?: boolean; artifactDir?: string; compute?: Partial<ComputePolicy> } = {},
 ): Promise<ApiHarness> {
   const tdb = await createTestDb();
   const redis = redisClient();
@@ -35,6 +36,7 @@ export async function startApiHarness(
       LOG_LEVEL: "silent",
       WEBHOOK_ALLOW_PRIVATE: opts.webhookAllowPrivate ?? false,
       ...(opts.artifactDir ? { ARTIFACT_DIR: opts.artifactDir } : {}),
+      ...opts.compute,
     },
     logger: pino({ level: process.env.TEST_LOG_LEVEL ?? "silent" }),
     ssePollMs: opts.ssePollMs ?? 50,

@@ -1,6 +1,7 @@
 import pino from "pino";
 import { startWorker, type RunningWorker, type WorkerOptions } from "../../apps/worker/src/index.js";
 import type { Db } from "../../packages/db/src/index.js";
+import type { HandlerConfig } from "../../apps/worker/src/handlers/index.js";
 import { redisUrl } from "./env.js";
 
 export async function startTestWorker(db: Db, prefix: string, opts: Partial<WorkerOptions> = {}): Promise<RunningWorker> {
@@ -39,7 +40,7 @@ export async function startServiceWorker(
   db: Db,
   prefix: string,
   artifactDir: string,
-  opts: { allowPrivateWebhooks?: boolean } = {},
+  opts: { allowPrivateWebhooks?: boolean; services?: Partial<HandlerConfig>; leaseMs?: number } = {},
 ): Promise<RunningWorker> {
   const allowPrivate = opts.allowPrivateWebhooks ?? false;
   return startTestWorker(db, prefix, {
@@ -50,12 +51,13 @@ export async function startServiceWorker(
       K8S_NAMESPACE: "unused",
       K8S_ARTIFACT_PVC: "unused",
       DOCKER_SOCKET: "/var/run/docker.sock",
+      ...opts.services,
     },
     config: {
       REDIS_URL: redisUrl(),
       REDIS_PREFIX: prefix,
       WORKER_CONCURRENCY: 2,
-      JOB_LEASE_MS: 10_000,
+      JOB_LEASE_MS: opts.leaseMs ?? 10_000,
       RECONCILE_INTERVAL_MS: 60_000,
       OUTBOX_POLL_MS: 50,
       ARTIFACT_DIR: artifactDir,

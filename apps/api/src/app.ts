@@ -8,7 +8,7 @@ import type { Redis } from "ioredis";
 import type { Logger } from "pino";
 import { serializerCompiler, validatorCompiler, type ZodTypeProvider } from "fastify-type-provider-zod";
 import type { Db } from "@trainyard/db";
-import type { RuntimeConfig } from "@trainyard/contracts";
+import type { ComputePolicy, RuntimeConfig } from "@trainyard/contracts";
 import { errorsPlugin } from "./plugins/errors.js";
 import { authPlugin } from "./plugins/auth.js";
 import { openapiPlugin } from "./plugins/openapi.js";
@@ -24,8 +24,10 @@ export interface AppDeps {
   db: Db;
   /** Commands (readiness, cancel and wake-up publishes). */
   redis: Redis;
+  /** Missing compute policy entries allow nothing (no Slurm partition, account or QoS may be named). */
   config: Pick<RuntimeConfig, "REDIS_PREFIX" | "API_BODY_LIMIT_BYTES" | "LOG_LEVEL"> &
-    Partial<Pick<RuntimeConfig, "ARTIFACT_DIR" | "WEBHOOK_ALLOW_PRIVATE">>;
+    Partial<Pick<RuntimeConfig, "ARTIFACT_DIR" | "WEBHOOK_ALLOW_PRIVATE">> &
+    Partial<ComputePolicy>;
   logger?: Logger;
   /** SSE poll interval in ms (the longest an event waits before it is streamed). */
   ssePollMs?: number;

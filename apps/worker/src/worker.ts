@@ -12,7 +12,8 @@ import { JobPayload, QUEUE_NAMES, cancelChannel, type JobKind, type RuntimeConfi
 import type { Db } from "@trainyard/db";
 import type { HandlerRegistry } from "./context.js";
 import { defaultHandlers } from "./handlers.js";
-import { serviceHandlers, type HandlerConfig } from "./handlers/index.js";
+import { serviceHandlers, trainerRuntime, type HandlerConfig } from "./handlers/index.js";
+import { releaseOrphanRuns } from "./handlers/compute-run.js";
 import { createQueues, type Queues } from "./queues.js";
 import { startRelay, type Relay } from "./relay.js";
 import { reconcileOnce, startReconciler } from "./reconciler.js";
@@ -44,7 +45,7 @@ export interface RunningWorker {
   queues: Queues;
   relay: Relay;
   webhooks: Deliverer | null;
-  reconcile(): Promise<{ reclaimed: number; restored: number }>;
+  reconcile(): Promise<{ reclaimed: number; restored: number; released: number }>;
   /** Stop taking work, abort running handlers, close every connection. */
   close(): Promise<void>;
 }
@@ -73,7 +74,18 @@ export async function startWorker(opts: WorkerOptions): Promise<RunningWorker> {
   });
 
   const relay = startRelay({ db, queues, subscriber: connection(), prefix: config.REDIS_PREFIX, pollMs: config.OUTBOX_POLL_MS, logger });
-  const reconciler = startReconciler(db, queues, logger, config.RECONCILE_INTERVAL_MS);
+  // Runs a dead worker's ended jobs left on a re-attachable backend (slurm) are stopped here.
+  const rt = opts.services ? trainerRuntime(opts.services) : null;
+  const release = rt
+    ? () =>
+        releaseOrphanRuns(
+          db,
+          (name) => rt.backendFor(name),
+          config.ARTIFACT_DIR,
+          (msg, jobId) => logger.warn({ jobId }, msg),
+        )
+    : undefined;
+  const reconciler = startReconciler(db, queues, logger, config.RECONCILE_INTERVAL_MS, release);
   const webhooks =
     opts.webhooks === false
       ? null
@@ -128,7 +140,7 @@ export async function startWorker(opts: WorkerOptions): Promise<RunningWorker> {
     queues,
     relay,
     webhooks,
-    reconcile: () => reconcileOnce(db, queues, logger),
+    reconcile: () => reconcileOnce(db, queues, logger, release),
     async close() {
       for (const ac of running.values()) ac.abort("shutdown");
       await Promise.all(workers.map((w) => w.close()));

@@ -14,6 +14,7 @@ import {
   memoryQuantity,
   ProcessBackend,
   resourceName,
+  SlurmBackend,
   validateLaunchSpec,
   type LaunchSpec,
 } from "./index.js";
@@ -99,7 +100,8 @@ describe("createBackend and the error catalogue", () => {
       currentContext: "c",
     });
     expect(createBackend("kubernetes", { kubernetes: { kubeConfig } })).toBeInstanceOf(KubernetesBackend);
-    expect(() => createBackend("slurm")).toThrow(expect.objectContaining({ code: "TY_ERR_COMPUTE_UNKNOWN_BACKEND" }));
+    expect(createBackend("slurm")).toBeInstanceOf(SlurmBackend);
+    expect(() => createBackend("lsf")).toThrow(expect.objectContaining({ code: "TY_ERR_COMPUTE_UNKNOWN_BACKEND" }));
   });
 
   it("has stable, well-formed codes", () => {

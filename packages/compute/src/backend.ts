@@ -3,14 +3,18 @@
  *
  * A backend starts the trainer (`python -m trainyard_trainer <mode> --config FILE.json`) and hands
  * back a RunHandle. Events come back through whatever log stream the backend offers (child stdout,
- * Docker logs, pod logs), so the trainer needs no network path back to us.
+ * Docker logs, pod logs, a Slurm job's output files), so the trainer needs no network path back to us.
+ *
+ * Re-attachable backends (slurm) also implement `attach`, `RunHandle.position` and `RunHandle.detach`:
+ * a run outlives the worker that started it, and a later worker re-attaches to it by run id and
+ * replays its output from the start, telling (through `position`) which events it had already seen.
  */
 import { createHash } from "node:crypto";
 import { isAbsolute } from "node:path";
-import type { TrainerEvent } from "@trainyard/contracts";
+import { SLURM_NAME, type TrainerEvent } from "@trainyard/contracts";
 import { ComputeError } from "./errors.js";
 
-export type BackendName = "process" | "docker" | "kubernetes";
+export type BackendName = "process" | "docker" | "kubernetes" | "slurm";
 
 export interface Resources {
   /** Whole GPUs; 0 hides GPUs from the trainer. */
@@ -59,6 +63,10 @@ export interface LaunchSpec {
   pvcName?: string;
   /** Wall-clock limit in seconds; the run is stopped (with its grace period) and reports `timeout`. */
   timeoutSeconds?: number;
+  /** Slurm only: partition, account and QoS (validated against the operator's allow-list at submit). */
+  partition?: string;
+  account?: string;
+  qos?: string;
   /** Kubernetes only: pod retries before the Job fails; default 0 (the worker owns retries). */
   backoffLimit?: number;
   /** Seconds between SIGTERM and SIGKILL; default 10 (process, docker) or 30 (kubernetes). */
@@ -74,7 +82,8 @@ export interface OutputLine {
 
 export type RunEvent = TrainerEvent | OutputLine;
 
-export type ExitReason = "exited" | "cancelled" | "oom" | "timeout" | "lost";
+/** `preempted`: the scheduler took the resources back (Slurm preemption or requeue); the work is retried. */
+export type ExitReason = "exited" | "cancelled" | "oom" | "timeout" | "lost" | "preempted";
 
 export interface RunExit {
   /** Null when the process was killed by a signal or the exit status could not be read. */
@@ -87,6 +96,22 @@ export interface RunExit {
 }
 
 export type RunStatus = "pending" | "running" | "succeeded" | "failed" | "unknown";
+
+/** Bytes of each output stream a reader has been handed, up to and including the last event. */
+export interface RunPosition {
+  stdout: number;
+  stderr: number;
+}
+
+/** Where to find a run started earlier (possibly by another worker process). */
+export interface AttachRef {
+  runId: string;
+  /** The backend id the run reported (e.g. the Slurm job id), when it was recorded. */
+  id?: string;
+  artifactDir: string;
+  resources: Resources;
+  graceSeconds?: number;
+}
 
 export interface RunHandle {
   /** Backend id: the pid, the container id, or `namespace/job-name`. */
@@ -102,14 +127,43 @@ export interface RunHandle {
   wait(): Promise<RunExit>;
   status(): Promise<RunStatus>;
   resources(): EffectiveResources;
+  /**
+   * Re-attachable backends: how far the reader has got, read while handling the event just yielded
+   * (it covers that event). Stored with what the event produced, it tells a later reader which
+   * replayed events it has already handled (see `isReplayed`).
+   */
+  position?(): RunPosition;
+  /**
+   * Re-attachable backends: stop watching without stopping the run (the worker is going away and
+   * another one will attach). events() ends; wait() resolves with reason `lost`.
+   */
+  detach?(): void;
 }
 
 export interface ComputeBackend {
   readonly name: BackendName;
   start(spec: LaunchSpec): Promise<RunHandle>;
+  /**
+   * Re-attachable backends: a handle on a run started earlier with `ref.runId`, its output replayed
+   * from the start; null when the backend has no such run.
+   */
+  attach?(ref: AttachRef): Promise<RunHandle | null>;
+  /**
+   * Re-attachable backends: stop a run started earlier if it still runs, without watching it
+   * (its job ended while no worker held it). True when there was one to stop.
+   */
+  release?(ref: AttachRef): Promise<boolean>;
 }
 
-export const DEFAULT_GRACE_SECONDS: Record<BackendName, number> = { process: 10, docker: 10, kubernetes: 30 };
+/** Whether an event read from a re-attached run was already handled by an earlier reader that had got to `seen`. */
+export function isReplayed(ev: RunEvent, now: RunPosition, seen: RunPosition | null): boolean {
+  if (!seen) return false;
+  // Protocol events (and a backend's own notices) come with stdout's position.
+  const stream = ev.type === "line" ? ev.stream : "stdout";
+  return now[stream] <= seen[stream];
+}
+
+export const DEFAULT_GRACE_SECONDS: Record<BackendName, number> = { process: 10, docker: 10, kubernetes: 30, slurm: 30 };
 
 /** Variables every backend sets under the spec's own env (which wins). */
 export function baseEnv(spec: LaunchSpec): Record<string, string> {
@@ -139,9 +193,16 @@ export function validateLaunchSpec(spec: LaunchSpec, backend: BackendName): void
   if (spec.backoffLimit !== undefined && !(Number.isInteger(spec.backoffLimit) && spec.backoffLimit >= 0))
     bad("backoffLimit", "must be a whole number >= 0");
   for (const k of Object.keys(spec.env)) if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(k)) bad(`env.${k}`, "is not a valid variable name");
+  for (const field of ["partition", "account", "qos"] as const) {
+    const v = spec[field];
+    if (v === undefined) continue;
+    if (backend !== "slurm") bad(field, "is only used by the slurm backend");
+    if (!SLURM_NAME.test(v)) bad(field, `'${v}' is not a Slurm name (letters, digits, '.', '_', '-')`);
+  }
   if (backend === "process") {
     if (spec.image) bad("image", "is not used by the process backend; use docker or kubernetes");
-  } else if (!spec.image) {
+  } else if (backend !== "slurm" && !spec.image) {
+    // Slurm runs bare (a shared .venv) unless the cluster has a container runtime.
     bad("image", "is required");
   }
 }

@@ -26,7 +26,7 @@ export const COMPUTE_ERROR_CODES = {
     failureKind: "user_error",
     retry: false,
     meaning: "`createBackend` was asked for a backend that does not exist.",
-    action: "Use one of `process`, `docker`, `kubernetes`.",
+    action: "Use one of `process`, `docker`, `kubernetes`, `slurm`.",
   },
   TY_ERR_COMPUTE_SPAWN_FAILED: {
     failureKind: "infra_error",
@@ -37,13 +37,13 @@ export const COMPUTE_ERROR_CODES = {
   TY_ERR_COMPUTE_UNAVAILABLE: {
     failureKind: "infra_error",
     retry: true,
-    meaning: "The Docker daemon or the Kubernetes API server could not be reached.",
-    action: "Retried automatically; operators: check DOCKER_HOST / the kubeconfig.",
+    meaning: "The Docker daemon, the Kubernetes API server or the Slurm controller could not be reached.",
+    action: "Retried automatically; operators: check DOCKER_HOST / the kubeconfig / `sinfo` on the worker host.",
   },
   TY_ERR_COMPUTE_API: {
     failureKind: "infra_error",
     retry: true,
-    meaning: "The Docker or Kubernetes API answered a request with an unexpected error.",
+    meaning: "The Docker or Kubernetes API, or a Slurm command, answered with an unexpected error.",
     action: "Read the message (status and API reason); retried automatically.",
   },
   TY_ERR_COMPUTE_IMAGE_NOT_FOUND: {
@@ -55,8 +55,8 @@ export const COMPUTE_ERROR_CODES = {
   TY_ERR_COMPUTE_CONFLICT: {
     failureKind: "infra_error",
     retry: false,
-    meaning: "A container or Job with the run's name exists but belongs to another run.",
-    action: "Remove the stray container/Job, or use a fresh run id.",
+    meaning: "A container, Job or Slurm job with the run's name exists but belongs to another run.",
+    action: "Remove the stray container/Job (Slurm: `scancel --name NAME`), or use a fresh run id.",
   },
   TY_ERR_COMPUTE_EVENTS_TAKEN: {
     failureKind: "infra_error",
@@ -67,13 +67,15 @@ export const COMPUTE_ERROR_CODES = {
   TY_ERR_COMPUTE_OOM: {
     failureKind: "infra_error",
     retry: true,
-    meaning: "The trainer was killed for running out of memory (container OOMKilled).",
+    meaning:
+      "The trainer was killed for running out of memory (container OOMKilled; Slurm OUT_OF_MEMORY, or slurmstepd's 'Exceeded job memory limit').",
     action: "Raise `compute.resources.memoryGiB` or lower batch sizes.",
   },
   TY_ERR_COMPUTE_TIMED_OUT: {
     failureKind: "timed_out",
     retry: false,
-    meaning: "The trainer ran past `timeoutSeconds` (Kubernetes: activeDeadlineSeconds) and was stopped.",
+    meaning:
+      "The trainer ran past `timeoutSeconds` (Kubernetes: activeDeadlineSeconds; Slurm: the job's time limit, TIMEOUT or DEADLINE) and was stopped.",
     action: "Raise `compute.timeoutSeconds` or shrink the run.",
   },
   TY_ERR_COMPUTE_CRASHED: {
@@ -86,8 +88,29 @@ export const COMPUTE_ERROR_CODES = {
   TY_ERR_COMPUTE_LOST: {
     failureKind: "infra_error",
     retry: true,
-    meaning: "The container or Job disappeared while it was being watched (removed by someone else, node lost, TTL expired).",
+    meaning:
+      "The container or Job disappeared while it was being watched (removed by someone else, node lost, TTL expired; Slurm NODE_FAIL, BOOT_FAIL, or a job neither squeue nor sacct knows).",
     action: "Retried automatically; operators: check the cluster's events.",
+  },
+  TY_ERR_COMPUTE_PREEMPTED: {
+    failureKind: "infra_error",
+    retry: true,
+    meaning:
+      "The scheduler took the run's resources back: Slurm preempted or requeued the job. The trainer got SIGTERM and saved a checkpoint if it could.",
+    action: "Nothing: the job is retried and resumes from its last checkpoint.",
+  },
+  TY_ERR_COMPUTE_REJECTED: {
+    failureKind: "user_error",
+    retry: false,
+    meaning:
+      "The scheduler refused the job at submission (sbatch: invalid partition, account or QoS, a time or size over a limit, an unknown GRES).",
+    action: "Read sbatch's message in the error; change the spec or ask the cluster's operators.",
+  },
+  TY_ERR_COMPUTE_NOT_CONFIGURED: {
+    failureKind: "infra_error",
+    retry: false,
+    meaning: "The backend's client is missing on the worker host (no `sbatch` on PATH or in SLURM_BIN_DIR).",
+    action: "Operators: install the Slurm client commands (and munge) on the worker host, or set SLURM_BIN_DIR.",
   },
 } as const satisfies Record<string, ComputeCodeInfo>;
 

@@ -2,8 +2,9 @@
  * From "how the run ended" (RunExit) and "what the trainer said last" to a job outcome with a
  * failure kind, the way the worker records it.
  *
- * Precedence: cancelled > timeout > oom > lost > the trainer's last terminal event > crashed.
- * The backend's view wins over the trainer's because a dying trainer may print anything.
+ * Precedence: cancelled > timeout > oom > lost > preempted > the trainer's last terminal event >
+ * crashed. The backend's view wins over the trainer's because a dying trainer may print anything,
+ * and a trainer stopped by SIGTERM (a deadline, a preemption) still prints `done`.
  */
 import { constants } from "node:os";
 import type { FailureKind, TrainerEvent } from "@trainyard/contracts";
@@ -36,6 +37,8 @@ export function runOutcome(exit: RunExit, tally: Pick<RunTally, "lastTerminal">)
       return fail("infra_error", "TY_ERR_COMPUTE_OOM", `the trainer was killed for running out of memory (${how})`);
     case "lost":
       return fail("infra_error", "TY_ERR_COMPUTE_LOST", `the run disappeared while watched (${how})`);
+    case "preempted":
+      return fail("infra_error", "TY_ERR_COMPUTE_PREEMPTED", `the scheduler preempted or requeued the run (${how})`);
     case "exited":
       break;
     default: {

@@ -3,6 +3,36 @@
  * Nothing else reads process.env. Times in ms unless the name says otherwise.
  */
 import { z } from "zod";
+import { SLURM_NAME } from "./experiment.js";
+
+/**
+ * An operator allow-list of names a tenant may pick in a spec: comma-separated, the default marked
+ * with a trailing `*` as sinfo marks the default partition (`debug*,gpu`). Empty: no name may be
+ * picked (the cluster's own default applies).
+ */
+export interface AllowList {
+  allowed: string[];
+  /** Used when the spec names none; null: name none, leave it to the cluster. */
+  default: string | null;
+}
+
+const allowList = (what: string) =>
+  z
+    .string()
+    .default("")
+    .transform((raw, ctx): AllowList => {
+      const items = raw
+        .split(",")
+        .map((s) => s.trim())
+        .filter(Boolean);
+      const allowed = items.map((s) => s.replace(/\*$/, ""));
+      const marked = items.filter((s) => s.endsWith("*")).map((s) => s.slice(0, -1));
+      for (const name of allowed)
+        if (!SLURM_NAME.test(name)) ctx.addIssue({ code: "custom", message: `'${name}' is not a valid ${what} name` });
+      if (marked.length > 1) ctx.addIssue({ code: "custom", message: `more than one default ${what} marked with '*'` });
+      if (new Set(allowed).size !== allowed.length) ctx.addIssue({ code: "custom", message: `a ${what} is listed twice` });
+      return { allowed, default: marked[0] ?? null };
+    });
 
 const bool = z.enum(["true", "false", "1", "0", "yes", "no"]).transform((v) => v === "true" || v === "1" || v === "yes");
 
@@ -46,6 +76,36 @@ export const RuntimeConfig = z.object({
   /** Kubernetes backend: namespace and the PVC holding ARTIFACT_DIR (mounted at the same path). */
   K8S_NAMESPACE: z.string().default("trainyard"),
   K8S_ARTIFACT_PVC: z.string().default("trainyard-artifacts"),
+  /**
+   * Slurm backend. Allow-lists of what a spec may name (`name*` marks the default, used when the
+   * spec names none): partitions, accounts, QoS. Checked at submit (403 TY_ERR_COMPUTE_NOT_ALLOWED).
+   */
+  SLURM_PARTITIONS: allowList("partition"),
+  SLURM_ACCOUNTS: allowList("account"),
+  SLURM_QOS: allowList("QoS"),
+  /** Directory of sbatch, squeue, sacct, scancel and scontrol on the worker host; empty: PATH. */
+  SLURM_BIN_DIR: z.string().default(""),
+  /** The cluster's container runtime for `compute.image` (and the TRAINER_IMAGE_* defaults); `none`: run bare. */
+  SLURM_CONTAINER_RUNTIME: z.enum(["none", "pyxis", "apptainer"]).default("none"),
+  /** GRES name of a GPU on the cluster (`--gres=<name>:N`). */
+  SLURM_GPU_GRES: z
+    .string()
+    .regex(/^[A-Za-z0-9_.:-]+$/)
+    .default("gpu"),
+  /** Extra sbatch options for every job, whitespace-separated (e.g. `--constraint=a100 --exclusive`). */
+  SLURM_SBATCH_ARGS: z
+    .string()
+    .default("")
+    .transform((s) => s.split(/\s+/).filter(Boolean)),
+  /** Root of the Slurm run directories (batch script, output files); empty: `<ARTIFACT_DIR>/slurm`. Shared with the nodes at the same path. */
+  SLURM_RUN_DIR: z.string().default(""),
+  /** How often the worker polls squeue (one call for every watched job), in ms. */
+  SLURM_POLL_MS: z.coerce.number().int().min(200).max(600_000).default(2000),
+  /**
+   * Bind host of a model server run as a Slurm job (the eval job's serve mode): it must be
+   * reachable from the worker host. A wildcard (0.0.0.0) is announced as the job's node address.
+   */
+  SLURM_SERVE_HOST: z.string().min(1).max(255).default("0.0.0.0"),
   /** CLI client: the API base URL and key. */
   TRAINYARD_URL: z.string().default("http://127.0.0.1:8080"),
   TRAINYARD_API_KEY: z.string().optional(),

@@ -79,6 +79,12 @@ export const ERROR_CODES = {
       "The experiment spec is well-typed but impossible (e.g. a split of the other task, a GPU model on zero GPUs); `issues` names the field.",
     action: "Change the field named in `issues[].path` as the message says.",
   },
+  TY_ERR_COMPUTE_NOT_ALLOWED: {
+    status: 403,
+    meaning:
+      "The spec's `compute` names something the operator does not allow on this deployment (a Slurm partition, account or QoS outside the allow-list, an image where the cluster runs no containers); `issues` names the field.",
+    action: "Pick one of the names the message lists, or leave the field out for the operator's default.",
+  },
   TY_ERR_IDEMPOTENCY_MISMATCH: {
     status: 422,
     meaning: "The `Idempotency-Key` was already used with a different request.",

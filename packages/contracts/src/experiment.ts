@@ -146,8 +146,12 @@ export const DatasetsSpec = z.strictObject({
   leaks: z.enum(["keep", "remove"]).default("keep"),
 });
 
+/** A Slurm partition, account or QoS name. */
+export const SLURM_NAME = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
+const SlurmName = z.string().regex(SLURM_NAME, "a Slurm name: letters, digits, '.', '_' or '-', at most 64");
+
 export const ComputeSpec = z.strictObject({
-  backend: z.enum(["process", "docker", "kubernetes"]).default("process"),
+  backend: z.enum(["process", "docker", "kubernetes", "slurm"]).default("process"),
   resources: z
     .strictObject({
       gpus: z.number().int().min(0).max(64).default(0),
@@ -157,10 +161,17 @@ export const ComputeSpec = z.strictObject({
     .prefault({}),
   /** Trainer image for docker/kubernetes. */
   image: z.string().max(300).optional(),
+  /**
+   * Slurm only: partition, account and QoS, each one the operator allows (SLURM_PARTITIONS,
+   * SLURM_ACCOUNTS, SLURM_QOS); omitted, the operator's default (or the cluster's) applies.
+   */
+  partition: SlurmName.optional(),
+  account: SlurmName.optional(),
+  qos: SlurmName.optional(),
   /** Kubernetes only. */
   namespace: z.string().max(63).optional(),
   nodeSelector: z.record(z.string().max(100), z.string().max(100)).optional(),
-  /** Wall-clock limit per training job, in seconds. */
+  /** Wall-clock limit per training job, in seconds (Slurm: the job's time limit, rounded up to minutes). */
   timeoutSeconds: z
     .number()
     .int()
@@ -281,6 +292,14 @@ export const ExperimentSpec = ExperimentSpecBase.superRefine((s, ctx) => {
   }
   if (s.compute.backend === "process" && s.compute.image) {
     conflict(["compute", "image"], "the process backend runs no image; remove it or use docker/kubernetes");
+  }
+  for (const field of ["partition", "account", "qos"] as const) {
+    if (s.compute[field] !== undefined && s.compute.backend !== "slurm")
+      conflict(["compute", field], `${field} is a Slurm setting; use backend slurm or remove it`);
+  }
+  for (const field of ["namespace", "nodeSelector"] as const) {
+    if (s.compute[field] !== undefined && s.compute.backend === "slurm")
+      conflict(["compute", field], `${field} is a Kubernetes setting; on Slurm name a partition (and account, qos) instead`);
   }
 }).transform((s) => ({
   ...s,

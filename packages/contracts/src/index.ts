@@ -6,6 +6,7 @@ export * from "./presets.js";
 export * from "./jobs.js";
 export * from "./events.js";
 export * from "./config.js";
+export * from "./compute-policy.js";
 export * from "./transport.js";
 export * from "./trainer-protocol.js";
 export * from "./webhooks.js";

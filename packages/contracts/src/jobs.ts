@@ -48,6 +48,22 @@ export const EvalParams = z.object({
 export const JobParams = z.discriminatedUnion("kind", [DatasetBuildParams, TrainParams, EvalParams]);
 export type JobParams = z.infer<typeof JobParams>;
 
+/** Where a job's trainer runs: the job row's `compute` (on the job page), written when it starts. */
+export const JobCompute = z.object({
+  backend: z.string(),
+  /** The run id the backend was given (job id + attempt); a re-attached run keeps the attempt that started it. */
+  runId: z.string(),
+  /** The backend's id of the run: a pid, a container id, `namespace/job`, a Slurm job id; null until submitted. */
+  id: z.string().nullable(),
+  /** The attempt that started the run. */
+  attempt: z.number().int(),
+  /** Added to the trainer's step numbers (the attempt resumed from a checkpoint at this step). */
+  stepOffset: z.number().int().default(0),
+  /** Set by the reconciler once the job had ended and its run was stopped (or found over). */
+  released: z.boolean().optional(),
+});
+export type JobCompute = z.infer<typeof JobCompute>;
+
 export interface CatalogueEntry {
   /** BullMQ queue name (before the deployment prefix). */
   queue: string;

@@ -6,7 +6,14 @@
  *   queued → cancelled;  running → cancel_requested → cancelled
  *   running → queued (infra error with attempts left, or a lost lease)
  */
-import { TERMINAL_JOB_STATES, type FailureKind, type JobErrorInfo, type JobEventType, type JobState } from "@trainyard/contracts";
+import {
+  TERMINAL_JOB_STATES,
+  type FailureKind,
+  type JobCompute,
+  type JobErrorInfo,
+  type JobEventType,
+  type JobState,
+} from "@trainyard/contracts";
 import type { Db, Tx } from "./client.js";
 import type { Job } from "./generated/prisma/client.js";
 import { appendEvent, lockExperiment } from "./events.js";
@@ -239,6 +246,25 @@ export async function reportProgress(db: Db, jobId: string, owner: string, progr
     if (!job || job.leaseOwner !== owner) return;
     await tx.job.update({ where: { id: jobId }, data: { progress: p } });
     await advanceExperiment(tx, job.experimentId);
+  });
+}
+
+/**
+ * Record where a running job's trainer runs (the job page shows it), with a log event saying so.
+ * Returns false when the job is no longer running.
+ */
+export async function setJobCompute(
+  db: Db,
+  jobId: string,
+  compute: JobCompute,
+  log?: { level: "debug" | "info" | "warn"; message: string },
+): Promise<boolean> {
+  return db.$transaction(async (tx) => {
+    const job = await lockJob(tx, jobId);
+    if (!job || (job.state !== "running" && job.state !== "cancel_requested")) return false;
+    await tx.job.update({ where: { id: jobId }, data: { compute: compute as object } });
+    if (log) await appendEvent(tx, job, "log", { ...log, compute });
+    return true;
   });
 }
 

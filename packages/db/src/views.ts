@@ -1,3 +1,4 @@
+import type { JobCompute } from "@trainyard/contracts";
 import type { Experiment, Job, JobEvent } from "./generated/prisma/client.js";
 import { fromDbKind } from "./kinds.js";
 
@@ -18,6 +19,8 @@ export function jobView(j: Job) {
     progress: j.progress,
     attempts: j.attempts,
     maxAttempts: j.maxAttempts,
+    /** Where its trainer runs (backend, run id, the backend's id such as the Slurm job id), or null. */
+    compute: (j.compute as JobCompute | null) ?? null,
     createdAt: j.createdAt.toISOString(),
     startedAt: j.startedAt?.toISOString() ?? null,
     finishedAt: j.finishedAt?.toISOString() ?? null,

@@ -6,7 +6,9 @@ import {
   PRESETS,
   PresetName,
   TyError,
+  applyComputePolicy,
   canonicalJson,
+  computePolicyOf,
   cancelChannel,
   decodeCursor,
   encodeCursor,
@@ -32,6 +34,7 @@ const ListQuery = PageQuery.extend({
 export async function experimentRoutes(appBase: FastifyInstance) {
   const app = appBase.withTypeProvider<ZodTypeProvider>();
   app.addHook("onRequest", app.authenticate);
+  const computePolicy = computePolicyOf(app.deps.config);
 
   app.post(
     "/experiments",
@@ -44,7 +47,8 @@ export async function experimentRoutes(appBase: FastifyInstance) {
     },
     async (req, reply) => {
       const principal = principalOf(req);
-      const spec = expandExperimentRequest(req.body);
+      // The operator's allow-lists decide where a tenant's jobs may run; defaults are filled in here.
+      const spec = applyComputePolicy(expandExperimentRequest(req.body), computePolicy);
       const key = req.headers["idempotency-key"];
       const result = await createExperiment(app.db, {
         projectId: principal.projectId,

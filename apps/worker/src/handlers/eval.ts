@@ -29,7 +29,7 @@ interface Served {
 async function serveCheckpoint(rt: TrainerRuntime, ctx: JobContext, dir: string, name: string, runId: string): Promise<Served> {
   const spec = ctx.spec;
   const cfgPath = join(dir, "..", `serve-${runId}.json`);
-  await writeFile(cfgPath, JSON.stringify(serveConfig(spec, dir, name), null, 2));
+  await writeFile(cfgPath, JSON.stringify(serveConfig(spec, dir, name, rt.serveHost), null, 2));
   const handle = await rt
     .backendFor(spec.compute.backend)
     .start(launchSpec(rt, spec, { runId, args: ["serve", "--config", cfgPath], artifactDir: ctx.artifactDir }));
@@ -40,7 +40,9 @@ async function serveCheckpoint(rt: TrainerRuntime, ctx: JobContext, dir: string,
   try {
     url = await new Promise<string>((resolve, reject) => {
       // A 7B model (and a queued cluster job) can take minutes to come up; the tiny one seconds.
-      const startupMs = spec.model.engine === "hf" ? 30 * 60_000 : 180_000;
+      // On Slurm the job may also wait in the queue first: allow the whole job timeout.
+      const startupMs =
+        spec.compute.backend === "slurm" ? spec.compute.timeoutSeconds * 1000 : spec.model.engine === "hf" ? 30 * 60_000 : 180_000;
       const t = setTimeout(
         () => reject(new TyError("TY_ERR_DEPENDENCY_UNAVAILABLE", `the serve process did not start within ${startupMs / 1000} s${tail()}`)),
         startupMs,

@@ -15,28 +15,38 @@ export function launchSpec(
 ): LaunchSpec {
   const c = spec.compute;
   const gpu = c.resources.gpus > 0;
+  const containers = c.backend === "docker" || c.backend === "kubernetes";
   return {
     runId: run.runId,
-    ...(c.backend !== "process" ? { image: c.image ?? (gpu ? rt.image?.gpu : rt.image?.cpu) ?? "trainyard-trainer:latest" } : {}),
+    // Containers always need an image; Slurm runs bare (a shared .venv) unless the spec names one.
+    ...(containers
+      ? { image: c.image ?? (gpu ? rt.image?.gpu : rt.image?.cpu) ?? "trainyard-trainer:latest" }
+      : c.image
+        ? { image: c.image }
+        : {}),
     command: [...rt.trainerCommand, ...run.args],
     env: rt.trainerEnv,
     artifactDir: resolve(run.artifactDir),
     resources: c.resources,
     ...(c.nodeSelector ? { nodeSelector: c.nodeSelector } : {}),
     ...(c.namespace ? { namespace: c.namespace } : {}),
+    ...(c.partition ? { partition: c.partition } : {}),
+    ...(c.account ? { account: c.account } : {}),
+    ...(c.qos ? { qos: c.qos } : {}),
     timeoutSeconds: c.timeoutSeconds,
   };
 }
 
 /** Serve mode's config for one checkpoint of this experiment. */
-export function serveConfig(spec: ExperimentSpec, checkpointDir: string, servedName: string): ServeTrainerConfig {
+export function serveConfig(spec: ExperimentSpec, checkpointDir: string, servedName: string, remoteHost = "0.0.0.0"): ServeTrainerConfig {
   const gpus = spec.compute.resources.gpus;
   return ServeTrainerConfig.parse({
     checkpoint: checkpointDir,
     served_model_name: servedName,
     // In a container or on another node the server must listen beyond loopback; it reports the
     // address the worker can reach (its own) in the `serving` event.
-    host: spec.compute.backend === "process" ? "127.0.0.1" : "0.0.0.0",
+    // (Slurm: SLURM_SERVE_HOST, default 0.0.0.0; the backend names the node in the URL.)
+    host: spec.compute.backend === "process" ? "127.0.0.1" : remoteHost,
     port: 0,
     max_model_len: spec.model.engine === "hf" ? spec.model.maxModelLength : spec.model.contextLength,
     ...(spec.model.engine === "hf" && gpus > 0 ? { dtype: spec.model.dtype } : {}),

@@ -1,28 +1,32 @@
 /**
  * The `sft` and `grpo` jobs: launch the trainer on the experiment's compute backend, turn its
  * protocol events into job events, progress and checkpoint rows, stop it on cancel, and classify
- * how it ended. A retried job starts from its own last checkpoint.
+ * how it ended. A retried job starts from its own last checkpoint, or, when only its worker was
+ * lost, re-attaches to the run that worker left (compute-run.ts).
  */
 import { mkdir, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { TrainParams, TyError } from "@trainyard/contracts";
-import type { ComputeBackend, RunEvent } from "@trainyard/compute";
+import type { BackendName, ComputeBackend, RunEvent } from "@trainyard/compute";
 import { RunTally, runOutcome } from "@trainyard/compute";
 import { LocalArtifactStore } from "@trainyard/datasets";
-import type { JobContext, JobHandler } from "../context.js";
+import type { AbortReason, JobContext, JobHandler } from "../context.js";
+import { attachEarlierRun, RunRecorder, startRun } from "./compute-run.js";
 import { checkpointKey, trainerConfig } from "./trainer-config.js";
 import { launchSpec } from "./launch.js";
 
 export interface TrainerRuntime {
-  /** The backend named by the spec (`process` | `docker` | `kubernetes`). */
-  backendFor(name: "process" | "docker" | "kubernetes"): ComputeBackend;
-  /** argv prefix that runs the trainer module, e.g. ["/usr/bin/python3", "-m", "trainyard_trainer"]. */
+  /** The backend named by the spec (`process` | `docker` | `kubernetes` | `slurm`). */
+  backendFor(name: BackendName): ComputeBackend;
+  /** argv prefix that runs the trainer module, e.g. [".venv/bin/python", "-m", "trainyard_trainer"]. */
   trainerCommand: string[];
   /** Extra environment for the trainer (PYTHONPATH to infra/trainer for the process backend). */
   trainerEnv: Record<string, string>;
   /** argv of `trainyard env batch` as the trainer should run it. */
   rewardCommand: string[];
-  /** Trainer image for container backends (cpu engine / hf engine). */
+  /** Interface a model server binds on a remote backend (SLURM_SERVE_HOST; default 0.0.0.0). */
+  serveHost?: string;
+  /** Trainer image for container backends (CPU-only / CUDA). */
   image?: { cpu?: string; gpu?: string };
 }
 
@@ -62,11 +66,15 @@ export function trainHandler(rt: TrainerRuntime): JobHandler {
     const outputDir = store.pathFor(outKey);
     await mkdir(outputDir, { recursive: true });
 
-    // A retried attempt resumes exactly from its own last checkpoint (the trainer restores the
-    // optimizer, scheduler, RNG and data order; steps stay global); a warm start loads weights only.
-    const own = ctx.job.attempts > 1 ? await lastCheckpointDir(ctx, ctx.job.name, store) : null;
-    const warm = p.initFrom ? await lastCheckpointDir(ctx, p.initFrom, store) : null;
-    if (p.initFrom && !warm) throw new TyError("TY_ERR_DEPENDENCY_UNAVAILABLE", `${p.initFrom} left no checkpoint to start from`);
+    // A retry after a lost worker re-attaches to the run it left (slurm). Otherwise a retried
+    // attempt resumes exactly from its own last checkpoint (the trainer restores the optimizer,
+    // scheduler, RNG and data order; steps stay global), and a warm start loads weights only.
+    const backend = rt.backendFor(spec.compute.backend);
+    const earlier = await attachEarlierRun(ctx, backend);
+    const own = !earlier && ctx.job.attempts > 1 ? await lastCheckpointDir(ctx, ctx.job.name, store) : null;
+    const warm = !earlier && p.initFrom ? await lastCheckpointDir(ctx, p.initFrom, store) : null;
+    if (p.initFrom && !warm && !earlier)
+      throw new TyError("TY_ERR_DEPENDENCY_UNAVAILABLE", `${p.initFrom} left no checkpoint to start from`);
     const mode = p.kind;
     const maxSteps = p.maxSteps ?? (mode === "sft" ? (spec.sft.maxSteps ?? null) : spec.grpo.steps);
     if (own) await ctx.log(`attempt ${ctx.job.attempts}: resuming from ${own.dir} (step ${own.step})`);
@@ -84,33 +92,44 @@ export function trainHandler(rt: TrainerRuntime): JobHandler {
       rewardCommand: rt.rewardCommand,
     });
     const configPath = join(outputDir, `config-attempt-${ctx.job.attempts}.json`);
-    await writeFile(configPath, JSON.stringify(config, null, 2));
+    if (!earlier) await writeFile(configPath, JSON.stringify(config, null, 2));
 
-    const backend = rt.backendFor(spec.compute.backend);
-    const handle = await backend.start(
-      launchSpec(rt, spec, {
-        runId: `${ctx.job.id}-a${ctx.job.attempts}`,
-        args: [mode, "--config", configPath],
-        artifactDir: ctx.artifactDir,
-      }),
-    );
-    await ctx.log(`trainer started on ${backend.name} (${handle.id})`);
-    const onAbort = () => void handle.cancel();
+    const run =
+      earlier ??
+      (await startRun(
+        ctx,
+        backend,
+        0, // the trainer's steps are global, resumed runs included
+        launchSpec(rt, spec, {
+          runId: `${ctx.job.id}-a${ctx.job.attempts}`,
+          args: [mode, "--config", configPath],
+          artifactDir: ctx.artifactDir,
+        }),
+      ));
+    const handle = run.handle;
+    const onAbort = () => {
+      // A worker going away (shutdown, lost lease) leaves a re-attachable run to the next worker.
+      const reason = ctx.signal.reason as AbortReason;
+      if ((reason === "shutdown" || reason === "lease-lost") && handle.detach) handle.detach();
+      else handle.cancel().catch((err: unknown) => ctx.logger.warn({ err }, "cancelling the trainer failed"));
+    };
     ctx.signal.addEventListener("abort", onAbort, { once: true });
 
+    const rec = new RunRecorder(ctx, run);
     const tally = new RunTally();
     let lastStep = own?.step ?? 0;
     let trainedTokens = 0;
     const stderrTail: string[] = [];
     try {
       for await (const ev of handle.events() as AsyncIterable<RunEvent>) {
+        rec.next(ev); // events an earlier reader of a re-attached run recorded are not recorded again
         tally.observe(ev);
         switch (ev.type) {
           case "metrics": {
             lastStep = ev.step;
             const total = ev.max_steps;
             trainedTokens = Math.max(trainedTokens, ev.values.num_tokens ?? 0);
-            await ctx.event("metrics", { step: lastStep, maxSteps: total, values: ev.values });
+            await rec.event("metrics", { step: lastStep, maxSteps: total, values: ev.values });
             await ctx.progress(total > 0 ? lastStep / total : 0);
             break;
           }
@@ -130,27 +149,31 @@ export function trainHandler(rt: TrainerRuntime): JobHandler {
               },
               update: { uri, sha256: ev.sha256 },
             });
-            await ctx.event("checkpoint", { step, path: uri, sha256: ev.sha256, servingName });
+            await rec.event("checkpoint", { step, path: uri, sha256: ev.sha256, servingName });
             break;
           }
           case "log":
-            await ctx.log(ev.message, ev.level);
+            await rec.log(ev.message, ev.level);
             break;
           case "status":
-            await ctx.log(`trainer ${ev.state}${ev.message ? `: ${ev.message}` : ""}`, "debug");
+            await rec.log(`trainer ${ev.state}${ev.message ? `: ${ev.message}` : ""}`, "debug");
             break;
           case "line":
             if (ev.stream === "stderr") {
               stderrTail.push(ev.line);
               if (stderrTail.length > 40) stderrTail.shift();
             }
-            if (ev.line.trim()) await ctx.log(ev.line, ev.stream === "stderr" ? "warn" : "info");
+            if (ev.line.trim()) await rec.log(ev.line, ev.stream === "stderr" ? "warn" : "info");
             break;
           case "done":
           case "error":
             break;
         }
       }
+    } catch (e) {
+      // An attempt that fails while reading must not leave its run going (the retry starts another).
+      if (!ctx.signal.aborted) await handle.cancel().catch(() => undefined);
+      throw e;
     } finally {
       ctx.signal.removeEventListener("abort", onAbort);
     }
