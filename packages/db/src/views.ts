@@ -18,6 +18,8 @@ export function jobView(j: Job) {
     progress: j.progress,
     attempts: j.attempts,
     maxAttempts: j.maxAttempts,
+    /** Last event sequence number of the job: stream with `?after=` it to see only what follows. */
+    eventSeq: j.eventSeq,
     createdAt: j.createdAt.toISOString(),
     startedAt: j.startedAt?.toISOString() ?? null,
     finishedAt: j.finishedAt?.toISOString() ?? null,
@@ -35,6 +37,8 @@ export function experimentView(e: Experiment, jobs?: Job[]) {
     progress: e.progress,
     specHash: e.specHash,
     spec: e.spec,
+    /** Last experiment-wide event sequence number (an experiment stream's `?after=`). */
+    eventSeq: e.eventSeq,
     createdAt: e.createdAt.toISOString(),
     updatedAt: e.updatedAt.toISOString(),
     finishedAt: e.finishedAt?.toISOString() ?? null,
