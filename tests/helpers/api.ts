@@ -21,7 +21,7 @@ export interface ApiHarness {
 }
 
 export async function startApiHarness(
-  opts: { ssePollMs?: number; webhookAllowPrivate?: boolean; artifactDir?: string } = {},
+  opts: { ssePollMs?: number; webhookAllowPrivate?: boolean; artifactDir?: string; dashboardDir?: string } = {},
 ): Promise<ApiHarness> {
   const tdb = await createTestDb();
   const redis = redisClient();
@@ -35,6 +35,7 @@ export async function startApiHarness(
       LOG_LEVEL: "silent",
       WEBHOOK_ALLOW_PRIVATE: opts.webhookAllowPrivate ?? false,
       ...(opts.artifactDir ? { ARTIFACT_DIR: opts.artifactDir } : {}),
+      ...(opts.dashboardDir ? { DASHBOARD_DIR: opts.dashboardDir } : {}),
     },
     logger: pino({ level: process.env.TEST_LOG_LEVEL ?? "silent" }),
     ssePollMs: opts.ssePollMs ?? 50,
