@@ -191,7 +191,7 @@ function Scalar({ path, value, ctx }: { path: Path; value: Json; ctx: Ctx }) {
     );
   }
   return (
-    <div className="field">
+    <div className={Array.isArray(value) ? "field wide" : "field"}>
       <label htmlFor={id}>{label}</label>
       {control}
       <Errors path={path} ctx={ctx} />

@@ -33,7 +33,7 @@ function Row({ task, file, row, index }: { task: string; file: ManifestFile; row
       facts.push(["State", `${Number(row.step) + 1} of a ${String(row.pathLength)}-move plan, level seed ${String(row.seed)}`]);
     } else {
       const plan = (row.optimal as string[] | undefined) ?? [];
-      facts.push(["Plan", plan.length ? `${plan.join(", ")} (${plan.length} moves)` : "unsolvable"]);
+      facts.push(["Plan", plan.length ? `${plan.join(", ")} (${plan.length} move${plan.length === 1 ? "" : "s"})` : "unsolvable"]);
       facts.push(["Seed", String(row.seed)]);
     }
     if (Array.isArray(row.labels)) facts.push(["Labels shown", (row.labels as string[]).join(" | ")]);
@@ -82,6 +82,13 @@ function Row({ task, file, row, index }: { task: string; file: ManifestFile; row
   );
 }
 
+/** Overlap rows in the manifest's file order (the spec's split order), not the report's key order. */
+function splitOrder<T>(manifest: Manifest, splits: Record<string, T>): [string, T][] {
+  const order = manifest.files.filter((f) => f.kind === "eval").map((f) => f.name);
+  const rank = (n: string) => (order.includes(n) ? order.indexOf(n) : order.length);
+  return Object.entries(splits).sort(([a], [b]) => rank(a) - rank(b));
+}
+
 function Overlap({ manifest }: { manifest: Manifest }) {
   const o = manifest.overlap;
   if (!o) return null;
@@ -106,7 +113,7 @@ function Overlap({ manifest }: { manifest: Manifest }) {
           </tr>
         </thead>
         <tbody>
-          {Object.entries(o.splits).map(([split, s]) => (
+          {splitOrder(manifest, o.splits).map(([split, s]) => (
             <tr key={split} className={s.inTrain ? "leak" : undefined}>
               <th scope="row">{split}</th>
               <td>{s.items}</td>

@@ -128,7 +128,7 @@ function DeliveryDetail({ id, onRedelivered }: { id: string; onRedelivered(copy:
         ]}
       />
       <div className="table-wrap">
-        <table className="list">
+        <table className="list responsive">
           <caption>Attempts</caption>
           <thead>
             <tr>
@@ -142,11 +142,11 @@ function DeliveryDetail({ id, onRedelivered }: { id: string; onRedelivered(copy:
           <tbody>
             {x.log.map((a) => (
               <tr key={`${a.attempt}-${a.at}`}>
-                <td>{a.attempt}</td>
-                <td>{when(a.at)}</td>
-                <td>{a.status ?? "no answer"}</td>
-                <td>{a.durationMs} ms</td>
-                <td>
+                <td data-label="#">{a.attempt}</td>
+                <td data-label="At">{when(a.at)}</td>
+                <td data-label="Status">{a.status ?? "no answer"}</td>
+                <td data-label="Took">{a.durationMs} ms</td>
+                <td data-label="Response">
                   <code className="wrap">{a.error ?? a.response ?? "(empty)"}</code>
                 </td>
               </tr>
