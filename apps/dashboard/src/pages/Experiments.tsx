@@ -62,6 +62,7 @@ export function ExperimentsPage() {
     if (q.trim() === filters.q) return;
     const t = setTimeout(() => setFilter("q", q.trim()), 300);
     return () => clearTimeout(t);
+    // Keyed on the typed text only: a filter change elsewhere must not restart the wait.
     // eslint-disable-next-line react-hooks/exhaustive-deps
   }, [q]);
 
