@@ -1,6 +1,7 @@
 // Flat config: typescript-eslint's recommended rules (syntactic, fast), no type-aware rules.
 import js from "@eslint/js";
 import tseslint from "typescript-eslint";
+import reactHooks from "eslint-plugin-react-hooks";
 
 export default tseslint.config(
   {
@@ -48,6 +49,12 @@ export default tseslint.config(
       "no-constant-condition": ["error", { checkLoops: false }],
       "no-empty": ["error", { allowEmptyCatch: true }],
     },
+  },
+  {
+    // The dashboard: the rules of hooks (a wrong dependency list is a stale-data bug).
+    files: ["apps/dashboard/src/**/*.{ts,tsx}"],
+    plugins: { "react-hooks": reactHooks },
+    rules: { "react-hooks/rules-of-hooks": "error", "react-hooks/exhaustive-deps": "error" },
   },
   {
     files: ["**/*.test.ts", "tests/**/*.ts", "bench/**/*.ts"],

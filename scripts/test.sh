@@ -13,7 +13,11 @@ npm run lint --silent
 log "drift: migrations vs schema.prisma"
 bash scripts/check-migrations.sh
 log "vitest"
-npx vitest run
+npx vitest run --exclude 'tests/browser/**'
+# On their own afterwards, so the browser tests' timings (the list's first render) measure the
+# page rather than a neighbouring test's trainer.
+log "vitest: browser tests"
+npx vitest run tests/browser
 if [ -d infra/trainer/tests ]; then
   log "pytest (trainer)"
   PYTHONPATH=infra/trainer "$TRAINYARD_PYTHON" -m pytest -q -p no:cacheprovider infra/trainer/tests

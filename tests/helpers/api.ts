@@ -22,7 +22,13 @@ export interface ApiHarness {
 }
 
 export async function startApiHarness(
-  opts: { ssePollMs?: number; webhookAllowPrivate?: boolean; artifactDir?: string; compute?: Partial<ComputePolicy> } = {},
+  opts: {
+    ssePollMs?: number;
+    webhookAllowPrivate?: boolean;
+    artifactDir?: string;
+    compute?: Partial<ComputePolicy>;
+    dashboardDir?: string;
+  } = {},
 ): Promise<ApiHarness> {
   const tdb = await createTestDb();
   const redis = redisClient();
@@ -37,6 +43,7 @@ export async function startApiHarness(
       WEBHOOK_ALLOW_PRIVATE: opts.webhookAllowPrivate ?? false,
       ...(opts.artifactDir ? { ARTIFACT_DIR: opts.artifactDir } : {}),
       ...opts.compute,
+      ...(opts.dashboardDir ? { DASHBOARD_DIR: opts.dashboardDir } : {}),
     },
     logger: pino({ level: process.env.TEST_LOG_LEVEL ?? "silent" }),
     ssePollMs: opts.ssePollMs ?? 50,

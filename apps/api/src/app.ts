@@ -12,6 +12,7 @@ import type { ComputePolicy, RuntimeConfig } from "@trainyard/contracts";
 import { errorsPlugin } from "./plugins/errors.js";
 import { authPlugin } from "./plugins/auth.js";
 import { openapiPlugin } from "./plugins/openapi.js";
+import { dashboardPlugin } from "./plugins/dashboard.js";
 import { healthRoutes } from "./routes/health.js";
 import { experimentRoutes } from "./routes/experiments.js";
 import { jobRoutes } from "./routes/jobs.js";
@@ -26,7 +27,7 @@ export interface AppDeps {
   redis: Redis;
   /** Missing compute policy entries allow nothing (no Slurm partition, account or QoS may be named). */
   config: Pick<RuntimeConfig, "REDIS_PREFIX" | "API_BODY_LIMIT_BYTES" | "LOG_LEVEL"> &
-    Partial<Pick<RuntimeConfig, "ARTIFACT_DIR" | "WEBHOOK_ALLOW_PRIVATE">> &
+    Partial<Pick<RuntimeConfig, "ARTIFACT_DIR" | "WEBHOOK_ALLOW_PRIVATE" | "DASHBOARD_DIR">> &
     Partial<ComputePolicy>;
   logger?: Logger;
   /** SSE poll interval in ms (the longest an event waits before it is streamed). */
@@ -73,5 +74,6 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   await app.register(datasetRoutes, { prefix: "/v1", ...(deps.config.ARTIFACT_DIR ? { artifactDir: deps.config.ARTIFACT_DIR } : {}) });
   await app.register(webhookRoutes, { prefix: "/v1", allowPrivate: deps.config.WEBHOOK_ALLOW_PRIVATE ?? false });
   await app.register(adminRoutes, { prefix: "/admin/queues" });
+  await app.register(dashboardPlugin, { dir: deps.config.DASHBOARD_DIR });
   return app as unknown as FastifyInstance;
 }

@@ -212,7 +212,8 @@ describe("operations", () => {
         .queues.map((q: { name: string }) => q.name)
         .sort(),
     ).toEqual(["dataset-build", "eval", "grpo", "sft"]);
-    const res = await h.app.inject({ method: "GET", url: "/nope", headers: { "x-request-id": "req-123" } });
+    // A missing API route (other paths are the dashboard's client routes).
+    const res = await h.app.inject({ method: "GET", url: "/v1/nope", headers: { "x-request-id": "req-123" } });
     expectError(res, 404, "TY_ERR_ROUTE_NOT_FOUND");
     expect(res.headers["x-request-id"]).toBe("req-123");
   });

@@ -49,6 +49,8 @@ export const RuntimeConfig = z.object({
   HOST: z.string().default("127.0.0.1"),
   PORT: z.coerce.number().int().min(0).max(65535).default(8080),
   LOG_LEVEL: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
+  /** The dashboard's built files (index.html, assets/); default: apps/dashboard/dist of this checkout. */
+  DASHBOARD_DIR: z.string().optional(),
   /** Largest accepted request body, in bytes. */
   API_BODY_LIMIT_BYTES: z.coerce
     .number()

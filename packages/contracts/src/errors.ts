@@ -68,6 +68,11 @@ export const ERROR_CODES = {
     meaning: "No route matches the method and path.",
     action: "Check the URL against /docs.",
   },
+  TY_ERR_DASHBOARD_NOT_BUILT: {
+    status: 404,
+    meaning: "The dashboard's static build (apps/dashboard/dist, or DASHBOARD_DIR) is missing, so `/` cannot be served.",
+    action: "Run `npm run build`, or point DASHBOARD_DIR at a built dashboard.",
+  },
   TY_ERR_UNKNOWN_PRESET: {
     status: 400,
     meaning: "The `preset` name is not one of the known presets.",

@@ -13,3 +13,5 @@ export * from "./webhooks.js";
 export * from "./paper-table.js";
 export * from "./matrix.js";
 export * from "./trainer-config.js";
+export * from "./curves.js";
+export * from "./job-history.js";

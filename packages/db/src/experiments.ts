@@ -1,5 +1,5 @@
 import { createHash } from "node:crypto";
-import { canonicalJson, JOB_CATALOGUE, planJobs, TyError, type ExperimentSpec } from "@trainyard/contracts";
+import { canonicalJson, JOB_CATALOGUE, JobState, planJobs, TyError, type ExperimentSpec } from "@trainyard/contracts";
 import { prismaCode, type Db, type Tx } from "./client.js";
 import { appendEvent } from "./events.js";
 import { toDbKind } from "./kinds.js";
@@ -115,23 +115,38 @@ export async function createExperiment(db: Db, input: CreateExperimentInput): Pr
   throw new TyError("TY_ERR_CONFLICT", "could not settle the idempotent request; retry it");
 }
 
-export interface ListExperimentsQuery {
+export interface ExperimentFilters {
   projectId: string;
-  limit: number;
-  after?: { createdAt: Date; id: string } | undefined;
   state?: string | undefined;
   task?: string | undefined;
   preset?: string | undefined;
+  /** Case-insensitive substring of the name. */
+  q?: string | undefined;
+}
+
+export interface ListExperimentsQuery extends ExperimentFilters {
+  limit: number;
+  after?: { createdAt: Date; id: string } | undefined;
+  /** `summary` leaves out each experiment's spec (the list page needs none of it). */
+  view?: "full" | "summary";
+}
+
+function filterWhere(q: ExperimentFilters) {
+  return {
+    projectId: q.projectId,
+    ...(q.state ? { state: q.state as never } : {}),
+    ...(q.task ? { task: q.task } : {}),
+    ...(q.preset ? { preset: q.preset } : {}),
+    // Prisma hands `contains` to ILIKE as is: escape LIKE's wildcards so they match themselves.
+    ...(q.q ? { name: { contains: q.q.replace(/[\\%_]/g, "\\$&"), mode: "insensitive" as const } } : {}),
+  };
 }
 
 /** Newest first, keyset-paginated on (createdAt, id). */
 export async function listExperiments(db: Db, q: ListExperimentsQuery) {
   const rows = await db.experiment.findMany({
     where: {
-      projectId: q.projectId,
-      ...(q.state ? { state: q.state as never } : {}),
-      ...(q.task ? { task: q.task } : {}),
-      ...(q.preset ? { preset: q.preset } : {}),
+      ...filterWhere(q),
       ...(q.after ? { OR: [{ createdAt: { lt: q.after.createdAt } }, { createdAt: q.after.createdAt, id: { lt: q.after.id } }] } : {}),
     },
     orderBy: [{ createdAt: "desc" }, { id: "desc" }],
@@ -139,7 +154,21 @@ export async function listExperiments(db: Db, q: ListExperimentsQuery) {
   });
   const more = rows.length > q.limit;
   const page = more ? rows.slice(0, q.limit) : rows;
-  return { items: page.map((e) => experimentView(e)), last: more ? (page[page.length - 1] ?? null) : null };
+  const items = page.map((e) => {
+    const v = experimentView(e);
+    if (q.view !== "summary") return v;
+    const { spec: _spec, ...rest } = v;
+    return rest;
+  });
+  return { items, last: more ? (page[page.length - 1] ?? null) : null };
+}
+
+/** How many experiments match the filters (state aside), in total and per state. */
+export async function countExperiments(db: Db, q: Omit<ExperimentFilters, "state">) {
+  const groups = await db.experiment.groupBy({ by: ["state"], where: filterWhere(q), _count: { _all: true } });
+  const byState = Object.fromEntries(JobState.options.map((s) => [s, 0])) as Record<JobState, number>;
+  for (const g of groups) byState[g.state] = g._count._all;
+  return { total: Object.values(byState).reduce((a, b) => a + b, 0), byState };
 }
 
 export async function getExperiment(db: Db, projectId: string, id: string): Promise<ExperimentView | null> {

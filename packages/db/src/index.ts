@@ -9,3 +9,4 @@ export * from "./jobs.js";
 export * from "./migrate.js";
 export * from "./webhooks.js";
 export * from "./matrix.js";
+export * from "./history.js";

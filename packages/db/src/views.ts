@@ -21,6 +21,8 @@ export function jobView(j: Job) {
     maxAttempts: j.maxAttempts,
     /** Where its trainer runs (backend, run id, the backend's id such as the Slurm job id), or null. */
     compute: (j.compute as JobCompute | null) ?? null,
+    /** Last event sequence number of the job: stream with `?after=` it to see only what follows. */
+    eventSeq: j.eventSeq,
     createdAt: j.createdAt.toISOString(),
     startedAt: j.startedAt?.toISOString() ?? null,
     finishedAt: j.finishedAt?.toISOString() ?? null,
@@ -38,6 +40,8 @@ export function experimentView(e: Experiment, jobs?: Job[]) {
     progress: e.progress,
     specHash: e.specHash,
     spec: e.spec,
+    /** Last experiment-wide event sequence number (an experiment stream's `?after=`). */
+    eventSeq: e.eventSeq,
     createdAt: e.createdAt.toISOString(),
     updatedAt: e.updatedAt.toISOString(),
     finishedAt: e.finishedAt?.toISOString() ?? null,

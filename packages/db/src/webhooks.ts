@@ -212,6 +212,8 @@ export interface WebhookAttemptLog {
   status: number | null;
   durationMs: number;
   error: string | null;
+  /** The start of the receiver's answer (500 characters at most); absent on older entries. */
+  response?: string | null;
 }
 
 export function webhookDeliveryView(d: WebhookDelivery, opts: { payload?: boolean } = {}) {

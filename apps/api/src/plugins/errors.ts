@@ -1,6 +1,7 @@
 /**
  * One error body for every 4xx/5xx: { statusCode, code, error, message, issues? }.
  * Fastify's own errors (bad JSON, media type, body size, validation) are mapped to TY_ERR_* codes.
+ * Unmatched routes are answered by the dashboard plugin (JSON 404, or the app for client routes).
  */
 import type { FastifyError, FastifyInstance } from "fastify";
 import fp from "fastify-plugin";
@@ -54,8 +55,5 @@ export const errorsPlugin = fp(async (app: FastifyInstance) => {
     }
     req.log.error({ err }, "unhandled error");
     return reply.status(500).send(errorBody("TY_ERR_INTERNAL", "internal error; see the server log for this request id"));
-  });
-  app.setNotFoundHandler((req, reply) => {
-    reply.status(404).send(errorBody("TY_ERR_ROUTE_NOT_FOUND", `no route ${req.method} ${req.url.split("?")[0]}`));
   });
 });

@@ -2,8 +2,8 @@
 import type { FastifyInstance } from "fastify";
 import type { ZodTypeProvider } from "fastify-type-provider-zod";
 import { z } from "zod";
-import { TyError } from "@trainyard/contracts";
-import { experimentMatrix, isUuid, matrixCsv } from "@trainyard/db";
+import { ApiErrorBody, CurvesResponse, TyError } from "@trainyard/contracts";
+import { experimentCurves, experimentMatrix, isUuid, matrixCsv } from "@trainyard/db";
 import { principalOf } from "../plugins/auth.js";
 import { IdParams } from "./schemas.js";
 
@@ -53,6 +53,23 @@ export async function evalRoutes(appBase: FastifyInstance) {
           .send(matrixCsv(m));
       }
       return m;
+    },
+  );
+
+  app.get(
+    "/experiments/:id/curves",
+    {
+      schema: {
+        summary: "Success over checkpoints: per arm, seed and split, every evaluated checkpoint (the paper's Figure 1)",
+        params: IdParams,
+        response: { 200: CurvesResponse, 401: ApiErrorBody, 404: ApiErrorBody },
+      },
+    },
+    async (req) => {
+      const { id } = req.params;
+      const c = isUuid(id) ? await experimentCurves(app.db, principalOf(req).projectId, id) : null;
+      if (!c) throw new TyError("TY_ERR_NOT_FOUND", `experiment ${id} not found`);
+      return c;
     },
   );
 

@@ -2,6 +2,8 @@ import type { FastifyInstance } from "fastify";
 import type { ZodTypeProvider } from "fastify-type-provider-zod";
 import { z } from "zod";
 import {
+  ApiErrorBody,
+  JobState,
   PageQuery,
   PRESETS,
   PresetName,
@@ -14,8 +16,18 @@ import {
   encodeCursor,
   expandExperimentRequest,
   outboxChannel,
+  TaskName,
 } from "@trainyard/contracts";
-import { createExperiment, eventView, getExperiment, isUuid, listExperiments, requestCancelExperiment, sha256 } from "@trainyard/db";
+import {
+  countExperiments,
+  createExperiment,
+  eventView,
+  getExperiment,
+  isUuid,
+  listExperiments,
+  requestCancelExperiment,
+  sha256,
+} from "@trainyard/db";
 import { principalOf } from "../plugins/auth.js";
 import { AfterQuery, IdParams } from "./schemas.js";
 import { resumeCursor, streamSse } from "../sse.js";
@@ -25,11 +37,21 @@ const CreateBody = z
   .catchall(z.unknown())
   .describe('A full ExperimentSpec, or `{ "preset": NAME, ...overrides }` (objects merge, arrays replace).');
 
-const ListQuery = PageQuery.extend({
-  state: z.enum(["queued", "running", "succeeded", "failed", "cancel_requested", "cancelled"]).optional(),
-  task: z.enum(["sokoban", "general-points"]).optional(),
+const FilterQuery = z.object({
+  task: TaskName.optional(),
   preset: z.string().max(64).optional(),
+  q: z.string().trim().min(1).max(120).optional().describe("Case-insensitive substring of the experiment's name."),
 });
+const ListQuery = PageQuery.extend({
+  state: JobState.optional(),
+  ...FilterQuery.shape,
+  view: z.enum(["full", "summary"]).default("full").describe("`summary` leaves out each experiment's `spec`."),
+});
+const CountsResponse = z.object({
+  total: z.number().int(),
+  byState: z.record(JobState, z.number().int()),
+});
+const ValidateResponse = z.object({ spec: z.record(z.string(), z.unknown()).describe("The fully expanded, validated ExperimentSpec.") });
 
 export async function experimentRoutes(appBase: FastifyInstance) {
   const app = appBase.withTypeProvider<ZodTypeProvider>();
@@ -83,9 +105,36 @@ export async function experimentRoutes(appBase: FastifyInstance) {
       state: q.state,
       task: q.task,
       preset: q.preset,
+      q: q.q,
+      view: q.view,
     });
     return { items: page.items, nextCursor: page.last ? encodeCursor(page.last.createdAt, page.last.id) : null };
   });
+
+  app.get(
+    "/experiments/counts",
+    {
+      schema: {
+        summary: "How many experiments match the filters, in total and per state",
+        querystring: FilterQuery,
+        response: { 200: CountsResponse, 400: ApiErrorBody, 401: ApiErrorBody },
+      },
+    },
+    async (req) => countExperiments(app.db, { projectId: principalOf(req).projectId, ...req.query }),
+  );
+
+  app.post(
+    "/experiments/validate",
+    {
+      schema: {
+        summary: "Expand and validate an experiment request without submitting it",
+        description: "The same body and errors as `POST /experiments`; nothing is stored or run.",
+        body: CreateBody,
+        response: { 200: ValidateResponse, 400: ApiErrorBody, 401: ApiErrorBody },
+      },
+    },
+    async (req) => ({ spec: expandExperimentRequest(req.body) }),
+  );
 
   app.get("/experiments/:id", { schema: { summary: "Get an experiment with its jobs", params: IdParams } }, async (req) => {
     const exp = await getExperiment(app.db, principalOf(req).projectId, req.params.id);

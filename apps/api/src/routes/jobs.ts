@@ -1,7 +1,8 @@
 import type { FastifyInstance } from "fastify";
 import type { ZodTypeProvider } from "fastify-type-provider-zod";
-import { TyError } from "@trainyard/contracts";
-import { eventView, isUuid, jobView } from "@trainyard/db";
+import { z } from "zod";
+import { ApiErrorBody, AttemptView, CheckpointView, TyError } from "@trainyard/contracts";
+import { eventView, isUuid, jobAttempts, jobCheckpoints, jobView } from "@trainyard/db";
 import { principalOf } from "../plugins/auth.js";
 import { AfterQuery, IdParams } from "./schemas.js";
 import { resumeCursor, streamSse } from "../sse.js";
@@ -20,6 +21,38 @@ export async function jobRoutes(appBase: FastifyInstance) {
     if (!job) throw new TyError("TY_ERR_NOT_FOUND", `job ${req.params.id} not found`);
     return jobView(job);
   });
+
+  app.get(
+    "/jobs/:id/checkpoints",
+    {
+      schema: {
+        summary: "The job's checkpoints, by step",
+        params: IdParams,
+        response: { 200: z.object({ items: z.array(CheckpointView) }), 401: ApiErrorBody, 404: ApiErrorBody },
+      },
+    },
+    async (req) => {
+      const job = await ownJob(principalOf(req).projectId, req.params.id);
+      if (!job) throw new TyError("TY_ERR_NOT_FOUND", `job ${req.params.id} not found`);
+      return { items: await jobCheckpoints(app.db, job.id) };
+    },
+  );
+
+  app.get(
+    "/jobs/:id/attempts",
+    {
+      schema: {
+        summary: "The job's attempts: when each ran, how it ended, its failure kind and error",
+        params: IdParams,
+        response: { 200: z.object({ items: z.array(AttemptView) }), 401: ApiErrorBody, 404: ApiErrorBody },
+      },
+    },
+    async (req) => {
+      const job = await ownJob(principalOf(req).projectId, req.params.id);
+      if (!job) throw new TyError("TY_ERR_NOT_FOUND", `job ${req.params.id} not found`);
+      return { items: await jobAttempts(app.db, job.id) };
+    },
+  );
 
   app.get(
     "/jobs/:id/events",

@@ -1,4 +1,4 @@
-/** Researcher commands over the REST API: submit, ls, get, watch, logs, cancel. */
+/** Researcher commands over the REST API: submit, ls, get, watch, logs, open, cancel. */
 import { readFileSync } from "node:fs";
 import type { Command } from "commander";
 import { loadConfig } from "@trainyard/contracts";
@@ -142,7 +142,7 @@ export function registerExperiments(program: Command): void {
     .command("logs")
     .description("print a job's events (logs, metrics, status)")
     .argument("<jobId>", "job id")
-    .option("--follow", "keep streaming until the job finishes")
+    .option("-f, --follow", "keep streaming until the job finishes (resumes after a dropped connection)")
     .action(async (jobId: string, opts: { follow?: boolean }) => {
       const api = client(program);
       const print = (e: { seq: number; type: string; createdAt: string; data: Record<string, unknown> }) => {
@@ -163,6 +163,22 @@ export function registerExperiments(program: Command): void {
         if (page.items.length < 1000) break;
         after = page.nextAfter;
       }
+    });
+
+  program
+    .command("open")
+    .description("print the dashboard URL of an experiment")
+    .argument("<id>", "experiment id")
+    .action(async (id: string) => {
+      if (!/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i.test(id)) {
+        throw new CliError(`<id>: '${id}' is not an experiment id (a UUID, as \`trainyard ls\` prints them)`);
+      }
+      const g = program.opts<{ url?: string; key?: string }>();
+      const config = loadConfig();
+      const base = (g.url ?? config.TRAINYARD_URL).replace(/\/+$/, "");
+      // With a key, make sure the link leads somewhere; without one, the URL is still right.
+      if (g.key ?? config.TRAINYARD_API_KEY) await client(program).request("GET", `/v1/experiments/${encodeURIComponent(id)}`);
+      process.stdout.write(`${base}/experiments/${id.toLowerCase()}\n`);
     });
 
   program

@@ -181,6 +181,9 @@ describe("retries, rotation, redelivery", () => {
     expect(refused.every((l) => /ECONNREFUSED/.test(l.error ?? ""))).toBe(true);
     expect(log.slice(-3).map((l) => l.status)).toEqual([500, 500, 200]);
     expect(log.slice(-3, -1).every((l) => l.error?.startsWith("HTTP 500"))).toBe(true);
+    // The receiver's answer is kept on each attempt it answered, refused connections have none.
+    expect(log.slice(-3).map((l) => l.response)).toEqual(["receiver says no", "receiver says no", "ok"]);
+    expect(refused.every((l) => l.response === null)).toBe(true);
     expect(d).toMatchObject({ lastStatus: 200, lastError: null });
     expect(d.deliveredAt).not.toBeNull();
     expect(calls.n).toBe(d.attempts);

@@ -101,6 +101,7 @@ export function startDeliverer(opts: DelivererOptions): Deliverer {
     let status: number | null = null;
     let error: string | null = null;
     let retryAfter: number | null = null;
+    let response: string | null = null;
     const ep = d.endpoint;
     if (!ep?.enabled) {
       error = "endpoint disabled";
@@ -119,6 +120,8 @@ export function startDeliverer(opts: DelivererOptions): Deliverer {
         const res = await fetchFn(ep.url, { method: "POST", headers, body, signal });
         status = res.status;
         const text = await res.text().catch(() => "");
+        // The start of the receiver's answer, for whoever reads the delivery log (the dashboard).
+        response = text ? text.slice(0, 500) : null;
         if (status < 200 || status >= 300) {
           error = `HTTP ${status}${text ? `: ${text.slice(0, 200)}` : ""}`;
           if (status === 429 || status === 503) retryAfter = parseRetryAfter(res.headers.get("retry-after"), clock());
@@ -137,7 +140,14 @@ export function startDeliverer(opts: DelivererOptions): Deliverer {
             ...(opts.random ? { random: opts.random } : {}),
           });
     const state = error === null ? "delivered" : delay === null ? "failed" : "pending";
-    const entry = { attempt: d.attempts, at: startedAt.toISOString(), status, durationMs: Math.round(performance.now() - t0), error };
+    const entry = {
+      attempt: d.attempts,
+      at: startedAt.toISOString(),
+      status,
+      durationMs: Math.round(performance.now() - t0),
+      error,
+      response,
+    };
     await recordDeliveryAttempt(db, d, {
       entry,
       state,
