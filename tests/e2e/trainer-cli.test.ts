@@ -158,7 +158,7 @@ describe("trainyard train → train --mode grpo → model serve → eval", () =>
     }
   });
 
-  it("names the flag of a bad model or LoRA rank, and a directory that is no checkpoint", () => {
+  it("names the flag of a bad model or LoRA rank, and a directory that is no checkpoint", { timeout: 120_000 }, () => {
     const noModel = cli(["train", "--mode", "sft", "--model", "./nope", "--dataset", datasets.sokoban!, "--out", join(dir, "x")]);
     expect(noModel.code).toBe(2);
     expect(noModel.stderr).toContain("--model");

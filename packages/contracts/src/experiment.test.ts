@@ -48,10 +48,18 @@ describe("experiment spec", () => {
     const split = errorOf(() => expandExperimentRequest({ preset: "demo-cpu", splits: ["id", "all-5"] }));
     expect(split.code).toBe("TY_ERR_SPEC_CONFLICT");
     expect(split.issues?.[0]?.path).toEqual(["splits", 1]);
+    // A Hugging Face model may train on the CPU (float32), but bf16 needs GPUs.
     const gpu = errorOf(() => expandExperimentRequest({ preset: "paper-sokoban", compute: { resources: { gpus: 0 } } }));
-    expect(gpu.issues?.[0]?.path).toEqual(["compute", "resources", "gpus"]);
-    const cpuGpu = errorOf(() => expandExperimentRequest({ preset: "demo-cpu", compute: { resources: { gpus: 2 } } }));
-    expect(cpuGpu.issues?.[0]?.path).toEqual(["compute", "resources", "gpus"]);
+    expect(gpu.issues?.[0]?.path).toEqual(["model", "dtype"]);
+    expect(
+      expandExperimentRequest({ preset: "paper-sokoban", model: { dtype: "auto" }, compute: { resources: { gpus: 0 } } }).model.engine,
+    ).toBe("hf");
+    // The tiny model trains on whatever the compute gives it, GPUs included.
+    expect(expandExperimentRequest({ preset: "demo-cpu", compute: { resources: { gpus: 1 } } }).compute.resources.gpus).toBe(1);
+    const qwen = errorOf(() => expandExperimentRequest({ preset: "demo-cpu", model: { arch: "qwen2" } }));
+    expect(qwen.issues?.[0]?.path).toEqual(["model", "tokenizer"]);
+    const micro = errorOf(() => expandExperimentRequest({ preset: "demo-cpu", sft: { microBatchSize: 5 } }));
+    expect(micro.issues?.[0]?.path).toEqual(["sft", "microBatchSize"]);
     const len = errorOf(() => expandExperimentRequest({ preset: "demo-cpu", sampling: { maxTokens: 4096 } }));
     expect(len.issues?.[0]?.path).toEqual(["sampling", "maxTokens"]);
     const mb = errorOf(() => expandExperimentRequest({ preset: "paper-sokoban", grpo: { miniBatchPrompts: 100 } }));
