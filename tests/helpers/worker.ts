@@ -40,7 +40,13 @@ export async function startServiceWorker(
   db: Db,
   prefix: string,
   artifactDir: string,
-  opts: { allowPrivateWebhooks?: boolean; services?: Partial<HandlerConfig>; leaseMs?: number } = {},
+  opts: {
+    allowPrivateWebhooks?: boolean;
+    services?: Partial<HandlerConfig>;
+    leaseMs?: number;
+    /** Handlers that replace the real ones (e.g. a dataset-build that stores no dataset). */
+    handlers?: WorkerOptions["handlers"];
+  } = {},
 ): Promise<RunningWorker> {
   const allowPrivate = opts.allowPrivateWebhooks ?? false;
   return startTestWorker(db, prefix, {
@@ -64,5 +70,6 @@ export async function startServiceWorker(
       ...(allowPrivate ? { WEBHOOK_ALLOW_PRIVATE: true } : {}),
     },
     ...(allowPrivate ? { webhooks: { pollMs: 100, allowPrivate: true } } : {}),
+    ...(opts.handlers ? { handlers: opts.handlers } : {}),
   });
 }

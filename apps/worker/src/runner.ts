@@ -4,19 +4,11 @@
  * should do: nothing more (done), retry with backoff, or never retry.
  */
 import type { Logger } from "pino";
-import { classifyJobError, type ExperimentSpec, JOB_CATALOGUE, JobParams, type JobKind } from "@trainyard/contracts";
-import {
-  claimJob,
-  completeJob,
-  failJob,
-  fromDbKind,
-  heartbeat,
-  markCancelled,
-  recordJobEvent,
-  reportProgress,
-  type Db,
-} from "@trainyard/db";
+import { classifyJobFailure, type ExperimentSpec, JOB_CATALOGUE, JobParams, type JobKind } from "@trainyard/contracts";
+import { COMPUTE_ERROR_CODES } from "@trainyard/compute";
+import { claimJob, completeJob, failJob, fromDbKind, heartbeat, markCancelled, reportProgress, type Db } from "@trainyard/db";
 import type { AbortReason, HandlerRegistry, JobContext } from "./context.js";
+import { EventBuffer } from "./event-buffer.js";
 
 export interface RunnerDeps {
   db: Db;
@@ -29,6 +21,8 @@ export interface RunnerDeps {
   timeouts?: Partial<Record<JobKind, number>>;
   /** Running jobs' abort controllers, so a cancel message can reach them. */
   running: Map<string, AbortController>;
+  /** How often a running job's buffered events are written (ms; default 200). */
+  eventFlushMs?: number;
 }
 
 export type RunOutcome = "succeeded" | "retry" | "failed" | "cancelled" | "skipped";
@@ -73,6 +67,18 @@ export async function runJob(deps: RunnerDeps, jobId: string): Promise<RunOutcom
     Math.max(100, Math.floor(leaseMs / 3)),
   );
 
+  const events = new EventBuffer(
+    db,
+    { id: row.id, experimentId: row.experimentId },
+    {
+      ...(deps.eventFlushMs !== undefined ? { flushMs: deps.eventFlushMs } : {}),
+      onError: (err) => log.warn({ err }, "writing job events failed; kept for the next write"),
+    },
+  );
+  // Before any transition: the job's own output precedes its status event. Best effort where the
+  // job is ending anyway (a database that is down must not hide the job's real outcome).
+  const flushEvents = () => events.flush().catch((err: unknown) => log.warn({ err, lost: events.size }, "job events not written"));
+
   let lastProgress = 0;
   const ctx: JobContext = {
     job: {
@@ -98,21 +104,23 @@ export async function runJob(deps: RunnerDeps, jobId: string): Promise<RunOutcom
       await reportProgress(db, jobId, owner, fraction).catch((err: unknown) => log.warn({ err }, "progress update failed"));
     },
     async log(message, level = "info") {
-      await recordJobEvent(db, jobId, "log", { level, message });
+      await events.add({ type: "log", data: { level, message } });
     },
     async event(type, data) {
-      await recordJobEvent(db, jobId, type, data);
+      await events.add({ type, data });
     },
   };
 
   try {
     const result = await deps.handlers[kind](ctx);
     if (ac.signal.aborted) throw ac.signal.reason instanceof Error ? ac.signal.reason : new Error(String(ac.signal.reason));
+    await events.flush();
     await completeJob(db, jobId, owner, result);
     log.info("job succeeded");
     return "succeeded";
   } catch (e) {
     const reason = ac.signal.aborted ? (ac.signal.reason as AbortReason) : null;
+    await flushEvents();
     if (reason === "cancel") {
       await markCancelled(db, jobId);
       log.info("job cancelled");
@@ -133,18 +141,16 @@ export async function runJob(deps: RunnerDeps, jobId: string): Promise<RunOutcom
       return reason === "shutdown" ? "retry" : "skipped";
     }
     const info = errorInfo(e);
-    const cls = classifyJobError(info.code);
-    // The compute layer may know better (a crash, an OOM, a deadline): honour its failure kind.
-    const kind = (e as { failureKind?: unknown }).failureKind;
-    const failureKind =
-      kind === "crashed" || kind === "timed_out" || kind === "user_error" || kind === "infra_error" ? kind : cls.failureKind;
-    const retry = failureKind === "crashed" || (failureKind === "infra_error" && cls.retry);
+    // One catalogue decides (the compute codes, the trainer's and the worker's, then the API's
+    // 4xx codes): a permanent failure fails at once, whatever kind the reporter attached.
+    const { failureKind, retry } = classifyJobFailure(info.code, e as { failureKind?: unknown }, COMPUTE_ERROR_CODES);
     const r = await failJob(db, jobId, owner, { failureKind, error: info, retry });
-    log.warn({ err: e, failureKind: cls.failureKind, outcome: r }, "job failed");
+    log.warn({ err: e, failureKind, retry, outcome: r }, "job failed");
     return r === "retrying" ? "retry" : "failed";
   } finally {
     clearTimeout(timer);
     clearInterval(beat);
+    events.close();
     deps.running.delete(jobId);
   }
 }

@@ -3,13 +3,12 @@
  *
  * Codes are forever: a retired code is never reused. Callers (the worker) classify by `code`, never
  * by `instanceof`, because these errors cross process boundaries as job error bodies.
- * `failureKind` and `retry` say what a job that fails with the code should do.
+ * `failureKind` and `retry` say what a job that fails with the code should do: the worker looks
+ * codes up here (with the contracts' JOB_FAILURE_CODES) and never retries one marked `retry: false`.
  */
-import type { FailureKind } from "@trainyard/contracts";
+import type { FailureKind, JobFailureInfo } from "@trainyard/contracts";
 
-interface ComputeCodeInfo {
-  failureKind: FailureKind;
-  retry: boolean;
+interface ComputeCodeInfo extends JobFailureInfo {
   meaning: string;
   action: string;
 }
@@ -29,7 +28,7 @@ export const COMPUTE_ERROR_CODES = {
     action: "Use one of `process`, `docker`, `kubernetes`, `slurm`.",
   },
   TY_ERR_COMPUTE_SPAWN_FAILED: {
-    failureKind: "infra_error",
+    failureKind: "config_error",
     retry: false,
     meaning: "The local trainer process could not be started (executable not found, bad working directory).",
     action: "Check the command's executable is on PATH and the workdir exists.",
@@ -107,7 +106,7 @@ export const COMPUTE_ERROR_CODES = {
     action: "Read sbatch's message in the error; change the spec or ask the cluster's operators.",
   },
   TY_ERR_COMPUTE_NOT_CONFIGURED: {
-    failureKind: "infra_error",
+    failureKind: "config_error",
     retry: false,
     meaning: "The backend's client is missing on the worker host (no `sbatch` on PATH or in SLURM_BIN_DIR).",
     action: "Operators: install the Slurm client commands (and munge) on the worker host, or set SLURM_BIN_DIR.",

@@ -1,7 +1,8 @@
 import { readFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import { describe, expect, it } from "vitest";
-import { classifyJobError, ERROR_CODES } from "./errors.js";
+import { ERROR_CODES } from "./errors.js";
+import { classifyJobError } from "./job-failures.js";
 
 const doc = readFileSync(fileURLToPath(new URL("../../../docs/errors.md", import.meta.url)), "utf8");
 
@@ -20,7 +21,7 @@ describe("error catalogue", () => {
 
   it("retries only infra errors, classified by code", () => {
     expect(classifyJobError("TY_ERR_VALIDATION")).toEqual({ failureKind: "user_error", retry: false });
-    expect(classifyJobError("TY_ERR_NOT_AVAILABLE")).toEqual({ failureKind: "infra_error", retry: false });
+    expect(classifyJobError("TY_ERR_NOT_AVAILABLE")).toEqual({ failureKind: "config_error", retry: false });
     expect(classifyJobError("TY_ERR_DEPENDENCY_UNAVAILABLE")).toEqual({ failureKind: "infra_error", retry: true });
     expect(classifyJobError("ECONNRESET")).toEqual({ failureKind: "infra_error", retry: true });
     expect(classifyJobError(undefined)).toEqual({ failureKind: "infra_error", retry: true });

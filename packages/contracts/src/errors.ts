@@ -230,16 +230,3 @@ export function toApiIssues(issues: readonly z.core.$ZodIssue[], prefix: (string
     message: i.message,
   }));
 }
-
-/**
- * Failure kind and retry policy of a job error, decided by its code alone (errors cross process
- * boundaries, so never by instanceof). Only infra errors are retried, and not the permanent ones.
- */
-export function classifyJobError(code: string | undefined): { failureKind: "user_error" | "infra_error"; retry: boolean } {
-  if (code === "TY_ERR_NOT_AVAILABLE") return { failureKind: "infra_error", retry: false };
-  if (code && code in ERROR_CODES) {
-    const status = ERROR_CODES[code as ErrorCode].status;
-    if (status >= 400 && status < 500) return { failureKind: "user_error", retry: false };
-  }
-  return { failureKind: "infra_error", retry: true };
-}

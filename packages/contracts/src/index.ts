@@ -1,4 +1,5 @@
 export * from "./errors.js";
+export * from "./job-failures.js";
 export * from "./pagination.js";
 export * from "./tasks.js";
 export * from "./experiment.js";

@@ -13,7 +13,7 @@ export const JobState = z.enum(["queued", "running", "succeeded", "failed", "can
 export type JobState = z.infer<typeof JobState>;
 export const TERMINAL_JOB_STATES: readonly JobState[] = ["succeeded", "failed", "cancelled"];
 
-export const FailureKind = z.enum(["user_error", "infra_error", "timed_out", "crashed"]);
+export const FailureKind = z.enum(["user_error", "config_error", "infra_error", "timed_out", "crashed"]);
 export type FailureKind = z.infer<typeof FailureKind>;
 
 export const ExperimentState = JobState;

@@ -4,7 +4,7 @@
  * how it ended. A retried job starts from its own last checkpoint, or, when only its worker was
  * lost, re-attaches to the run that worker left (compute-run.ts).
  */
-import { mkdir, writeFile } from "node:fs/promises";
+import { mkdir, stat, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { TrainParams, TyError } from "@trainyard/contracts";
 import type { BackendName, ComputeBackend, RunEvent } from "@trainyard/compute";
@@ -52,6 +52,13 @@ async function lastCheckpointDir(
   return cp ? { dir: store.pathFor(cp.uri), step: cp.step } : null;
 }
 
+async function isFile(path: string): Promise<boolean> {
+  return stat(path).then(
+    (s) => s.isFile(),
+    () => false,
+  );
+}
+
 export function trainHandler(rt: TrainerRuntime): JobHandler {
   return async (ctx) => {
     const p = TrainParams.parse(ctx.job.params);
@@ -60,8 +67,15 @@ export function trainHandler(rt: TrainerRuntime): JobHandler {
     if (!arm) throw new TyError("TY_ERR_SPEC_CONFLICT", `arm ${p.arm} is not in the spec`);
     const store = new LocalArtifactStore(ctx.artifactDir);
     const dataset = await ctx.db.dataset.findFirst({ where: { experimentId: ctx.job.experimentId }, orderBy: { createdAt: "desc" } });
-    if (!dataset) throw new TyError("TY_ERR_DEPENDENCY_UNAVAILABLE", "the experiment has no built dataset yet");
+    // Permanent: the dataset-build job succeeded (or this job would not run), so waiting or
+    // retrying cannot bring the data back; a rebuild can.
+    if (!dataset) throw new TyError("TY_ERR_ARTIFACT_MISSING", "the experiment has no built dataset (rebuild it)");
     const trainFile = join(store.pathFor(dataset.uri), "train", `${arm.data}-${arm.target}.jsonl`);
+    if (!(await isFile(trainFile)))
+      throw new TyError(
+        "TY_ERR_ARTIFACT_MISSING",
+        `the training file ${arm.data}-${arm.target}.jsonl is not in the dataset ${dataset.uri} (rebuild it)`,
+      );
     const outKey = checkpointKey(ctx.job.experimentId, ctx.job.name);
     const outputDir = store.pathFor(outKey);
     await mkdir(outputDir, { recursive: true });
@@ -73,8 +87,7 @@ export function trainHandler(rt: TrainerRuntime): JobHandler {
     const earlier = await attachEarlierRun(ctx, backend);
     const own = !earlier && ctx.job.attempts > 1 ? await lastCheckpointDir(ctx, ctx.job.name, store) : null;
     const warm = !earlier && p.initFrom ? await lastCheckpointDir(ctx, p.initFrom, store) : null;
-    if (p.initFrom && !warm && !earlier)
-      throw new TyError("TY_ERR_DEPENDENCY_UNAVAILABLE", `${p.initFrom} left no checkpoint to start from`);
+    if (p.initFrom && !warm && !earlier) throw new TyError("TY_ERR_ARTIFACT_MISSING", `${p.initFrom} left no checkpoint to start from`);
     const mode = p.kind;
     const maxSteps = p.maxSteps ?? (mode === "sft" ? (spec.sft.maxSteps ?? null) : spec.grpo.steps);
     if (own) await ctx.log(`attempt ${ctx.job.attempts}: resuming from ${own.dir} (step ${own.step})`);
