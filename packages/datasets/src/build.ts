@@ -50,7 +50,8 @@ export interface BuildResult {
 export const datasetKey = (specHash: string) => `datasets/${specHash}`;
 
 const join = (prefix: string, path: string) => (prefix ? `${prefix}/${path}` : path);
-const jsonl = (lines: readonly string[]) => (lines.length ? lines.join("\n") + "\n" : "");
+/** Lines per write when a file is streamed: big enough for few syscalls, small enough to stay bounded. */
+const ROWS_PER_CHUNK = 256;
 
 export function taskSource(spec: DatasetSpec): TaskSource {
   const ranges = { frozen: spec.train.frozen, diverse: spec.train.diverse };
@@ -143,44 +144,48 @@ export async function buildDataset(spec: DatasetSpec, opts: BuildOptions): Promi
   ticker.setPhase("writing files");
   const files: ManifestFile[] = [];
   const template = source.template;
-  // Rows are serialised per entry for all arms of its data at once: the prompt, reward and
-  // metadata are stringified once, and the env's scoring caches (per vocabulary) stay warm.
+  // Each file is streamed to disk row by row (in chunks of ROWS_PER_CHUNK lines): memory does not
+  // grow with the file, and no file is ever one string (Node caps strings near 512 MiB).
   for (const data of datas) {
     const arms = spec.train.arms.filter((a) => a.data === data);
-    const out = arms.map(() => ({ lines: [] as string[], full: 0 }));
-    const accepted = arms.map((a) => teacher?.accepted.get(armName(a)) ?? null);
-    for (const e of rowsOf(data)) {
-      const head = `{"prompt":${JSON.stringify(promptField(template, e.item.prompt))},"completion":`;
-      const tail = `,"reward":${JSON.stringify(e.reward)},${JSON.stringify(e.meta).slice(1, -1)},"target":`;
-      for (let i = 0; i < arms.length; i++) {
-        const arm = arms[i]!;
-        const acc = accepted[i];
-        const text =
-          arm.target === "answer"
-            ? (e.answer ?? source.env.solverCompletion(e.item))
-            : acc
-              ? acc.get(e.id)
-              : source.env.cotCompletion(e.item);
-        if (text === undefined) continue;
-        if (source.env.score(e.item, text).success) out[i]!.full++;
-        out[i]!.lines.push(`${head}${JSON.stringify(completionField(template, text))}${tail}"${arm.target}"}`);
-      }
-      await ticker.tick(arms.length);
-    }
-    for (let i = 0; i < arms.length; i++) {
-      const arm = arms[i]!;
+    for (const arm of arms) {
       const name = armName(arm);
-      const { lines, full } = out[i]!;
-      if (lines.length === 0 && rowsOf(data).length > 0) {
+      const acc = teacher?.accepted.get(name) ?? null;
+      if (acc && rowsOf(data).length > 0 && !rowsOf(data).some((e) => acc.get(e.id) !== undefined)) {
         throw emptySet(
           ["cot", "teacher"],
           `the teacher produced no accepted sample for ${name}: raise cot.teacher.samples or check the endpoint`,
         );
       }
+      const count = { rows: 0, full: 0 };
+      const rows = async function* (): AsyncIterable<string> {
+        let chunk: string[] = [];
+        for (const e of rowsOf(data)) {
+          const text =
+            arm.target === "answer"
+              ? (e.answer ?? source.env.solverCompletion(e.item))
+              : acc
+                ? acc.get(e.id)
+                : source.env.cotCompletion(e.item);
+          if (text !== undefined) {
+            if (source.env.score(e.item, text).success) count.full++;
+            count.rows++;
+            chunk.push(
+              `{"prompt":${JSON.stringify(promptField(template, e.item.prompt))},"completion":${JSON.stringify(completionField(template, text))},"reward":${JSON.stringify(e.reward)},${JSON.stringify(e.meta).slice(1, -1)},"target":"${arm.target}"}\n`,
+            );
+            if (chunk.length >= ROWS_PER_CHUNK) {
+              yield chunk.join("");
+              chunk = [];
+            }
+          }
+          await ticker.tick(1);
+        }
+        if (chunk.length) yield chunk.join("");
+      };
       const upload = arm.target === "answer" && arm.data === "frozen" && spec.train.frozenSource.kind === "upload";
       const producer = arm.target === "cot" ? (teacher ? "teacher" : "solver") : upload ? "upload" : "solver";
       const path = `train/${name}.jsonl`;
-      const put = await store.put(join(prefix, path), jsonl(lines));
+      const put = await store.put(join(prefix, path), rows());
       files.push({
         path,
         kind: "train",
@@ -189,21 +194,28 @@ export async function buildDataset(spec: DatasetSpec, opts: BuildOptions): Promi
         data,
         target: arm.target,
         producer,
-        rows: lines.length,
+        rows: count.rows,
         bytes: put.bytes,
         sha256: put.sha256,
-        fullReward: full,
+        fullReward: count.full,
       });
-      await log(`wrote ${path}: ${lines.length} rows`);
+      await log(`wrote ${path}: ${count.rows} rows`);
     }
   }
   // Manifest order follows the spec's arm order, not the data grouping above.
   files.sort((a, b) => spec.train.arms.findIndex((x) => armName(x) === a.name) - spec.train.arms.findIndex((x) => armName(x) === b.name));
   for (const sp of spec.eval.splits) {
-    const rows = (evals.get(sp.name) ?? []).map((e) => JSON.stringify({ ...e.row, inTrain: trainHashes.has(e.hash) }));
+    const entries = evals.get(sp.name) ?? [];
+    const rows = function* (): Iterable<string> {
+      for (let i = 0; i < entries.length; i += ROWS_PER_CHUNK)
+        yield entries
+          .slice(i, i + ROWS_PER_CHUNK)
+          .map((e) => JSON.stringify({ ...e.row, inTrain: trainHashes.has(e.hash) }) + "\n")
+          .join("");
+    };
     const path = `eval/${sp.name}.jsonl`;
-    const put = await store.put(join(prefix, path), jsonl(rows));
-    files.push({ path, kind: "eval", task: spec.task, name: sp.name, rows: rows.length, bytes: put.bytes, sha256: put.sha256 });
+    const put = await store.put(join(prefix, path), rows());
+    files.push({ path, kind: "eval", task: spec.task, name: sp.name, rows: entries.length, bytes: put.bytes, sha256: put.sha256 });
   }
 
   const generator: Manifest["generator"] = { train: {}, eval: {} };
