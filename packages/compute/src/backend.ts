@@ -10,7 +10,7 @@
  * replays its output from the start, telling (through `position`) which events it had already seen.
  */
 import { createHash } from "node:crypto";
-import { isAbsolute } from "node:path";
+import { isAbsolute, posix } from "node:path";
 import { SLURM_NAME, type TrainerEvent } from "@trainyard/contracts";
 import { ComputeError } from "./errors.js";
 
@@ -38,6 +38,29 @@ export interface Toleration {
   tolerationSeconds?: number;
 }
 
+export interface ArtifactMount {
+  /** A relative path under the artifact store (no `..`), e.g. `checkpoints/<experiment id>`. */
+  key: string;
+  readOnly: boolean;
+}
+
+/** Host path and container path of each mount (the whole store read-write when none are named). */
+export function artifactBinds(spec: Pick<LaunchSpec, "artifactDir" | "artifactMountPath" | "mounts">): {
+  source: string;
+  target: string;
+  subPath: string;
+  readOnly: boolean;
+}[] {
+  const target = spec.artifactMountPath ?? spec.artifactDir;
+  if (!spec.mounts) return [{ source: spec.artifactDir, target, subPath: "", readOnly: false }];
+  return spec.mounts.map((m) => ({
+    source: posix.join(spec.artifactDir, m.key),
+    target: posix.join(target, m.key),
+    subPath: m.key,
+    readOnly: m.readOnly,
+  }));
+}
+
 export interface LaunchSpec {
   /** Stable id of the run (a Trainyard job id + attempt); container and Job names derive from it. */
   runId: string;
@@ -52,6 +75,15 @@ export interface LaunchSpec {
   artifactDir: string;
   /** Where containers see the artifact store; default: the same path as `artifactDir`. */
   artifactMountPath?: string;
+  /**
+   * The parts of the artifact store the run may see (keys relative to `artifactDir`, e.g. the
+   * experiment's checkpoints read-write and its dataset read-only). Container backends (docker,
+   * kubernetes, slurm with a container runtime) mount only these, each at its own place under
+   * `artifactMountPath`; absent, the whole store is mounted read-write (tools and tests only: the
+   * worker always names them, so a tenant's image never sees another experiment's files). The
+   * process backend and bare Slurm share the host's filesystem and cannot narrow it.
+   */
+  mounts?: ArtifactMount[];
   resources: Resources;
   /** Kubernetes only. */
   nodeSelector?: Record<string, string>;
@@ -184,6 +216,18 @@ export function validateLaunchSpec(spec: LaunchSpec, backend: BackendName): void
   if (spec.command.length === 0 || !spec.command[0]) bad("command", "must name an executable");
   if (!isAbsolute(spec.artifactDir)) bad("artifactDir", `must be an absolute path, got '${spec.artifactDir}'`);
   if (spec.artifactMountPath !== undefined && !isAbsolute(spec.artifactMountPath)) bad("artifactMountPath", "must be an absolute path");
+  for (const [i, m] of (spec.mounts ?? []).entries()) {
+    const parts = m.key.split("/");
+    if (
+      !m.key ||
+      isAbsolute(m.key) ||
+      m.key.includes("\\") ||
+      m.key.includes(",") ||
+      m.key.includes(":") ||
+      parts.some((p) => p === "" || p === "." || p === "..")
+    )
+      bad(`mounts[${i}].key`, `must be a relative path inside the artifact store, got '${m.key}'`);
+  }
   const { gpus, cpus, memoryGiB } = spec.resources;
   if (!Number.isInteger(gpus) || gpus < 0) bad("resources.gpus", "must be a whole number >= 0");
   if (!(cpus > 0)) bad("resources.cpus", "must be > 0");

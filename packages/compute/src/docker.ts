@@ -12,6 +12,7 @@
  */
 import Docker from "dockerode";
 import {
+  artifactBinds,
   baseEnv,
   DEFAULT_GRACE_SECONDS,
   resourceName,
@@ -67,7 +68,8 @@ export function dockerCreateBody(
     StopSignal: "SIGTERM",
     StopTimeout: Math.ceil(grace),
     HostConfig: {
-      Mounts: [{ Type: "bind", Source: spec.artifactDir, Target: spec.artifactMountPath ?? spec.artifactDir, ReadOnly: false }],
+      // Only the run's own parts of the artifact store (see LaunchSpec.mounts).
+      Mounts: artifactBinds(spec).map((b) => ({ Type: "bind", Source: b.source, Target: b.target, ReadOnly: b.readOnly })),
       NanoCpus: res.NanoCpus,
       Memory: res.Memory,
       // No swap: past the limit the kernel kills (OOMKilled, reported) instead of thrashing for hours.

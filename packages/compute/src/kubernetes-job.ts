@@ -3,7 +3,7 @@
  * Pure functions: the Kubernetes API test double checks the manifest verbatim.
  */
 import type { V1ContainerStateTerminated, V1Job, V1Pod } from "@kubernetes/client-node";
-import { baseEnv, type ExitReason, type LaunchSpec, type RunExit, type RunStatus } from "./backend.js";
+import { artifactBinds, baseEnv, type ExitReason, type LaunchSpec, type RunExit, type RunStatus } from "./backend.js";
 import { kubernetesResources, memoryQuantity } from "./resources.js";
 import { signalFromExitCode } from "./outcome.js";
 
@@ -59,7 +59,13 @@ export function kubernetesJobManifest(spec: LaunchSpec, o: JobManifestOptions): 
                 .map((name) => ({ name, value: env[name] as string })),
               resources: kubernetesResources(spec.resources, o.gpuResourceName),
               volumeMounts: [
-                { name: "artifacts", mountPath: spec.artifactMountPath ?? spec.artifactDir },
+                // Only the run's own parts of the PVC (subPath), see LaunchSpec.mounts.
+                ...artifactBinds(spec).map((b) => ({
+                  name: "artifacts",
+                  mountPath: b.target,
+                  ...(b.subPath ? { subPath: b.subPath } : {}),
+                  ...(b.readOnly ? { readOnly: true } : {}),
+                })),
                 { name: "dshm", mountPath: "/dev/shm" },
               ],
             },

@@ -16,7 +16,7 @@
  * a re-run at once (exit 75), the backend reports the run as `preempted`, and the worker retries the
  * job from its last checkpoint in a new attempt.
  */
-import type { ExitReason, LaunchSpec, RunExit, RunStatus } from "./backend.js";
+import { artifactBinds, type ExitReason, type LaunchSpec, type RunExit, type RunStatus } from "./backend.js";
 import { signalFromExitCode } from "./outcome.js";
 
 export type ContainerRuntime = "none" | "pyxis" | "apptainer";
@@ -75,7 +75,10 @@ export function shellQuote(s: string): string {
 
 /** The argv put in front of the command to run it in the cluster's container runtime. */
 export function launchPrefix(spec: LaunchSpec, o: SbatchOptions): string[] {
-  const mount = `${spec.artifactDir}:${spec.artifactMountPath ?? spec.artifactDir}`;
+  // Only the run's own parts of the artifact store, read-only where asked (see LaunchSpec.mounts).
+  const mount = artifactBinds(spec)
+    .map((b) => `${b.source}:${b.target}${b.readOnly ? ":ro" : ""}`)
+    .join(",");
   switch (o.container) {
     case "none":
       return [];

@@ -21,7 +21,12 @@ const rt = {
 describe("launching the trainer's serve mode for evaluation", () => {
   it("a GPU experiment serves on its backend with its GPUs, image and placement, listening beyond loopback", () => {
     const spec = expandExperimentRequest({ preset: "paper-sokoban", compute: { nodeSelector: { pool: "h100" } } });
-    const launch = launchSpec(rt, spec, { runId: "r1", args: ["serve", "--config", "/a/serve.json"], artifactDir: "/a" });
+    const launch = launchSpec(rt, spec, {
+      runId: "r1",
+      args: ["serve", "--config", "/a/serve.json"],
+      artifactDir: "/a",
+      experimentId: "e1",
+    });
     expect(launch).toMatchObject({
       resources: { gpus: 4, cpus: 32, memoryGiB: 256 },
       image: "trainer:cuda",
@@ -37,7 +42,7 @@ describe("launching the trainer's serve mode for evaluation", () => {
       preset: "paper-sokoban",
       compute: { backend: "process", resources: { gpus: 1, cpus: 8, memoryGiB: 64 } },
     });
-    const launch = launchSpec(rt, spec, { runId: "r2", args: ["serve"], artifactDir: "/a" });
+    const launch = launchSpec(rt, spec, { runId: "r2", args: ["serve"], artifactDir: "/a", experimentId: "e1" });
     expect(launch.resources.gpus).toBe(1);
     expect(launch.image).toBeUndefined();
     expect(serveConfig(spec, "/a/c", "n")).toMatchObject({ host: "127.0.0.1", device: "cuda", num_threads: 8 });
@@ -45,7 +50,18 @@ describe("launching the trainer's serve mode for evaluation", () => {
 
   it("the CPU demo serves on loopback, on the CPU, within the tiny model's context", () => {
     const spec = expandExperimentRequest({ preset: "demo-cpu" });
-    expect(launchSpec(rt, spec, { runId: "r3", args: [], artifactDir: "/a" }).resources.gpus).toBe(0);
+    expect(launchSpec(rt, spec, { runId: "r3", args: [], artifactDir: "/a", experimentId: "e1" }).resources.gpus).toBe(0);
     expect(serveConfig(spec, "/a/c", "n")).toMatchObject({ host: "127.0.0.1", device: "cpu", max_model_len: 1536, dtype: "auto" });
+  });
+});
+
+describe("each job mounts only its experiment's artifacts", () => {
+  it("names the experiment's checkpoint tree read-write and the given dataset read-only", () => {
+    const spec = expandExperimentRequest({ preset: "demo-cpu" });
+    const launch = launchSpec(rt, spec, { runId: "r4", args: [], artifactDir: "/a", experimentId: "e1", readOnly: ["datasets/h1"] });
+    expect(launch.mounts).toEqual([
+      { key: "checkpoints/e1", readOnly: false },
+      { key: "datasets/h1", readOnly: true },
+    ]);
   });
 });

@@ -8,10 +8,21 @@ import { ServeTrainerConfig, type ExperimentSpec } from "@trainyard/contracts";
 import type { LaunchSpec } from "@trainyard/compute";
 import type { TrainerRuntime } from "./train.js";
 
+/** The experiment's own part of the artifact store: its checkpoints, trainer configs and serve configs. */
+export const experimentArtifactsKey = (experimentId: string) => `checkpoints/${experimentId}`;
+
 export function launchSpec(
   rt: TrainerRuntime,
   spec: ExperimentSpec,
-  run: { runId: string; args: string[]; artifactDir: string },
+  run: {
+    runId: string;
+    args: string[];
+    artifactDir: string;
+    /** Whose artifacts the run may see: the experiment's checkpoint tree, read-write. */
+    experimentId: string;
+    /** Further keys it may read (its dataset), mounted read-only. */
+    readOnly?: string[];
+  },
 ): LaunchSpec {
   const c = spec.compute;
   const gpu = c.resources.gpus > 0;
@@ -27,6 +38,11 @@ export function launchSpec(
     command: [...rt.trainerCommand, ...run.args],
     env: rt.trainerEnv,
     artifactDir: resolve(run.artifactDir),
+    // A tenant's image sees its own experiment's files only, never the whole store.
+    mounts: [
+      { key: experimentArtifactsKey(run.experimentId), readOnly: false },
+      ...(run.readOnly ?? []).map((key) => ({ key, readOnly: true })),
+    ],
     resources: c.resources,
     ...(c.nodeSelector ? { nodeSelector: c.nodeSelector } : {}),
     ...(c.namespace ? { namespace: c.namespace } : {}),

@@ -117,6 +117,8 @@ export function trainHandler(rt: TrainerRuntime): JobHandler {
           runId: `${ctx.job.id}-a${ctx.job.attempts}`,
           args: [mode, "--config", configPath],
           artifactDir: ctx.artifactDir,
+          experimentId: ctx.job.experimentId,
+          readOnly: [store.keyOf(dataset.uri)],
         }),
       ));
     const handle = run.handle;
