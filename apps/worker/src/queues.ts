@@ -11,13 +11,22 @@ export function createQueues(connection: Redis, prefix: string, backoffOverrideM
   return qs;
 }
 
-/** Put a job on its queue. The BullMQ id is the Postgres job id, so a repeated add is a no-op. */
-export async function enqueueJob(queues: Queues, kind: JobKind, data: { jobId: string; experimentId: string }): Promise<void> {
+/**
+ * Put a job on its queue. The BullMQ id is the Postgres job id, so a repeated add is a no-op;
+ * `bullId` names a second delivery of the same job (the reconciler's, for an attempt whose entry
+ * a dead worker still holds). `claimJob` makes any duplicate delivery harmless.
+ */
+export async function enqueueJob(
+  queues: Queues,
+  kind: JobKind,
+  data: { jobId: string; experimentId: string },
+  bullId = data.jobId,
+): Promise<void> {
   const cat = JOB_CATALOGUE[kind];
   const q = queues.get(queueFor(kind));
   if (!q) throw new Error(`no queue for ${kind}`);
   await q.add(kind, data, {
-    jobId: data.jobId,
+    jobId: bullId,
     attempts: cat.attempts,
     backoff: { type: cat.backoff.type, delay: queues.backoffOverrideMs ?? cat.backoff.delayMs },
     removeOnComplete: { age: 7 * 24 * 3600 },

@@ -26,6 +26,17 @@ export async function reconcileOnce(
     const existing = await q.getJob(j.jobId);
     if (existing) {
       const state = await existing.getState();
+      if (state === "active" && j.leaseLost) {
+        // The worker that held this entry was SIGKILLed (Postgres reclaimed its lease): BullMQ
+        // would hand it out again only after its lock duration and a stalled check (a minute or
+        // more). Deliver this attempt at once under its own id; a repeated pass adds nothing.
+        const bullId = `${j.jobId}-a${j.attempts}`;
+        if (!(await q.getJob(bullId))) {
+          await enqueueJob(queues, j.kind, { jobId: j.jobId, experimentId: j.experimentId }, bullId);
+          restored++;
+        }
+        continue;
+      }
       if (state !== "completed" && state !== "failed") continue;
       // Postgres says it still has to run (e.g. retried by the lease reclaim): replace the stale entry.
       await existing.remove().catch(() => undefined);

@@ -307,9 +307,16 @@ export async function reclaimExpiredLeases(
 export async function listEnqueuableJobs(db: Db, limit = 1000) {
   const rows = await db.job.findMany({
     where: { state: "queued", enqueuedAt: { not: null } },
-    select: { id: true, experimentId: true, kind: true },
+    select: { id: true, experimentId: true, kind: true, attempts: true, error: true },
     take: limit,
     orderBy: { enqueuedAt: "asc" },
   });
-  return rows.map((r) => ({ jobId: r.id, experimentId: r.experimentId, kind: fromDbKind(r.kind) }));
+  return rows.map((r) => ({
+    jobId: r.id,
+    experimentId: r.experimentId,
+    kind: fromDbKind(r.kind),
+    attempts: r.attempts,
+    /** Re-queued because its worker stopped heart-beating (its BullMQ entry may still look active). */
+    leaseLost: (r.error as { code?: unknown } | null)?.code === "TY_ERR_LEASE_LOST",
+  }));
 }
