@@ -2,7 +2,7 @@
  * buildApp(deps) assembles the Fastify app and never listens (server.ts does), so tests call
  * app.inject() against a real database and Redis.
  */
-import Fastify, { type FastifyInstance } from "fastify";
+import Fastify, { type FastifyInstance, type FastifyReply } from "fastify";
 import { randomUUID } from "node:crypto";
 import type { Redis } from "ioredis";
 import type { Logger } from "pino";
@@ -12,7 +12,7 @@ import { TyError, type ComputePolicy, type LookupAll, type RuntimeConfig } from 
 import { hashApiKey } from "@trainyard/db";
 import helmet from "@fastify/helmet";
 import rateLimit from "@fastify/rate-limit";
-import { errorsPlugin, handleClientError } from "./plugins/errors.js";
+import { errorAnswer, errorsPlugin, handleClientError } from "./plugins/errors.js";
 import { guardPlugin } from "./plugins/guard.js";
 import { metricsPlugin } from "./plugins/metrics.js";
 import { SseGate } from "./sse.js";
@@ -78,6 +78,12 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     clientErrorHandler: handleClientError,
     // Ids are UUIDs; anything much longer is refused (FST_ERR_MAX_PARAM_LENGTH → 414 TY_ERR_URI_TOO_LONG).
     routerOptions: { maxParamLength: 200 },
+    // Router-level errors (bad percent-encoding, long params) skip the error handler: answer here.
+    frameworkErrors: (err, req, reply) => {
+      const a = errorAnswer(err);
+      req.log.info({ err }, a.body.message);
+      void (reply as unknown as FastifyReply).status(a.status).send(a.body);
+    },
     // Honour a caller's request id (bounded, printable) so logs join across services.
     genReqId: (req) => {
       const h = req.headers["x-request-id"];

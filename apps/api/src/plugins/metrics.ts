@@ -7,6 +7,7 @@
 import type { FastifyInstance } from "fastify";
 import fp from "fastify-plugin";
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from "prom-client";
+import { fromDbKind } from "@trainyard/db";
 import { withDeadline } from "../dependencies.js";
 
 export const metricsPlugin = fp(async (app: FastifyInstance) => {
@@ -38,7 +39,7 @@ export const metricsPlugin = fp(async (app: FastifyInstance) => {
         3000,
         "postgres",
       );
-      for (const r of rows) this.set({ kind: r.kind }, r._count._all);
+      for (const r of rows) this.set({ kind: fromDbKind(r.kind) }, r._count._all);
     },
   });
   new Gauge({
@@ -49,7 +50,7 @@ export const metricsPlugin = fp(async (app: FastifyInstance) => {
     async collect() {
       this.reset();
       const rows = await withDeadline(db.job.groupBy({ by: ["kind", "state"], _count: { _all: true } }), 3000, "postgres");
-      for (const r of rows) this.set({ kind: r.kind, state: r.state }, r._count._all);
+      for (const r of rows) this.set({ kind: fromDbKind(r.kind), state: r.state }, r._count._all);
     },
   });
   new Gauge({
