@@ -41,6 +41,20 @@ export async function adminRoutes(app: FastifyInstance) {
       return answer(reply, e);
     }
   });
+  // bull-board's controllers answer some 4xx themselves ({ error: "Queue not found" }): give those
+  // the API's error body too, so every client error carries a TY_ERR_* code.
+  app.addHook("onSend", async (_req, reply, payload) => {
+    if (reply.statusCode < 400 || typeof payload !== "string") return payload;
+    try {
+      const body = JSON.parse(payload) as { code?: unknown; error?: unknown; message?: unknown };
+      if (typeof body.code === "string" && body.code.startsWith("TY_ERR_")) return payload;
+      const a = errorAnswer(Object.assign(new Error(String(body.message ?? body.error ?? "request refused")), { statusCode: reply.statusCode }) as never);
+      reply.status(a.status).header("content-type", "application/json; charset=utf-8");
+      return JSON.stringify(a.body);
+    } catch {
+      return payload;
+    }
+  });
   const prefix = app.deps.config.REDIS_PREFIX;
   const queues = QUEUE_NAMES.map((name) => new Queue(name, { connection: app.redis.duplicate({ maxRetriesPerRequest: null }), prefix }));
   for (const q of queues) q.on("error", () => undefined); // reconnects on its own; /readyz reports Redis
