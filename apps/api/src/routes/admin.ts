@@ -48,7 +48,9 @@ export async function adminRoutes(app: FastifyInstance) {
     try {
       const body = JSON.parse(payload) as { code?: unknown; error?: unknown; message?: unknown };
       if (typeof body.code === "string" && body.code.startsWith("TY_ERR_")) return payload;
-      const a = errorAnswer(Object.assign(new Error(String(body.message ?? body.error ?? "request refused")), { statusCode: reply.statusCode }) as never);
+      const a = errorAnswer(
+        Object.assign(new Error(String(body.message ?? body.error ?? "request refused")), { statusCode: reply.statusCode }) as never,
+      );
       reply.status(a.status).header("content-type", "application/json; charset=utf-8");
       return JSON.stringify(a.body);
     } catch {
