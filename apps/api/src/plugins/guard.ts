@@ -49,8 +49,16 @@ function refuseStrings(req: FastifyRequest): void {
   }
 }
 
-function ownOrigin(req: FastifyRequest): string {
-  return `${req.protocol}://${req.headers.host ?? ""}`;
+/**
+ * Same origin, judged by host[:port] only: behind a TLS-terminating proxy the browser's origin is
+ * https while the API sees http, and the scheme adds nothing a cross-site page could forge.
+ */
+function sameHost(origin: string, req: FastifyRequest): boolean {
+  try {
+    return new URL(origin).host === (req.headers.host ?? "").toLowerCase();
+  } catch {
+    return false; // "null" (sandboxed frames, file://) and garbage are never this server
+  }
 }
 
 export const guardPlugin = fp(async (app: FastifyInstance, opts: { corsOrigins?: readonly string[] }) => {
@@ -71,7 +79,7 @@ export const guardPlugin = fp(async (app: FastifyInstance, opts: { corsOrigins?:
     }
     if (SAFE_METHODS.has(req.method)) return;
     const crossSite = req.headers["sec-fetch-site"] === "cross-site";
-    if ((origin !== undefined && origin !== ownOrigin(req) && !allowedCors) || (crossSite && !allowedCors)) {
+    if ((origin !== undefined && !sameHost(origin, req) && !allowedCors) || (crossSite && !allowedCors)) {
       throw new TyError("TY_ERR_FORBIDDEN", `cross-site ${req.method} refused (Origin ${origin ?? "unknown"}); operators: CORS_ORIGINS`, [
         { code: "custom", path: ["headers", "origin"], message: "not this server's origin" },
       ]);
