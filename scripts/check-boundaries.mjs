@@ -16,7 +16,7 @@ const MAY_IMPORT = {
   "packages/datasets": ["envs", "contracts"],
   "packages/eval": ["envs", "contracts"],
   "packages/compute": ["contracts"],
-  "apps/api": ["contracts", "db"],
+  "apps/api": ["contracts", "db", "datasets"],
   "apps/worker": ALL_PACKAGES,
   "apps/dashboard": ["contracts"], // types only
   "apps/cli": [...ALL_PACKAGES, "api", "worker"],

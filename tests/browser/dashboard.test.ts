@@ -55,7 +55,8 @@ async function expectAccessible(page: Page, label: string) {
 
 beforeAll(async () => {
   if (!existsSync(dist)) throw new Error("apps/dashboard/dist is missing: run `npm run build` first (scripts/test.sh does)");
-  h = await startApiHarness({ artifactDir, webhookAllowPrivate: true, ssePollMs: 100 });
+  // 2,000 of the 10,000 seeded experiments are `running`: lift the unfinished-experiments quota.
+  h = await startApiHarness({ artifactDir, webhookAllowPrivate: true, ssePollMs: 100, config: { QUOTA_ACTIVE_EXPERIMENTS: 100_000 } });
   base = (await h.app.listen({ host: "127.0.0.1", port: 0 })).replace(/\/$/, "");
   worker = await startServiceWorker(h.db, h.prefix, artifactDir, { allowPrivateWebhooks: true });
   receiver = createServer((req, res) => {

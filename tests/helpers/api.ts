@@ -4,7 +4,7 @@ import { expect } from "vitest";
 import type { Redis } from "ioredis";
 import pino from "pino";
 import type { ComputePolicy } from "../../packages/contracts/src/index.js";
-import { buildApp } from "../../apps/api/src/app.js";
+import { buildApp, type AppDeps } from "../../apps/api/src/app.js";
 import { createApiKey, type Db } from "../../packages/db/src/index.js";
 import { createTestDb, type TestDb } from "./db.js";
 import { deletePrefix, randomPrefix, redisClient } from "./redis.js";
@@ -18,6 +18,8 @@ export interface ApiHarness {
   prefix: string;
   key: string;
   projectId: string;
+  /** An operator key (project `ops`): bull-board, /metrics, every project's keys. */
+  operatorKey: string;
   close(): Promise<void>;
 }
 
@@ -28,6 +30,9 @@ export async function startApiHarness(
     artifactDir?: string;
     compute?: Partial<ComputePolicy>;
     dashboardDir?: string;
+    /** Any other configuration (limits, quotas, rate limit, ...). */
+    config?: Partial<AppDeps["config"]>;
+    lookup?: AppDeps["lookup"];
   } = {},
 ): Promise<ApiHarness> {
   const tdb = await createTestDb();
@@ -44,12 +49,18 @@ export async function startApiHarness(
       ...(opts.artifactDir ? { ARTIFACT_DIR: opts.artifactDir } : {}),
       ...opts.compute,
       ...(opts.dashboardDir ? { DASHBOARD_DIR: opts.dashboardDir } : {}),
+      // Tests fire requests far faster than people; the rate-limit test sets its own.
+      RATE_LIMIT_PER_MINUTE: 100_000,
+      ...opts.config,
     },
+    ...(opts.lookup ? { lookup: opts.lookup } : {}),
     logger: pino({ level: process.env.TEST_LOG_LEVEL ?? "silent" }),
     ssePollMs: opts.ssePollMs ?? 50,
   });
   const { key, projectId } = await createApiKey(tdb.db, "alpha");
+  const operatorKey = (await createApiKey(tdb.db, "ops", "operator", { operator: true })).key;
   return {
+    operatorKey,
     app,
     tdb,
     db: tdb.db,

@@ -204,7 +204,8 @@ describe("operations", () => {
     expect(Object.keys(doc.json().paths)).toContain("/v1/experiments");
     expect((await h.app.inject({ method: "GET", url: "/docs" })).statusCode).toBeLessThan(400);
     expectError(await h.app.inject({ method: "GET", url: "/admin/queues" }), 401, "TY_ERR_UNAUTHORIZED");
-    const board = await h.app.inject({ method: "GET", url: "/admin/queues/api/queues", headers: auth(h.key) });
+    expectError(await h.app.inject({ method: "GET", url: "/admin/queues/api/queues", headers: auth(h.key) }), 403, "TY_ERR_FORBIDDEN");
+    const board = await h.app.inject({ method: "GET", url: "/admin/queues/api/queues", headers: auth(h.operatorKey) });
     expect(board.statusCode).toBe(200);
     expect(
       board

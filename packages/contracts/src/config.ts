@@ -16,7 +16,7 @@ export interface AllowList {
   default: string | null;
 }
 
-const allowList = (what: string) =>
+const allowList = (what: string, shape: RegExp = SLURM_NAME) =>
   z
     .string()
     .default("")
@@ -27,12 +27,19 @@ const allowList = (what: string) =>
         .filter(Boolean);
       const allowed = items.map((s) => s.replace(/\*$/, ""));
       const marked = items.filter((s) => s.endsWith("*")).map((s) => s.slice(0, -1));
-      for (const name of allowed)
-        if (!SLURM_NAME.test(name)) ctx.addIssue({ code: "custom", message: `'${name}' is not a valid ${what} name` });
+      for (const name of allowed) if (!shape.test(name)) ctx.addIssue({ code: "custom", message: `'${name}' is not a valid ${what} name` });
       if (marked.length > 1) ctx.addIssue({ code: "custom", message: `more than one default ${what} marked with '*'` });
       if (new Set(allowed).size !== allowed.length) ctx.addIssue({ code: "custom", message: `a ${what} is listed twice` });
       return { allowed, default: marked[0] ?? null };
     });
+
+/** A container image reference (registry/repo:tag or @sha256 digest). */
+const IMAGE_REF = /^[a-z0-9][a-z0-9._/-]{0,254}(:[\w][\w.-]{0,127})?(@sha256:[0-9a-f]{64})?$/;
+/** A Kubernetes namespace (DNS label). */
+const K8S_NAMESPACE = /^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/;
+/** A node-selector pair `key=value` (label key with optional prefix, label value). */
+const NODE_SELECTOR_PAIR =
+  /^([a-z0-9]([-a-z0-9.]{0,251}[a-z0-9])?\/)?[A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?=([A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?)?$/;
 
 const bool = z.enum(["true", "false", "1", "0", "yes", "no"]).transform((v) => v === "true" || v === "1" || v === "yes");
 
@@ -58,6 +65,46 @@ export const RuntimeConfig = z.object({
     .min(1024)
     .max(64 * 1024 * 1024)
     .default(1024 * 1024),
+  /** bull-board may change queues (pause, clean, retry, add) only when true; read-only otherwise. */
+  ADMIN_QUEUES_WRITABLE: bool.default(false),
+  /** Requests per minute per API key (per client address without a key); 429 TY_ERR_RATE_LIMITED past it. */
+  RATE_LIMIT_PER_MINUTE: z.coerce.number().int().min(1).max(1_000_000).default(1200),
+  /**
+   * Per-project quotas, checked at submit (429 TY_ERR_QUOTA_EXCEEDED naming the quota): experiments
+   * not yet finished, their jobs, the GPU-hours they may use (GPUs × timeout × training jobs) and
+   * the dataset rows they build.
+   */
+  QUOTA_ACTIVE_EXPERIMENTS: z.coerce.number().int().min(1).max(100_000).default(20),
+  QUOTA_ACTIVE_JOBS: z.coerce.number().int().min(1).max(1_000_000).default(1000),
+  QUOTA_GPU_HOURS: z.coerce.number().min(0).max(10_000_000).default(2000),
+  QUOTA_DATASET_ROWS: z.coerce.number().int().min(1).max(100_000_000).default(1_000_000),
+  /** Caps on one spec (400 TY_ERR_SPEC_TOO_LARGE naming the field): jobs, training items, checkpoints per training job. */
+  MAX_JOBS_PER_EXPERIMENT: z.coerce.number().int().min(4).max(100_000).default(200),
+  MAX_TRAIN_SIZE: z.coerce.number().int().min(1).max(1_000_000).default(100_000),
+  MAX_CHECKPOINTS_PER_JOB: z.coerce.number().int().min(1).max(100_000).default(100),
+  /** Postgres: connect and statement timeouts of the API's pool; past them a request is a 503. */
+  DB_CONNECT_TIMEOUT_MS: z.coerce.number().int().min(100).max(600_000).default(3000),
+  DB_STATEMENT_TIMEOUT_MS: z.coerce.number().int().min(100).max(3_600_000).default(15_000),
+  /** Redis command timeout of the API (readiness, publishes, bull-board). */
+  REDIS_COMMAND_TIMEOUT_MS: z.coerce.number().int().min(100).max(600_000).default(2000),
+  /** Whole-request timeout of the API server (a client that sends too slowly gets 408). */
+  REQUEST_TIMEOUT_MS: z.coerce.number().int().min(1000).max(3_600_000).default(30_000),
+  /** Open SSE streams per API key and in all; past them a new stream is 429 TY_ERR_QUOTA_EXCEEDED. */
+  SSE_MAX_STREAMS_PER_KEY: z.coerce.number().int().min(1).max(10_000).default(8),
+  SSE_MAX_STREAMS: z.coerce.number().int().min(1).max(100_000).default(200),
+  /**
+   * Origins (scheme://host[:port]) allowed to send state-changing requests and read answers
+   * cross-site (CORS); empty: only this server's own origin (CORS closed).
+   */
+  CORS_ORIGINS: z
+    .string()
+    .default("")
+    .transform((s) =>
+      s
+        .split(",")
+        .map((o) => o.trim())
+        .filter(Boolean),
+    ),
   /** Jobs one worker process runs at once, per queue. */
   WORKER_CONCURRENCY: z.coerce.number().int().min(1).max(64).default(2),
   /** How often the reconciler compares Postgres with Redis, in ms. */
@@ -68,11 +115,34 @@ export const RuntimeConfig = z.object({
   OUTBOX_POLL_MS: z.coerce.number().int().min(10).max(60_000).default(500),
   /** Allow webhook targets on loopback/private addresses (development only). */
   WEBHOOK_ALLOW_PRIVATE: bool.default(false),
+  /** Webhook target ports allowed besides 80 and 443, comma-separated (operator allow-list). */
+  WEBHOOK_ALLOWED_PORTS: z
+    .string()
+    .default("")
+    .transform((s, ctx) => {
+      const ports = s
+        .split(",")
+        .map((p) => p.trim())
+        .filter(Boolean)
+        .map(Number);
+      if (ports.some((p) => !Number.isInteger(p) || p < 1 || p > 65535))
+        ctx.addIssue({ code: "custom", message: "ports are integers 1-65535" });
+      return ports;
+    }),
   /** Python interpreter that runs the trainer on the process backend; empty = `<repo>/.venv/bin/python` (made by scripts/setup.sh). */
   TRAINYARD_PYTHON: z.string().default(""),
   /** Trainer images for the docker and kubernetes backends (CPU-only torch / CUDA with vLLM). */
   TRAINER_IMAGE_CPU: z.string().default("trainyard-trainer-cpu:latest"),
   TRAINER_IMAGE_GPU: z.string().default("trainyard-trainer-cuda:latest"),
+  /**
+   * Operator allow-lists for the docker and kubernetes backends (same shape as SLURM_PARTITIONS):
+   * the images a spec's `compute.image` may name (empty: none; the TRAINER_IMAGE_* defaults run),
+   * the namespaces `compute.namespace` may name (empty: only K8S_NAMESPACE), and the `key=value`
+   * pairs `compute.nodeSelector` may use (empty: no node selector). 403 TY_ERR_COMPUTE_NOT_ALLOWED otherwise.
+   */
+  COMPUTE_IMAGES: allowList("image", IMAGE_REF),
+  K8S_NAMESPACES: allowList("namespace", K8S_NAMESPACE),
+  K8S_NODE_SELECTORS: allowList("node selector", NODE_SELECTOR_PAIR),
   /** Docker Engine socket for the docker backend. */
   DOCKER_SOCKET: z.string().default("/var/run/docker.sock"),
   /** Kubernetes backend: namespace and the PVC holding ARTIFACT_DIR (mounted at the same path). */

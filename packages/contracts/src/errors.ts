@@ -84,10 +84,16 @@ export const ERROR_CODES = {
       "The experiment spec is well-typed but impossible (e.g. a split of the other task, a GPU model on zero GPUs); `issues` names the field.",
     action: "Change the field named in `issues[].path` as the message says.",
   },
+  TY_ERR_SPEC_TOO_LARGE: {
+    status: 400,
+    meaning:
+      "The spec asks for more than one experiment may on this deployment (jobs = arms × seeds × chain, training items, checkpoints per training job); `issues` names the field and the cap.",
+    action: "Lower the field named in `issues[].path` below the cap the message gives, or split the experiment.",
+  },
   TY_ERR_COMPUTE_NOT_ALLOWED: {
     status: 403,
     meaning:
-      "The spec's `compute` names something the operator does not allow on this deployment (a Slurm partition, account or QoS outside the allow-list, an image where the cluster runs no containers); `issues` names the field.",
+      "The spec's `compute` names something the operator does not allow on this deployment (an image, Kubernetes namespace or node selector, or a Slurm partition, account or QoS outside the operator's allow-list, an image where the cluster runs no containers); `issues` names the field.",
     action: "Pick one of the names the message lists, or leave the field out for the operator's default.",
   },
   TY_ERR_IDEMPOTENCY_MISMATCH: {
@@ -112,13 +118,50 @@ export const ERROR_CODES = {
   },
   TY_ERR_DEPENDENCY_UNAVAILABLE: {
     status: 503,
-    meaning: "Postgres or Redis cannot be reached (see /readyz).",
+    meaning: "Postgres or Redis cannot be reached or did not answer in time (see /readyz, which names the dependency).",
     action: "Retry later; operators: check the database and Redis.",
   },
   TY_ERR_RATE_LIMITED: {
     status: 429,
-    meaning: "Too many requests.",
-    action: "Retry after the `retry-after` header.",
+    meaning: "Too many requests from this key (or address, without a key) in the rate-limit window (RATE_LIMIT_PER_MINUTE).",
+    action: "Retry after the number of seconds in the `retry-after` header.",
+  },
+  TY_ERR_FORBIDDEN: {
+    status: 403,
+    meaning:
+      "The key is valid but may not do this: an operator page or key listing with a tenant key, or a state-changing request whose `Origin` is not this server.",
+    action: "Use an operator key (`trainyard keys create --operator`), or send the request from this origin or without a browser.",
+  },
+  TY_ERR_QUOTA_EXCEEDED: {
+    status: 429,
+    meaning:
+      "The project is at one of its quotas (active experiments, active jobs, GPU-hours or dataset rows), or a stream cap (SSE streams per key or in all); `issues` names the limit.",
+    action: "Wait for running experiments to finish or cancel some, close other streams, or ask the operator to raise the quota.",
+  },
+  TY_ERR_METHOD_NOT_ALLOWED: {
+    status: 405,
+    meaning: "The route exists but not for this method (e.g. HEAD on an event stream).",
+    action: "Use GET for streams; see /docs for each route's methods.",
+  },
+  TY_ERR_BAD_REQUEST: {
+    status: 400,
+    meaning: "The HTTP request itself is malformed (a bad URL or percent-encoding, a broken header or request line).",
+    action: "Send a well-formed HTTP/1.1 request with a URL-encoded path.",
+  },
+  TY_ERR_URI_TOO_LONG: {
+    status: 414,
+    meaning: "A path parameter or the URL is longer than the server accepts.",
+    action: "Use the ids the API returned; they are short.",
+  },
+  TY_ERR_HEADERS_TOO_LARGE: {
+    status: 431,
+    meaning: "The request headers are larger than the server accepts.",
+    action: "Send fewer or smaller headers (cookies included).",
+  },
+  TY_ERR_REQUEST_TIMEOUT: {
+    status: 408,
+    meaning: "The client did not send the whole request in time.",
+    action: "Send the request again over a working connection.",
   },
   TY_ERR_INTERNAL: {
     status: 500,
@@ -189,7 +232,7 @@ export const ERROR_CODES = {
   TY_ERR_WEBHOOK_URL_FORBIDDEN: {
     status: 400,
     meaning:
-      "The webhook URL's host is or resolves to a loopback, private, link-local, unique-local or other non-public address (SSRF guard); also a delivery attempt's error when DNS changed since.",
+      "The webhook URL's host is or resolves to a loopback, private, link-local, unique-local or other special-purpose address (IANA registries, NAT64, Teredo, 6to4 included), or its port is not 80/443 nor in WEBHOOK_ALLOWED_PORTS (SSRF guard); also a delivery attempt's error when DNS changed since.",
     action: "Use a publicly routable URL; operators of a closed network may set WEBHOOK_ALLOW_PRIVATE=true.",
   },
   TY_ERR_WEBHOOK_URL_UNRESOLVABLE: {

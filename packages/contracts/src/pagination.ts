@@ -21,8 +21,9 @@ export function decodeCursor(cursor: string): { createdAt: Date; id: string } | 
     const v: unknown = JSON.parse(Buffer.from(cursor, "base64url").toString("utf8"));
     if (!Array.isArray(v) || v.length !== 2 || typeof v[0] !== "string" || typeof v[1] !== "string") return null;
     const createdAt = new Date(v[0]);
-    if (Number.isNaN(createdAt.getTime())) return null;
-    if (!/^[0-9a-f-]{36}$/.test(v[1])) return null;
+    // Inside what Postgres and Prisma can compare (years 1970-9999); anything else was never issued.
+    if (Number.isNaN(createdAt.getTime()) || createdAt.getTime() < 0 || createdAt.getTime() > Date.UTC(9999, 11, 31)) return null;
+    if (!/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i.test(v[1])) return null;
     return { createdAt, id: v[1] };
   } catch {
     return null;

@@ -15,6 +15,7 @@
 import { createHmac, randomBytes, timingSafeEqual } from "node:crypto";
 import { isIP } from "node:net";
 import { z } from "zod";
+import ipaddr from "ipaddr.js";
 import { TyError } from "./errors.js";
 import { WebhookEventType } from "./experiment.js";
 
@@ -258,82 +259,56 @@ export const webhooksChannel = (prefix: string) => `${prefix}:webhooks`;
 /** All addresses of a host name, like `dns.promises.lookup(host, { all: true })`. */
 export type LookupAll = (hostname: string) => Promise<{ address: string; family: number }[]>;
 
-const V4_BLOCKS: [number, number, number, number, number, string][] = [
-  [0, 0, 0, 0, 8, "unspecified"],
-  [10, 0, 0, 0, 8, "private"],
-  [100, 64, 0, 0, 10, "shared (CGNAT)"],
-  [127, 0, 0, 0, 8, "loopback"],
-  [169, 254, 0, 0, 16, "link-local"],
-  [172, 16, 0, 0, 12, "private"],
-  [192, 0, 0, 0, 24, "reserved"],
-  [192, 0, 2, 0, 24, "documentation"],
-  [192, 168, 0, 0, 16, "private"],
-  [198, 18, 0, 0, 15, "benchmarking"],
-  [198, 51, 100, 0, 24, "documentation"],
-  [203, 0, 113, 0, 24, "documentation"],
-  [224, 0, 0, 0, 4, "multicast"],
-  [240, 0, 0, 0, 4, "reserved"],
-];
+/** ipaddr.js range names in the words of the error message. */
+const RANGE_NAMES: Record<string, string> = {
+  uniqueLocal: "unique-local",
+  linkLocal: "link-local",
+  carrierGradeNat: "shared (CGNAT)",
+  rfc6052: "NAT64",
+  rfc6145: "IPv4-translated",
+  teredo: "Teredo",
+  "6to4": "6to4",
+  deprecatedSiteLocal: "site-local",
+  as112: "AS112",
+  as112v6: "AS112",
+  amt: "AMT",
+};
 
-function v4Reason(u32: number): string | null {
-  for (const [a, b, c, d, bits, why] of V4_BLOCKS) {
-    const mask = bits === 0 ? 0 : (~0 << (32 - bits)) >>> 0;
-    if ((u32 & mask) >>> 0 === (((a << 24) | (b << 16) | (c << 8) | d) & mask) >>> 0) return why;
-  }
-  return null;
-}
-
-function parseV4(ip: string): number | null {
-  const p = ip.split(".").map((x) => (/^\d{1,3}$/.test(x) ? Number(x) : NaN));
-  if (p.length !== 4 || p.some((x) => !(x >= 0 && x <= 255))) return null;
-  return ((p[0]! << 24) | (p[1]! << 16) | (p[2]! << 8) | p[3]!) >>> 0;
-}
-
-/** Eight 16-bit groups, or null. Accepts `::` and a dotted IPv4 tail; drops a zone id. */
-function parseV6(ip: string): number[] | null {
-  let s = ip.split("%")[0] ?? "";
-  const tail = s.slice(s.lastIndexOf(":") + 1);
-  if (tail.includes(".")) {
-    const q = parseV4(tail);
-    if (q === null) return null;
-    s = `${s.slice(0, s.length - tail.length)}${(q >>> 16).toString(16)}:${(q & 0xffff).toString(16)}`;
-  }
-  const halves = s.split("::");
-  if (halves.length > 2) return null;
-  const part = (h: string | undefined) => (h ? h.split(":") : []);
-  const head = part(halves[0]);
-  const rest = part(halves[1]);
-  const fill = 8 - head.length - rest.length;
-  if (halves.length === 1 ? fill !== 0 : fill < 1) return null;
-  const groups = [...head, ...Array<string>(halves.length === 2 ? fill : 0).fill("0"), ...rest];
-  if (groups.some((g) => !/^[0-9a-f]{1,4}$/i.test(g))) return null;
-  return groups.map((g) => parseInt(g, 16));
-}
+/** IPv6 global unicast (2000::/3): everything outside it is reserved, local or special. */
+const V6_GLOBAL_UNICAST = ipaddr.parseCIDR("2000::/3");
 
 /**
- * Why a webhook may not target this address (loopback, private, link-local, unique-local, …),
- * or null for a public one. IPv4 embedded in IPv6 (mapped, NAT64, 6to4) is judged as IPv4.
+ * Why a webhook may not target this address, or null for a public one. Every range of the IANA
+ * special-purpose registries counts (ipaddr.js's range(): loopback, private, CGNAT, link-local,
+ * documentation, benchmarking, 192.88.99.0/24, AS112, AMT, multicast, broadcast, reserved, ...),
+ * and so does every IPv6 address that embeds or tunnels IPv4 (mapped, NAT64 64:ff9b::/96 and
+ * 64:ff9b:1::/48, Teredo 2001::/32, 6to4 2002::/16) whatever it embeds: a public relay or
+ * translator in front of a private address is the classic way round a guard.
  */
 export function forbiddenAddressReason(ip: string): string | null {
-  const kind = isIP(ip.split("%")[0] ?? "");
-  if (kind === 4) return v4Reason(parseV4(ip)!);
-  const g = kind === 6 ? parseV6(ip) : null;
-  if (!g) return "not an IP address";
-  const [g0 = 0, g1 = 0, g2 = 0, g3 = 0, g4 = 0, g5 = 0, g6 = 0, g7 = 0] = g;
-  const embedded = ((g6 << 16) | g7) >>> 0;
-  if (g0 === 0 && g1 === 0 && g2 === 0 && g3 === 0 && g4 === 0) {
-    if (g5 === 0xffff) return v4Reason(embedded); // IPv4-mapped
-    if (g5 === 0) return g6 === 0 && g7 === 1 ? "loopback" : g6 === 0 && g7 === 0 ? "unspecified" : "reserved";
+  const bare = ip.split("%")[0] ?? "";
+  if (!isIP(bare)) return "not an IP address";
+  let addr: ipaddr.IPv4 | ipaddr.IPv6;
+  try {
+    addr = ipaddr.parse(bare);
+  } catch {
+    return "not an IP address";
   }
-  if (g0 === 0x64 && g1 === 0xff9b && !g2 && !g3 && !g4 && !g5) return v4Reason(embedded); // NAT64
-  if (g0 === 0x2002) return v4Reason(((g1 << 16) | g2) >>> 0); // 6to4
-  if ((g0 & 0xfe00) === 0xfc00) return "unique-local";
-  if ((g0 & 0xffc0) === 0xfe80) return "link-local";
-  if ((g0 & 0xffc0) === 0xfec0) return "site-local";
-  if ((g0 & 0xff00) === 0xff00) return "multicast";
-  if (g0 === 0x2001 && g1 === 0xdb8) return "documentation";
-  if (g0 === 0x100 && !g1 && !g2 && !g3) return "discard";
+  if (addr.kind() === "ipv6" && (addr as ipaddr.IPv6).isIPv4MappedAddress()) {
+    // ::ffff:a.b.c.d is a dual-stack socket's way of reaching a.b.c.d itself: judge that.
+    return forbiddenAddressReason((addr as ipaddr.IPv6).toIPv4Address().toString());
+  }
+  const range = addr.range();
+  if (range !== "unicast") return RANGE_NAMES[range] ?? range;
+  if (addr.kind() === "ipv6" && !(addr as ipaddr.IPv6).match(V6_GLOBAL_UNICAST)) return "reserved";
   return null;
+}
+
+/** The ports a webhook target may use: 80, 443 and the operator's WEBHOOK_ALLOWED_PORTS. */
+export function webhookPortAllowed(url: URL, allowedPorts: readonly number[] = []): boolean {
+  if (url.port === "") return true; // the scheme's default: 80 or 443
+  const port = Number(url.port);
+  return port === 80 || port === 443 || allowedPorts.includes(port);
 }
 
 /**
@@ -341,12 +316,30 @@ export function forbiddenAddressReason(ip: string): string | null {
  * record is checked: one private record is enough for a rebinding attack). Skipped when the
  * operator allows private targets. Throws TyError naming `url` (400).
  */
-export async function checkWebhookTarget(url: string, opts: { allowPrivate: boolean; lookup: LookupAll }): Promise<void> {
+export async function checkWebhookTarget(
+  url: string,
+  opts: { allowPrivate: boolean; lookup: LookupAll; allowedPorts?: readonly number[]; path?: (string | number)[] },
+): Promise<void> {
   if (opts.allowPrivate) return;
+  const field = (opts.path ?? ["url"]).join(".");
   const refuse = (code: "TY_ERR_WEBHOOK_URL_FORBIDDEN" | "TY_ERR_WEBHOOK_URL_UNRESOLVABLE", message: string): never => {
-    throw new TyError(code, message, [{ code: "custom", path: ["url"], message }]);
+    const m = message.replace(/^url:/, `${field}:`);
+    throw new TyError(code, m, [{ code: "custom", path: opts.path ?? ["url"], message: m }]);
   };
-  let host = new URL(url).hostname;
+  let parsed: URL;
+  try {
+    parsed = new URL(url);
+  } catch {
+    return refuse("TY_ERR_WEBHOOK_URL_FORBIDDEN", "url: not a valid URL");
+  }
+  if (parsed.protocol !== "http:" && parsed.protocol !== "https:")
+    refuse("TY_ERR_WEBHOOK_URL_FORBIDDEN", "url: only http and https targets");
+  if (!webhookPortAllowed(parsed, opts.allowedPorts))
+    refuse(
+      "TY_ERR_WEBHOOK_URL_FORBIDDEN",
+      `url: port ${parsed.port} is not allowed; webhook targets use 80 or 443 (operators: WEBHOOK_ALLOWED_PORTS)`,
+    );
+  let host = parsed.hostname;
   if (host.startsWith("[") && host.endsWith("]")) host = host.slice(1, -1);
   const addresses = isIP(host) ? [host] : (await opts.lookup(host).catch(() => [])).map((a) => a.address);
   if (addresses.length === 0) refuse("TY_ERR_WEBHOOK_URL_UNRESOLVABLE", `url: host ${host} does not resolve`);

@@ -147,12 +147,16 @@ async function ownEndpoint(db: Db | Tx, projectId: string, id: string) {
 }
 
 export async function createWebhookEndpoint(db: Db, projectId: string, input: CreateWebhookEndpoint) {
-  if ((await db.webhookEndpoint.count({ where: { projectId } })) >= MAX_WEBHOOK_ENDPOINTS) {
-    throw new TyError("TY_ERR_CONFLICT", `a project has at most ${MAX_WEBHOOK_ENDPOINTS} webhook endpoints; delete one first`);
-  }
   const secret = generateWebhookSecret();
-  const e = await db.webhookEndpoint.create({
-    data: { projectId, url: input.url, events: [...new Set(input.events)], description: input.description ?? null, secrets: [secret] },
+  // Count and insert under a per-project advisory lock: concurrent creates must not all see 49.
+  const e = await db.$transaction(async (tx) => {
+    await tx.$executeRaw`SELECT pg_advisory_xact_lock(hashtextextended(${`webhooks:${projectId}`}, 0))`;
+    if ((await tx.webhookEndpoint.count({ where: { projectId } })) >= MAX_WEBHOOK_ENDPOINTS) {
+      throw new TyError("TY_ERR_CONFLICT", `a project has at most ${MAX_WEBHOOK_ENDPOINTS} webhook endpoints; delete one first`);
+    }
+    return tx.webhookEndpoint.create({
+      data: { projectId, url: input.url, events: [...new Set(input.events)], description: input.description ?? null, secrets: [secret] },
+    });
   });
   return { ...webhookEndpointView(e), secret };
 }

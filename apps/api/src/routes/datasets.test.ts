@@ -91,6 +91,29 @@ describe("dataset routes", () => {
     expect(code(await get(`/v1/datasets/${datasetId}/rows?split=fake&cursor=${p1.json().nextCursor}`))).toBe("TY_ERR_INVALID_CURSOR");
   });
 
+  it("a dataset rows cursor with a negative or mid-line offset is 400 TY_ERR_INVALID_CURSOR, never 500", async () => {
+    const p1 = await get(`/v1/datasets/${datasetId}/rows?split=id&limit=3`);
+    const [offset, row, sha] = JSON.parse(Buffer.from(p1.json().nextCursor as string, "base64url").toString("utf8")) as [
+      number,
+      number,
+      string,
+    ];
+    const forge = (o: number, r: number) => Buffer.from(JSON.stringify([o, r, sha])).toString("base64url");
+    for (const c of [
+      forge(-1, row),
+      forge(offset - 1, row),
+      forge(offset + 1, row),
+      forge(offset, -1),
+      forge(10 ** 12, row),
+      forge(offset, 10 ** 9),
+    ]) {
+      const res = await get(`/v1/datasets/${datasetId}/rows?split=id&limit=3&cursor=${c}`);
+      expect(res.statusCode, res.body).toBe(400);
+      expect(code(res)).toBe("TY_ERR_INVALID_CURSOR");
+    }
+    expect((await get(`/v1/datasets/${datasetId}/rows?split=id&limit=3&cursor=${forge(offset, row)}`)).statusCode).toBe(200);
+  });
+
   it("streams a file with its SHA-256 and a strong ETag", async () => {
     const f = manifest.files.find((x) => x.path === "eval/fake.jsonl")!;
     const res = await get(`/v1/datasets/${datasetId}/files/eval/fake.jsonl`);

@@ -15,7 +15,7 @@ import type { FastifyInstance } from "fastify";
 import type { ZodTypeProvider } from "fastify-type-provider-zod";
 import { createHash } from "node:crypto";
 import { createReadStream } from "node:fs";
-import { readFile, stat } from "node:fs/promises";
+import { open, readFile, stat } from "node:fs/promises";
 import { join, resolve, sep } from "node:path";
 import { z } from "zod";
 import { PageQuery, TyError, decodeCursor, encodeCursor } from "@trainyard/contracts";
@@ -84,10 +84,38 @@ function encodeRowsCursor(offset: number, row: number, sha: string): string {
   return Buffer.from(JSON.stringify([offset, row, sha.slice(0, 16)])).toString("base64url");
 }
 
+const badRowsCursor = (): never => {
+  throw new TyError("TY_ERR_INVALID_CURSOR", "cursor is malformed or from another file", [
+    { code: "custom", path: ["query", "cursor"], message: "malformed cursor" },
+  ]);
+};
+
+/** A cursor's offset must be the start of a line (just after a newline) inside the file. */
+async function checkLineStart(path: string, offset: number): Promise<void> {
+  const fh = await open(path, "r");
+  try {
+    const { size } = await fh.stat();
+    if (offset >= size) badRowsCursor();
+    const b = Buffer.alloc(1);
+    await fh.read(b, 0, 1, offset - 1);
+    if (b[0] !== 10) badRowsCursor();
+  } finally {
+    await fh.close();
+  }
+}
+
 function decodeRowsCursor(cursor: string, sha: string): { offset: number; row: number } {
   try {
     const v: unknown = JSON.parse(Buffer.from(cursor, "base64url").toString("utf8"));
-    if (Array.isArray(v) && v.length === 3 && Number.isSafeInteger(v[0]) && Number.isSafeInteger(v[1]) && v[2] === sha.slice(0, 16)) {
+    if (
+      Array.isArray(v) &&
+      v.length === 3 &&
+      Number.isSafeInteger(v[0]) &&
+      Number.isSafeInteger(v[1]) &&
+      (v[0] as number) > 0 &&
+      (v[1] as number) > 0 &&
+      v[2] === sha.slice(0, 16)
+    ) {
       return { offset: v[0] as number, row: v[1] as number };
     }
   } catch {
@@ -199,6 +227,8 @@ export async function datasetRoutes(appBase: FastifyInstance, opts: DatasetRoute
       const path = artifactPath(dir, f.path);
       await onDisk(path, f.path);
       const at = q.cursor ? decodeRowsCursor(q.cursor, f.sha256) : { offset: 0, row: 0 };
+      if (at.row >= f.rows && q.cursor) badRowsCursor();
+      if (at.offset > 0) await checkLineStart(path, at.offset);
       const { lines, next } = await linesFrom(path, at.offset, q.limit);
       return {
         file: f.path,

@@ -8,7 +8,6 @@ import {
   PRESETS,
   PresetName,
   TyError,
-  applyComputePolicy,
   canonicalJson,
   computePolicyOf,
   cancelChannel,
@@ -31,6 +30,8 @@ import {
 import { principalOf } from "../plugins/auth.js";
 import { AfterQuery, IdParams } from "./schemas.js";
 import { resumeCursor, streamSse } from "../sse.js";
+import { checkProjectQuotas, limitsOf } from "../limits.js";
+import { submittableSpec } from "../spec-checks.js";
 
 const CreateBody = z
   .object({ preset: z.string().max(64).optional() })
@@ -57,6 +58,15 @@ export async function experimentRoutes(appBase: FastifyInstance) {
   const app = appBase.withTypeProvider<ZodTypeProvider>();
   app.addHook("onRequest", app.authenticate);
   const computePolicy = computePolicyOf(app.deps.config);
+  const limits = limitsOf(app.deps.config);
+  const check = (body: unknown) =>
+    submittableSpec(body, {
+      computePolicy,
+      limits,
+      allowPrivateWebhooks: app.deps.config.WEBHOOK_ALLOW_PRIVATE ?? false,
+      allowedPorts: app.deps.config.WEBHOOK_ALLOWED_PORTS ?? [],
+      ...(app.deps.lookup ? { lookup: app.deps.lookup } : {}),
+    });
 
   app.post(
     "/experiments",
@@ -69,9 +79,14 @@ export async function experimentRoutes(appBase: FastifyInstance) {
     },
     async (req, reply) => {
       const principal = principalOf(req);
-      // The operator's allow-lists decide where a tenant's jobs may run; defaults are filled in here.
-      const spec = applyComputePolicy(expandExperimentRequest(req.body), computePolicy);
+      // Every check that could fail later (compute allow-lists, caps, the dataset builder's own
+      // validation, webhook targets) runs here, so a 201 never becomes a spec error in a job.
+      const { spec, cost } = await check(req.body);
       const key = req.headers["idempotency-key"];
+      const replay = key
+        ? await app.db.idempotencyKey.findFirst({ where: { projectId: principal.projectId, key }, select: { key: true } })
+        : null;
+      if (!replay) await checkProjectQuotas(app.db, principal.projectId, cost, limits);
       const result = await createExperiment(app.db, {
         projectId: principal.projectId,
         spec,
@@ -133,7 +148,7 @@ export async function experimentRoutes(appBase: FastifyInstance) {
         response: { 200: ValidateResponse, 400: ApiErrorBody, 401: ApiErrorBody },
       },
     },
-    async (req) => ({ spec: expandExperimentRequest(req.body) }),
+    async (req) => ({ spec: (await check(req.body)).spec }),
   );
 
   app.get("/experiments/:id", { schema: { summary: "Get an experiment with its jobs", params: IdParams } }, async (req) => {
@@ -150,6 +165,7 @@ export async function experimentRoutes(appBase: FastifyInstance) {
 
   app.post("/experiments/:id/cancel", { schema: { summary: "Cancel an experiment", params: IdParams } }, async (req, reply) => {
     const principal = principalOf(req);
+    if (!isUuid(req.params.id)) throw new TyError("TY_ERR_NOT_FOUND", `experiment ${req.params.id} not found`);
     const r = await requestCancelExperiment(app.db, principal.projectId, req.params.id);
     if (!r) throw new TyError("TY_ERR_NOT_FOUND", `experiment ${req.params.id} not found`);
     if (r.running.length) {
@@ -204,9 +220,12 @@ export async function experimentRoutes(appBase: FastifyInstance) {
             const e = await app.db.experiment.findUnique({ where: { id }, select: { state: true } });
             return !e || ["succeeded", "failed", "cancelled"].includes(e.state);
           },
+          last: async () =>
+            (await app.db.jobEvent.aggregate({ where: { experimentId: id }, _max: { experimentSeq: true } }))._max.experimentSeq ?? 0,
         },
         resumeCursor(req, req.query.after),
         app.deps.ssePollMs ?? 250,
+        app.sseGate,
       );
     },
   );

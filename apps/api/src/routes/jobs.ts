@@ -90,9 +90,11 @@ export async function jobRoutes(appBase: FastifyInstance) {
             const j = await app.db.job.findUnique({ where: { id: job.id }, select: { state: true } });
             return !j || ["succeeded", "failed", "cancelled"].includes(j.state);
           },
+          last: async () => (await app.db.jobEvent.aggregate({ where: { jobId: job.id }, _max: { seq: true } }))._max.seq ?? 0,
         },
         resumeCursor(req, req.query.after),
         app.deps.ssePollMs ?? 250,
+        app.sseGate,
       );
     },
   );

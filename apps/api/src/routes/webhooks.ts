@@ -40,6 +40,8 @@ export interface WebhookRoutesOptions {
   allowPrivate?: boolean;
   /** DNS for the target check (default: dns.lookup, every address). */
   lookup?: LookupAll;
+  /** WEBHOOK_ALLOWED_PORTS: target ports allowed besides 80 and 443. */
+  allowedPorts?: readonly number[];
 }
 
 const DeliveryParams = z.object({ deliveryId: z.string().max(64) });
@@ -49,7 +51,8 @@ export async function webhookRoutes(appBase: FastifyInstance, opts: WebhookRoute
   app.addHook("onRequest", app.authenticate);
   const allowPrivate = opts.allowPrivate ?? (app.deps.config as Partial<RuntimeConfig>).WEBHOOK_ALLOW_PRIVATE ?? false;
   const lookup: LookupAll = opts.lookup ?? ((host) => dnsLookup(host, { all: true, verbatim: true }));
-  const checkUrl = (url: string) => checkWebhookTarget(url, { allowPrivate, lookup });
+  const allowedPorts = opts.allowedPorts ?? [];
+  const checkUrl = (url: string) => checkWebhookTarget(url, { allowPrivate, lookup, allowedPorts });
   const notFound = (what: string, id: string): never => {
     throw new TyError("TY_ERR_NOT_FOUND", `${what} ${id} not found`);
   };

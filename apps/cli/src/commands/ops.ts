@@ -6,6 +6,19 @@ import { CliError } from "../errors.js";
 // Heavy modules (Prisma, Fastify, BullMQ) load inside the actions that need them, so quick
 // commands such as `env batch` start fast.
 
+type DbModule = typeof import("@trainyard/db");
+
+/** Run with a Prisma client on DATABASE_URL, disconnected afterwards. */
+async function withDb(fn: (db: ReturnType<DbModule["createPrisma"]>, mod: DbModule) => Promise<void>): Promise<void> {
+  const mod = await import("@trainyard/db");
+  const db = mod.createPrisma(loadConfig().DATABASE_URL);
+  try {
+    await fn(db, mod);
+  } finally {
+    await db.$disconnect();
+  }
+}
+
 export function registerOps(program: Command): void {
   program
     .command("migrate")
@@ -24,18 +37,67 @@ export function registerOps(program: Command): void {
     .description("create an API key for a project (created if new); prints the key alone on the last line")
     .requiredOption("--project <name>", "project name")
     .option("--name <label>", "a label for the key")
-    .action(async (opts: { project: string; name?: string }) => {
+    .option("--operator", "an operator key: bull-board (/admin/queues), /metrics and every project's keys")
+    .action(async (opts: { project: string; name?: string; operator?: boolean }) => {
       if (!/^[\w.-]{1,100}$/.test(opts.project)) throw new CliError("--project: use 1-100 letters, digits, '.', '_' or '-'");
-      const { createApiKey, createPrisma } = await import("@trainyard/db");
-      const config = loadConfig();
-      const db = createPrisma(config.DATABASE_URL);
-      try {
-        const { key, projectId } = await createApiKey(db, opts.project, opts.name);
-        process.stdout.write(`project ${opts.project} (${projectId})\n`);
+      if (opts.name !== undefined && (opts.name.length > 100 || [...opts.name].some((c) => c.charCodeAt(0) < 32)))
+        throw new CliError("--name: at most 100 printable characters");
+      await withDb(async (db, { createApiKey }) => {
+        const { key, projectId } = await createApiKey(db, opts.project, opts.name, { operator: opts.operator ?? false });
+        process.stdout.write(`project ${opts.project} (${projectId})${opts.operator ? " operator key" : ""}\n`);
         process.stdout.write(`${key}\n`);
-      } finally {
-        await db.$disconnect();
-      }
+      });
+    });
+
+  keys
+    .command("list")
+    .description("list API keys (id, project, prefix, operator, created, last used, revoked)")
+    .option("--project <name>", "only this project's keys")
+    .option("--json", "print JSON")
+    .action(async (opts: { project?: string; json?: boolean }) => {
+      if (opts.project !== undefined && !/^[\w.-]{1,100}$/.test(opts.project))
+        throw new CliError("--project: use 1-100 letters, digits, '.', '_' or '-'");
+      await withDb(async (db, { listApiKeys }) => {
+        const items = await listApiKeys(db, { projectId: null, ...(opts.project ? { projectName: opts.project } : {}) });
+        if (opts.json) {
+          process.stdout.write(`${JSON.stringify({ items }, null, 2)}\n`);
+          return;
+        }
+        const rows = [["ID", "PROJECT", "PREFIX", "NAME", "OPERATOR", "CREATED", "LAST USED", "REVOKED"]];
+        for (const k of items)
+          rows.push([
+            k.id,
+            k.project,
+            k.prefix,
+            k.name ?? "-",
+            k.operator ? "yes" : "no",
+            k.createdAt,
+            k.lastUsedAt ?? "never",
+            k.revokedAt ?? "-",
+          ]);
+        const widths = rows[0]!.map((_, i) => Math.max(...rows.map((r) => r[i]!.length)));
+        for (const r of rows)
+          process.stdout.write(
+            `${r
+              .map((c, i) => c.padEnd(widths[i]!))
+              .join("  ")
+              .trimEnd()}\n`,
+          );
+      });
+    });
+
+  keys
+    .command("revoke")
+    .description("revoke an API key at once (by the id `keys list` shows)")
+    .argument("<id>", "the key's id")
+    .action(async (id: string) => {
+      if (!/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i.test(id))
+        throw new CliError("<id>: a key id (a UUID, see `trainyard keys list`)");
+      await withDb(async (db, { revokeApiKey }) => {
+        const k = await revokeApiKey(db, id, null);
+        if (!k) throw new CliError(`<id>: no key ${id}`);
+        process.stdout.write(`revoked ${k.id} (${k.project}, ${k.prefix}…) at ${k.revokedAt}\n`);
+      });
     });
 
   program

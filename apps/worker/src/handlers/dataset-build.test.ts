@@ -9,6 +9,8 @@ import { join } from "node:path";
 import pino from "pino";
 import type { HandlerRegistry, JobContext, JobHandler, RunningWorker } from "../index.js";
 import { datasetSpecFromExperiment, datasetSpecHash } from "@trainyard/datasets";
+import { expandExperimentRequest } from "@trainyard/contracts";
+import { createExperiment } from "@trainyard/db";
 import { datasetBuildHandler } from "./dataset-build.js";
 import { auth, getExperiment, startApiHarness, submitExperiment, type ApiHarness } from "../../../../tests/helpers/api.js";
 import { startTestWorker, waitFor } from "../../../../tests/helpers/worker.js";
@@ -120,12 +122,18 @@ describe("dataset-build job", () => {
 
   it("fails a bad dataset spec once, as a user error naming the field", async () => {
     await start();
-    const exp = await submit({
+    const body = {
       preset: "demo-cpu",
       task: "general-points",
       splits: ["id"],
       datasets: { train: { size: 12, seedStart: 42 }, eval: { size: 3, seedStart: 42 } },
-    });
+    };
+    // The API now refuses such a spec at submit with this very check; a spec stored another way
+    // (an older version, a direct insert) must still fail once in the job, as here.
+    const refused = await h.app.inject({ method: "POST", url: "/v1/experiments", headers: auth(h.key), payload: body });
+    expect(refused.statusCode, refused.body).toBe(400);
+    expect(refused.json().code).toBe("TY_ERR_DATASET_INVALID_SPEC");
+    const exp = (await createExperiment(h.db, { projectId: h.projectId, spec: expandExperimentRequest(body) })).body as { id: string };
     const job = await buildJob(exp.id);
     expect(job).toMatchObject({ state: "failed", attempts: 1, failureKind: "user_error", error: { code: "TY_ERR_DATASET_INVALID_SPEC" } });
     expect(job.error.message).toMatch(/^train\.size:/);
