@@ -27,7 +27,7 @@ export interface AppDeps {
   redis: Redis;
   /** Missing compute policy entries allow nothing (no Slurm partition, account or QoS may be named). */
   config: Pick<RuntimeConfig, "REDIS_PREFIX" | "API_BODY_LIMIT_BYTES" | "LOG_LEVEL"> &
-    Partial<Pick<RuntimeConfig, "ARTIFACT_DIR" | "WEBHOOK_ALLOW_PRIVATE" | "DASHBOARD_DIR">> &
+    Partial<Pick<RuntimeConfig, "ARTIFACT_DIR" | "WEBHOOK_ALLOW_PRIVATE" | "DASHBOARD_DIR" | "TRAINYARD_GPU_MEMORY_GIB">> &
     Partial<ComputePolicy>;
   logger?: Logger;
   /** SSE poll interval in ms (the longest an event waits before it is streamed). */

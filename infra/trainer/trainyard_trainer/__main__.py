@@ -62,7 +62,7 @@ def run(mode: str, cfg, emit: Emitter, stop: StopFlag) -> None:
 
 
 def main(argv: list[str] | None = None) -> int:
-    emit = claim_stdout_for_rank(launch.rank() if launch.is_rank_process() else 0)
+    emit = claim_stdout_for_rank(launch.rank() if launch.is_rank_process() else (0 if launch.lead_node() else 1))
     stop = StopFlag().install()
     try:
         mode, path = _parse_argv(list(sys.argv[1:] if argv is None else argv))

@@ -51,6 +51,14 @@ def is_rank_process() -> bool:
     return os.environ.get(RANK_ENV) == "1"
 
 
+def lead_node() -> bool:
+    """False in the launcher of another node than rank 0's (it speaks only errors, on stderr)."""
+    for key in ("NODE_RANK", "JOB_COMPLETION_INDEX", "SLURM_NODEID"):
+        if os.environ.get(key):
+            return os.environ[key] == "0"
+    return True
+
+
 def rank() -> int:
     return int(os.environ.get("RANK", "0"))
 

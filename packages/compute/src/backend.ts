@@ -53,6 +53,12 @@ export interface LaunchSpec {
   /** Where containers see the artifact store; default: the same path as `artifactDir`. */
   artifactMountPath?: string;
   resources: Resources;
+  /**
+   * Nodes of a multi-node training run (default 1); `resources` are per node. The trainer starts
+   * its ranks on each node itself: the backend runs one copy of `command` per node and gives it
+   * the rendezvous (Slurm: the allocation; Kubernetes: MASTER_ADDR/NODE_RANK from an Indexed Job).
+   */
+  nodes?: number;
   /** Kubernetes only. */
   nodeSelector?: Record<string, string>;
   /** Kubernetes only. */

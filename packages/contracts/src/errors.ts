@@ -84,6 +84,13 @@ export const ERROR_CODES = {
       "The experiment spec is well-typed but impossible (e.g. a split of the other task, a GPU model on zero GPUs); `issues` names the field.",
     action: "Change the field named in `issues[].path` as the message says.",
   },
+  TY_ERR_SPEC_MEMORY: {
+    status: 400,
+    meaning:
+      "The preflight estimate of a training job's memory per GPU (weights, gradients, optimizer state, activations and logits under the spec's strategy, docs/distributed.md) exceeds `compute.resources.gpuMemoryGiB` (default: the operator's TRAINYARD_GPU_MEMORY_GIB); the message gives the estimate and its terms.",
+    action:
+      "Add GPUs (`compute.resources.gpus`, `compute.nodes`), use `compute.strategy` fsdp or LoRA, lower the micro-batch or sequence length, or state the real `gpuMemoryGiB`.",
+  },
   TY_ERR_COMPUTE_NOT_ALLOWED: {
     status: 403,
     meaning:

@@ -16,6 +16,8 @@ import {
   encodeCursor,
   expandExperimentRequest,
   outboxChannel,
+  estimateMemory,
+  preflightMemory,
   TaskName,
 } from "@trainyard/contracts";
 import {
@@ -57,6 +59,8 @@ export async function experimentRoutes(appBase: FastifyInstance) {
   const app = appBase.withTypeProvider<ZodTypeProvider>();
   app.addHook("onRequest", app.authenticate);
   const computePolicy = computePolicyOf(app.deps.config);
+  // The operator's GPU (node type) memory: the preflight's default for compute.resources.gpuMemoryGiB.
+  const gpuMemoryGiB = app.deps.config.TRAINYARD_GPU_MEMORY_GIB ?? 80;
 
   app.post(
     "/experiments",
@@ -71,6 +75,8 @@ export async function experimentRoutes(appBase: FastifyInstance) {
       const principal = principalOf(req);
       // The operator's allow-lists decide where a tenant's jobs may run; defaults are filled in here.
       const spec = applyComputePolicy(expandExperimentRequest(req.body), computePolicy);
+      // Before anything is queued: a job that cannot fit its GPUs is refused here, not OOM-killed later.
+      preflightMemory(spec, gpuMemoryGiB);
       const key = req.headers["idempotency-key"];
       const result = await createExperiment(app.db, {
         projectId: principal.projectId,
@@ -133,7 +139,11 @@ export async function experimentRoutes(appBase: FastifyInstance) {
         response: { 200: ValidateResponse, 400: ApiErrorBody, 401: ApiErrorBody },
       },
     },
-    async (req) => ({ spec: expandExperimentRequest(req.body) }),
+    async (req) => {
+      const spec = expandExperimentRequest(req.body);
+      preflightMemory(spec, gpuMemoryGiB);
+      return { spec };
+    },
   );
 
   app.get("/experiments/:id", { schema: { summary: "Get an experiment with its jobs", params: IdParams } }, async (req) => {
@@ -212,7 +222,10 @@ export async function experimentRoutes(appBase: FastifyInstance) {
   );
 
   app.get("/presets", { schema: { summary: "Preset names and their expanded specs" } }, async () => ({
-    items: PresetName.options.map((name) => ({ name, spec: expandExperimentRequest({ preset: name }) })),
+    items: PresetName.options.map((name) => {
+      const spec = expandExperimentRequest({ preset: name });
+      return { name, spec, estimate: estimateMemory(spec, gpuMemoryGiB) };
+    }),
   }));
   app.get(
     "/presets/:name",
@@ -220,7 +233,8 @@ export async function experimentRoutes(appBase: FastifyInstance) {
     async (req) => {
       const name = PresetName.safeParse(req.params.name);
       if (!name.success || !PRESETS[name.data]) throw new TyError("TY_ERR_NOT_FOUND", `preset ${req.params.name} not found`);
-      return { name: name.data, spec: expandExperimentRequest({ preset: name.data }) };
+      const spec = expandExperimentRequest({ preset: name.data });
+      return { name: name.data, spec, estimate: estimateMemory(spec, gpuMemoryGiB) };
     },
   );
 }

@@ -28,6 +28,7 @@ export function launchSpec(
     env: rt.trainerEnv,
     artifactDir: resolve(run.artifactDir),
     resources: c.resources,
+    ...(c.nodes > 1 ? { nodes: c.nodes } : {}),
     ...(c.nodeSelector ? { nodeSelector: c.nodeSelector } : {}),
     ...(c.namespace ? { namespace: c.namespace } : {}),
     ...(c.partition ? { partition: c.partition } : {}),
