@@ -44,8 +44,9 @@ const PAPER_GRPO = {
   warmStartSteps: 10,
   saveSteps: 10,
 };
-// The authors' layout: one node × 4 GPUs, FSDP full shard (docs/distributed.md has the estimate).
-const PAPER_COMPUTE = { backend: "kubernetes", resources: { gpus: 4, cpus: 32, memoryGiB: 256 }, strategy: "fsdp" } as const;
+// The authors' layout: one node × 4 GPUs; strategy auto = FSDP full shard for a full-parameter
+// model on GPUs (docs/distributed.md has the memory estimate).
+const PAPER_COMPUTE = { backend: "kubernetes", resources: { gpus: 4, cpus: 32, memoryGiB: 256 } } as const;
 
 export const PRESETS: Record<PresetName, ExperimentSpecInput> = {
   "paper-sokoban": {
