@@ -160,6 +160,7 @@ def supervise(mode: str, config_path: str, cfg: Any, emit: Emitter, stop: StopFl
         threading.Thread(target=_pump_stderr, args=(rk,), daemon=True).start()
         ranks.append(rk)
 
+    emit.log("ranks started: " + ", ".join(f"rank {rk.rank} pid {rk.proc.pid}" for rk in ranks))
     forwarded = threading.Event()
 
     def forward_signal() -> None:

@@ -105,6 +105,7 @@ def parallel_args(cfg: Any, device: str, world: int, model: Any = None) -> dict[
     FSDP keeps float32 master weights sharded over the ranks and computes in bf16 on GPUs (the
     Trainer's bf16 flag becomes FSDP's mixed-precision policy); the full state dict is gathered
     to rank 0 (offloaded to CPU) at every save, so a checkpoint is a standard HF directory.
+    Activation checkpointing is always on under FSDP: it is what makes long sequences fit.
     """
     if world <= 1:
         return {}
@@ -117,16 +118,16 @@ def parallel_args(cfg: Any, device: str, world: int, model: Any = None) -> dict[
         "ddp_backend": "nccl" if device == "cuda" else "gloo",
         "fsdp": "full_shard auto_wrap",
         "fsdp_config": {
-            "version": 1,
+            # FSDP2 (per-parameter sharding; transformers 5 deprecates FSDP1). reshard_after_forward
+            # = full shard (ZeRO-3): parameters are freed again after each block's forward.
+            "version": 2,
+            "reshard_after_forward": True,
             "transformer_layer_cls_to_wrap": layers,
-            "activation_checkpointing": bool(cfg.gradient_checkpointing or device == "cuda"),
+            "activation_checkpointing": True,
             "state_dict_type": "FULL_STATE_DICT",
-            "use_orig_params": True,
-            "sync_module_states": True,
             "cpu_ram_efficient_loading": False,
-            "limit_all_gathers": True,
         },
-        # FSDP checkpoints activations itself; the Trainer's own flag would wrap twice.
+        # FSDP checkpoints activations itself; the Trainer's own flag would add an all-gather.
         "gradient_checkpointing": False,
     }
 
