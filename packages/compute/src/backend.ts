@@ -194,6 +194,8 @@ export function validateLaunchSpec(spec: LaunchSpec, backend: BackendName): void
   if (!Number.isInteger(gpus) || gpus < 0) bad("resources.gpus", "must be a whole number >= 0");
   if (!(cpus > 0)) bad("resources.cpus", "must be > 0");
   if (!(memoryGiB > 0)) bad("resources.memoryGiB", "must be > 0");
+  if (spec.nodes !== undefined && !(Number.isInteger(spec.nodes) && spec.nodes >= 1)) bad("nodes", "must be a whole number >= 1");
+  if ((spec.nodes ?? 1) > 1 && (backend === "process" || backend === "docker")) bad("nodes", "must be 1: this backend runs on one machine");
   if (spec.graceSeconds !== undefined && !(spec.graceSeconds >= 0)) bad("graceSeconds", "must be >= 0");
   if (spec.timeoutSeconds !== undefined && !(spec.timeoutSeconds > 0)) bad("timeoutSeconds", "must be > 0");
   if (spec.backoffLimit !== undefined && !(Number.isInteger(spec.backoffLimit) && spec.backoffLimit >= 0))

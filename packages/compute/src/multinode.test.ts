@@ -3,7 +3,16 @@
  * slurm.test.ts and kubernetes.test.ts with one node).
  */
 import { describe, expect, it } from "vitest";
-import { batchScript, kubernetesJobManifest, rendezvousService, sbatchArgs, type LaunchSpec, type SbatchOptions } from "./index.js";
+import {
+  batchScript,
+  dockerCreateBody,
+  validateLaunchSpec,
+  kubernetesJobManifest,
+  rendezvousService,
+  sbatchArgs,
+  type LaunchSpec,
+  type SbatchOptions,
+} from "./index.js";
 
 const spec: LaunchSpec = {
   runId: "job-7-a1",
@@ -73,4 +82,23 @@ describe("kubernetes", () => {
     expect(job.spec?.template.spec?.subdomain).toBeUndefined();
     expect(rendezvousService({ ...spec, nodes: 1 }, o)).toBeNull();
   });
+});
+
+describe("docker", () => {
+  it("runs one container with all N GPUs; the trainer in it starts the N ranks (shared memory for NCCL)", () => {
+    const body = dockerCreateBody({ ...spec, nodes: 1, image: "trainer:1" }) as {
+      Cmd: string[];
+      HostConfig: { DeviceRequests: { Count: number }[]; ShmSize: number };
+    };
+    expect(body.HostConfig.DeviceRequests).toEqual([expect.objectContaining({ Count: 4, Capabilities: [["gpu"]] })]);
+    expect([...((body as { Entrypoint?: string[] }).Entrypoint ?? []), ...body.Cmd]).toEqual(spec.command);
+    expect(body.HostConfig.ShmSize).toBeGreaterThanOrEqual(1024 ** 3);
+  });
+});
+
+it("process and docker refuse more than one node, naming the field", () => {
+  expect(() => validateLaunchSpec(spec, "process")).toThrow(/process: nodes must be 1/);
+  expect(() => validateLaunchSpec({ ...spec, image: "i:1" }, "docker")).toThrow(/docker: nodes must be 1/);
+  expect(() => validateLaunchSpec({ ...spec, image: "i:1" }, "kubernetes")).not.toThrow();
+  expect(() => validateLaunchSpec(spec, "slurm")).not.toThrow();
 });
