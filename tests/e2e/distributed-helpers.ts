@@ -1,42 +1,42 @@
 /**
- * Two-rank training through the service: the API, the worker and the process backend (and the
- * local Slurm cluster when `bash scripts/slurm.sh start` has one) run the real trainer with
- * `compute.processes: 2` (two gloo ranks on the CPU). One set of events per job (each step's
- * metrics once, one checkpoint event per save), checkpoints that load with
- * AutoModelForCausalLM, the SFT loss falling, GRPO warm-started from it; a cancel stops both ranks.
+ * Shared by the distributed-*.test.ts files: two-rank training through the service (the API,
+ * the worker and a compute backend running the real trainer with `compute.processes: 2`, two
+ * gloo ranks on the CPU), and the checks of one job: one set of events (each step's metrics once,
+ * one checkpoint event per save), checkpoints that load with AutoModelForCausalLM, the SFT loss
+ * falling, rewards on every GRPO step, both ranks' stderr kept.
  */
 import { spawnSync } from "node:child_process";
-import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { existsSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, expect } from "vitest";
 import { loadConfig } from "@trainyard/contracts";
 import { LocalArtifactStore } from "../../packages/datasets/src/index.js";
 import type { RunningWorker } from "../../apps/worker/src/index.js";
-import { slurmCluster } from "../../packages/compute/test/slurm-cluster.js";
-import { auth, experimentEnd, startApiHarness, submitExperiment, type ApiHarness } from "../helpers/api.js";
+import { auth, startApiHarness, submitExperiment, type ApiHarness } from "../helpers/api.js";
 import { startServiceWorker, waitFor } from "../helpers/worker.js";
 
 const REPO = fileURLToPath(new URL("../../", import.meta.url));
 const PYTHON = process.env.TRAINYARD_PYTHON || join(REPO, ".venv", "bin", "python");
-const cluster = slurmCluster();
-let h: ApiHarness;
+export let h: ApiHarness;
 let worker: RunningWorker;
-const artifactDir = mkdtempSync(join(tmpdir(), "ty-distributed-"));
+export const artifactDir = mkdtempSync(join(tmpdir(), "ty-distributed-"));
 
-beforeAll(async () => {
-  h = await startApiHarness({ artifactDir, compute: loadConfig({ SLURM_PARTITIONS: "debug*,batch" }) });
-  worker = await startServiceWorker(h.db, h.prefix, artifactDir, { services: { SLURM_POLL_MS: 500 } });
-}, 120_000);
+/** An API and a worker for the calling test file (hooks registered in it). */
+export function serviceHarness(): void {
+  beforeAll(async () => {
+    h = await startApiHarness({ artifactDir, compute: loadConfig({ SLURM_PARTITIONS: "debug*,batch" }) });
+    worker = await startServiceWorker(h.db, h.prefix, artifactDir, { services: { SLURM_POLL_MS: 500 } });
+  }, 120_000);
+  afterAll(async () => {
+    await worker?.close();
+    await h?.close();
+    rmSync(artifactDir, { recursive: true, force: true });
+  });
+}
 
-afterAll(async () => {
-  await worker?.close();
-  await h?.close();
-  rmSync(artifactDir, { recursive: true, force: true });
-});
-
-const done = (id: string) =>
+export const done = (id: string) =>
   waitFor(async () => {
     const j = await h.db.job.findUnique({ where: { id } });
     return j && ["succeeded", "failed", "cancelled"].includes(j.state) ? j : null;
@@ -75,7 +75,7 @@ async function checkJob(jobId: string, kind: "sft" | "grpo"): Promise<void> {
 }
 
 /** sft-then-grpo on a few Sokoban levels: an SFT warm start and a GRPO job, both on 2 ranks. */
-async function runBoth(backend: "process" | "slurm"): Promise<void> {
+export async function runBoth(backend: "process" | "slurm"): Promise<void> {
   const exp = await submitExperiment(h, {
     preset: "demo-cpu",
     name: `two ranks on ${backend}`,
@@ -104,52 +104,3 @@ async function runBoth(backend: "process" | "slurm"): Promise<void> {
   await checkJob(sft.id, "sft");
   await checkJob(grpo.id, "grpo");
 }
-
-describe("two ranks through the service", () => {
-  it("process backend: SFT then GRPO, one stream each, loadable checkpoints", { timeout: 600_000 }, async () => {
-    await runBoth("process");
-  });
-
-  it("process backend: a cancel (SIGTERM) stops both ranks", { timeout: 300_000 }, async () => {
-    const exp = await submitExperiment(h, {
-      preset: "demo-cpu",
-      name: "two ranks cancelled",
-      arms: [{ name: "frozen-ans", method: "sft", data: "frozen", target: "answer" }],
-      datasets: { train: { size: 12 }, eval: { size: 1 } },
-      splits: ["id"],
-      model: { dModel: 32, layers: 1, heads: 2 },
-      sft: { batchSize: 4, maxSteps: 100_000, saveSteps: 100_000 },
-      compute: { processes: 2 },
-    });
-    const job = await waitFor(() => h.db.job.findFirst({ where: { experimentId: exp.id, kind: "sft" } }), 60_000);
-    await waitFor(() => h.db.jobEvent.findFirst({ where: { jobId: job.id, type: "metrics" } }), 200_000, 200);
-    const logs = (await h.db.jobEvent.findMany({ where: { jobId: job.id, type: "log" } })).map(
-      (e) => (e.data as { message: string }).message,
-    );
-    const pids = [...(logs.find((m) => m.startsWith("ranks started:")) ?? "").matchAll(/pid (\d+)/g)].map((m) => Number(m[1]));
-    expect(pids).toHaveLength(2);
-    const alive = (pid: number) => {
-      try {
-        process.kill(pid, 0);
-        return true;
-      } catch {
-        return false;
-      }
-    };
-    expect(pids.every(alive)).toBe(true);
-    await h.app.inject({ method: "POST", url: `/v1/experiments/${exp.id}/cancel`, headers: auth(h.key) });
-    await waitFor(async () => !pids.some(alive), 30_000, 100);
-    expect((await done(job.id)).state).toBe("cancelled");
-    expect((await experimentEnd(h, exp.id, 60_000, 250)).state).toBe("cancelled");
-    const runDir = join(artifactDir, "checkpoints", exp.id);
-    for (const f of ["rank-0.stderr.log", "rank-1.stderr.log"]) {
-      const found = spawnSync("find", [runDir, "-name", f], { encoding: "utf8" }).stdout.trim().split("\n")[0]!;
-      expect(found).not.toBe("");
-      expect(readFileSync(found, "utf8")).not.toContain("Traceback");
-    }
-  });
-
-  it.runIf(cluster)("local Slurm cluster: SFT then GRPO, one stream each, loadable checkpoints", { timeout: 600_000 }, async () => {
-    await runBoth("slurm");
-  });
-});
