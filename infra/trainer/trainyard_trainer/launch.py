@@ -175,6 +175,8 @@ def supervise(mode: str, config_path: str, cfg: Any, emit: Emitter, stop: StopFl
         forwarded.set()
 
     stop.on_stop(forward_signal)
+    if stop.is_set:  # signalled while the ranks were being started
+        forward_signal()
 
     terminal: list[dict] = []
     lead = ranks[0] if ranks[0].rank == 0 else None
@@ -199,11 +201,16 @@ def supervise(mode: str, config_path: str, cfg: Any, emit: Emitter, stop: StopFl
     failed: _Rank | None = None
     while True:
         alive = [rk for rk in ranks if rk.proc.poll() is None]
+        now_failed = []
         for rk in ranks:
             if rk.exited_at is None and rk.proc.returncode is not None:
                 rk.exited_at = time.monotonic()
-                if rk.proc.returncode != 0 and failed is None:
-                    failed = rk
+                if rk.proc.returncode != 0:
+                    now_failed.append(rk)
+        if now_failed and failed is None:
+            # Ranks that died in the same poll: one killed by a signal (an OOM kill, a segfault)
+            # is the cause; the others failed in their next collective because of it.
+            failed = min(now_failed, key=lambda rk: (rk.proc.returncode >= 0, rk.rank))
         if not alive:
             break
         if failed is not None:
@@ -242,14 +249,23 @@ def supervise(mode: str, config_path: str, cfg: Any, emit: Emitter, stop: StopFl
     if own is not None and first.rank == 0:
         emit.raw(own)
         return 1
+    # Another rank's error event (its emitter writes it to its stderr): keep its code and kind
+    # (an OOM is infra_error and retried), say which rank.
+    for line in reversed(first.tail):
+        try:
+            ev = json.loads(line)
+        except ValueError:
+            continue
+        if isinstance(ev, dict) and ev.get("type") == "error" and "code" in ev:
+            emit.error(ev["code"], f"rank {first.rank} of {world(cfg)}: {ev.get('message', '')}", ev.get("failure_kind", "crashed"))
+            return 1
     tail = "\n".join(list(first.tail)[-15:])
     code = first.proc.returncode
     how = f"signal {signal.Signals(-code).name}" if code < 0 and -code in signal.Signals._value2member_map_ else f"exit {code}"
-    kind = own["failure_kind"] if own is not None else "crashed"
     emit.error(
         "TY_ERR_TRAINER_RANK",
         f"rank {first.rank} of {world(cfg)} failed ({how}); its stderr ({first.log_path}) ends:\n{tail}"[-3000:],
-        kind,
+        "crashed",
     )
     return 1
 

@@ -253,7 +253,9 @@ class ProtocolCallback(TrainerCallback):
 
 def train(trainer: Any, callback: ProtocolCallback, cfg: Any, emit: Emitter, stop: StopFlag) -> None:
     """Run the Trainer (resuming if asked) and end with `done`."""
-    if stop.is_set:  # stopped while loading: nothing trained, nothing to save
+    # Stopped while loading: nothing trained, nothing to save. Decided together, so that no rank
+    # starts training alone while the others have left.
+    if launch.any_rank(stop.is_set):
         emit.status("stopping", stop.signal_name or "")
         emit.done(0, {"stopped_early": True, "max_steps": cfg.max_steps})
         return
