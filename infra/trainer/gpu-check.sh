@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# GPU check of the trainer: tiny SFT, LoRA SFT and GRPO on CUDA in bf16, then one checkpoint
+# GPU check of the trainer: tiny SFT, LoRA SFT, FSDP SFT over every GPU (2+; on CPU: 2 DDP gloo
+# ranks) and GRPO on CUDA in bf16, then one checkpoint
 # served and asked for a completion over HTTP, all through the CLI the worker runs
 # (`python -m trainyard_trainer sft|grpo|serve --config FILE.json`). Prints PASS or FAIL per step
 # with tokens/s (and steps/s for GRPO); exits 1 if any step fails. About 2-4 minutes on one GPU
@@ -246,10 +247,10 @@ def summary(rc: int, events: list[tuple[float, dict]]) -> tuple[str | None, dict
                   "sps": steps / (t1 - t0) if t1 > t0 else 0.0, "losses": losses, "ckpt": ckpts[-1], "metrics": [e for _, e in metrics]}
 
 
-def sft(name: str, data: str, lora: dict | None) -> str | None:
+def sft(name: str, data: str, lora: dict | None, layout: dict | None = None) -> str | None:
     cfg = {"model": "tiny", **MODEL, "train_file": data, "output_dir": os.path.join(WORK, name), "device": DEVICE, "dtype": DTYPE,
            "max_steps": SFT_STEPS, "batch_size": BATCH, "save_steps": 0, "logging_steps": 1, "seed": 0,
-           "learning_rate": 1e-2 if lora else 3e-3, "warmup_ratio": 0.1, "lora": lora}
+           "learning_rate": 1e-2 if lora else 3e-3, "warmup_ratio": 0.1, "lora": lora, **(layout or {})}
     rc, events, log = train("sft", name, cfg)
     problem, s = summary(rc, events)
     if problem is None:
@@ -262,6 +263,22 @@ def sft(name: str, data: str, lora: dict | None) -> str | None:
         report(False, name, problem, log)
         return None
     dt = weights_dtype(weights)
+    if problem is None and layout:
+        # A distributed run: one stream (rank 0 only) and a checkpoint AutoModelForCausalLM loads.
+        steps = [e["step"] for _, e in events if e["type"] == "metrics"]
+        if len(steps) != len(set(steps)) or [e["type"] for _, e in events].count("done") != 1:
+            problem = "more than one rank emitted events"
+        else:
+            p = subprocess.run([PY, "-c", "import sys; from transformers import AutoModelForCausalLM as M; M.from_pretrained(sys.argv[1])", s["ckpt"]],
+                               capture_output=True, text=True, timeout=300)
+            if p.returncode != 0:
+                problem = f"the gathered checkpoint does not load: {p.stderr.strip().splitlines()[-1:]}"
+        if problem:
+            report(False, name, problem, log)
+            return None
+        report(True, name, f"{layout['processes']} ranks, {layout['strategy']}: {s['steps']} steps × {BATCH} rows, {s['tps']:,.0f} tokens/s, "
+                           f"loss {s['losses'][0]:.2f} → {s['losses'][-1]:.2f}, gathered weights {dt} load with AutoModelForCausalLM")
+        return s["ckpt"]
     if DEVICE == "cuda" and not lora and dt != "BF16":
         report(False, name, f"weights saved as {dt}, not BF16", log)
         return None
@@ -380,6 +397,15 @@ if all(results):
         prompt = json.loads(f.readline())["prompt"]
     full = sft("sft", data, None)
     sft("lora-sft", data, {"rank": 8, "alpha": 16, "dropout": 0.0, "target_modules": ["all-linear"]})
+    # Distributed: FSDP full shard (bf16 mixed precision, activation checkpointing) over every GPU;
+    # on CPU, two gloo ranks of DDP (accelerate has no CPU FSDP).
+    gpus = torch.cuda.device_count() if DEVICE == "cuda" else 0
+    if DEVICE == "cpu":
+        sft("ddp-cpu", data, None, {"processes": 2, "strategy": "ddp"})
+    elif gpus >= 2:
+        sft("fsdp", data, None, {"processes": gpus, "strategy": "fsdp"})
+    else:
+        print(f"SKIP fsdp      one GPU: FSDP needs 2 or more (one rank per GPU)", flush=True)
     grpo(data, full)
     serve(full, prompt)
 

@@ -48,6 +48,7 @@ export interface AppDeps {
         | "SSE_MAX_STREAMS_PER_KEY"
         | "SSE_MAX_STREAMS"
         | "CORS_ORIGINS"
+        | "TRAINYARD_GPU_MEMORY_GIB"
       >
     > &
     Partial<ComputePolicy> &

@@ -3,7 +3,7 @@
  * POST /experiments/validate share it): expansion and zod validation, the operator's compute
  * allow-lists, the size caps, the dataset builder's own validation (the very function the
  * dataset-build job calls, so a 201 never fails later as a spec error), and the SSRF guard for
- * each of the spec's `webhooks[]`.
+ * each of the spec's `webhooks[]`, and the preflight memory estimate per GPU.
  */
 import { lookup as dnsLookup } from "node:dns/promises";
 import {
@@ -14,6 +14,7 @@ import {
   type ComputePolicy,
   type ExperimentSpec,
   type LookupAll,
+  preflightMemory,
 } from "@trainyard/contracts";
 import { datasetSpecFromExperiment } from "@trainyard/datasets";
 import { checkSpecCaps, type Limits, type SpecCost } from "./limits.js";
@@ -24,6 +25,8 @@ export interface SpecCheckOptions {
   allowPrivateWebhooks: boolean;
   allowedPorts: readonly number[];
   lookup?: LookupAll;
+  /** The operator's per-GPU memory: the preflight's default for compute.resources.gpuMemoryGiB. */
+  gpuMemoryGiB: number;
 }
 
 const defaultLookup: LookupAll = (host) => dnsLookup(host, { all: true, verbatim: true });
@@ -41,6 +44,8 @@ function specPath(p: (string | number)[]): (string | number)[] {
 export async function submittableSpec(body: unknown, opts: SpecCheckOptions): Promise<{ spec: ExperimentSpec; cost: SpecCost }> {
   const spec = applyComputePolicy(expandExperimentRequest(body), opts.computePolicy);
   const cost = checkSpecCaps(spec, opts.limits);
+  // Before anything is queued: a job that cannot fit its GPUs is refused here, not OOM-killed later.
+  preflightMemory(spec, opts.gpuMemoryGiB);
   try {
     datasetSpecFromExperiment(spec);
   } catch (e) {

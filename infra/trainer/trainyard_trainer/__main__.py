@@ -13,7 +13,8 @@ import traceback
 
 from . import __version__
 from .config import CONFIGS, from_dict
-from .protocol import Emitter, StopFlag, TrainerError, claim_stdout
+from . import launch
+from .protocol import Emitter, StopFlag, TrainerError, claim_stdout_for_rank
 
 USAGE = "usage: python -m trainyard_trainer <sft|grpo|serve> --config FILE.json"
 
@@ -46,9 +47,11 @@ def run(mode: str, cfg, emit: Emitter, stop: StopFlag) -> None:
             "TY_ERR_NOT_AVAILABLE",
             f"the trainer needs {', '.join(missing)}, missing in {sys.executable}: run scripts/setup.sh (it makes .venv) or use the trainer image",
         )
-    from .models import configure_runtime
+    from .models import configure_runtime, pick_device
 
     configure_runtime(cfg.num_threads)
+    if launch.is_rank_process():
+        launch.init_rank(pick_device(cfg.device))
     if mode == "sft":
         from . import sft as script
     elif mode == "grpo":
@@ -59,12 +62,15 @@ def run(mode: str, cfg, emit: Emitter, stop: StopFlag) -> None:
 
 
 def main(argv: list[str] | None = None) -> int:
-    emit = claim_stdout()
+    emit = claim_stdout_for_rank(launch.rank() if launch.is_rank_process() else (0 if launch.lead_node() else 1))
     stop = StopFlag().install()
     try:
         mode, path = _parse_argv(list(sys.argv[1:] if argv is None else argv))
-        emit.status("starting", f"trainyard_trainer {__version__} {mode}")
+        if not launch.is_rank_process():  # the launcher said it already
+            emit.status("starting", f"trainyard_trainer {__version__} {mode}")
         cfg = _load_config(mode, path)
+        if launch.should_launch(mode, cfg):
+            return launch.supervise(mode, path, cfg, emit, stop)
         run(mode, cfg, emit, stop)
         return 0
     except TrainerError as e:
@@ -83,6 +89,8 @@ def main(argv: list[str] | None = None) -> int:
     except Exception as e:  # a bug: say so, with the traceback on stderr
         traceback.print_exc()
         emit.error("TY_ERR_TRAINER_INTERNAL", f"{type(e).__name__}: {str(e)[:500]}", "crashed")
+    finally:
+        launch.leave()
     return 1
 
 

@@ -88,6 +88,9 @@ class _TrainCommon:
     dtype: Literal["auto", "bfloat16", "float16", "float32"] = _f("auto", "Training precision; `auto` = bfloat16 on GPU, float32 on CPU.")
     gradient_checkpointing: bool = _f(False, "Recompute activations to save memory (large models on GPUs).")
     lora: Optional[LoraConfig] = _f(None, "LoRA adapter through PEFT (null = full fine-tuning).")
+    processes: int = _f(1, "Training processes per node (one per GPU; on CPU, gloo ranks). > 1, or nodes > 1: the trainer launches the ranks itself (docs/distributed.md).")
+    nodes: int = _f(1, "Nodes of a multi-node run; the rendezvous comes from MASTER_ADDR/NODE_RANK or the Slurm allocation.")
+    strategy: Literal["auto", "ddp", "fsdp"] = _f("auto", "Data parallelism over the processes: `fsdp` (full shard, bf16 mixed precision on GPU, activation checkpointing) or `ddp`; `auto` = fsdp for full-parameter runs of non-tiny models on GPUs, ddp for LoRA, tiny models and CPU.")
     eval_temperature: float = _f(0.5, "Sampling defaults written to each checkpoint's generation_config.json (the experiment's evaluation sampling).")
     eval_top_p: float = _f(1.0, "See eval_temperature.")
     eval_max_tokens: int = _f(256, "max_new_tokens written to generation_config.json.")
@@ -131,8 +134,22 @@ class _TrainCommon:
             raise _bad("vocab_size must be >= 300 (256 byte symbols, the special tokens and some merges)")
         if self.tiny_arch == "qwen2" and self.tiny_tokenizer != "qwen":
             raise _bad("tiny_tokenizer must be `qwen` with tiny_arch qwen2: AutoTokenizer rebuilds every Qwen2 tokenizer with Qwen's own pre-tokenizer")
+        if self.processes < 1 or self.nodes < 1:
+            raise _bad("processes and nodes must be >= 1")
+        if self.strategy == "fsdp" and self.lora is not None:
+            raise _bad("strategy fsdp shards full-parameter runs: use ddp (or auto) with lora")
         if self.eval_temperature < 0 or not 0 < self.eval_top_p <= 1 or self.eval_max_tokens < 1:
             raise _bad("eval_temperature must be >= 0, eval_top_p in (0, 1] and eval_max_tokens >= 1")
+
+    @property
+    def world_size(self) -> int:
+        return self.processes * self.nodes
+
+    def resolved_strategy(self, device: str) -> str:
+        """ddp or fsdp (`auto`: FSDP only where it pays: full-parameter, non-tiny, on GPUs)."""
+        if self.strategy != "auto":
+            return self.strategy
+        return "fsdp" if device == "cuda" and self.lora is None and self.model != TINY and self.world_size > 1 else "ddp"
 
     @property
     def is_tiny(self) -> bool:
@@ -150,7 +167,7 @@ class SftConfig(_TrainCommon):
 
     @property
     def micro(self) -> int:
-        return self.micro_batch_size or self.batch_size
+        return self.micro_batch_size or max(1, self.batch_size // self.world_size)
 
 
 @dataclass
@@ -217,7 +234,7 @@ class GrpoConfig(_TrainCommon):
     @property
     def micro(self) -> int:
         # GRPO batches are counted in completions: one optimizer step = mini_batch_prompts × G.
-        return self.micro_batch_size or self.mini_batch_prompts * self.num_generations
+        return self.micro_batch_size or max(1, self.mini_batch_prompts * self.num_generations // self.world_size)
 
 
 @dataclass

@@ -28,12 +28,12 @@ class Trainer(AtomicCheckpoints, GRPOTrainer):
     pass
 
 
-def grpo_args(cfg: GrpoConfig, rt) -> GRPOConfig:
+def grpo_args(cfg: GrpoConfig, rt, model=None) -> GRPOConfig:
     G = cfg.num_generations
     per_device, accum = batch_layout(cfg.mini_batch_prompts * G, cfg.micro)
     use_vllm = cfg.use_vllm == "auto" and rt.device == "cuda" and vllm_available()
     return checked(GRPOConfig, {
-        **common_args(cfg, rt),
+        **common_args(cfg, rt, model),
         "lr_scheduler_type": "constant_with_warmup",
         "per_device_train_batch_size": per_device,
         "gradient_accumulation_steps": accum,
@@ -54,7 +54,29 @@ def grpo_args(cfg: GrpoConfig, rt) -> GRPOConfig:
         "vllm_server_base_url": cfg.vllm_server_base_url or None,
         "vllm_max_model_length": cfg.context_length,
         "remove_unused_columns": False,  # the reward function reads reward_json
+        **vllm_layout(cfg, use_vllm, world_size()),
     })
+
+
+def world_size() -> int:
+    import os
+
+    return int(os.environ.get("WORLD_SIZE", "1"))
+
+
+def vllm_layout(cfg: GrpoConfig, use_vllm: bool, world: int) -> dict:
+    """Rollout engine per process layout (GPU only; vLLM is imported by TRL only when used).
+
+    colocate: every rank runs its own vLLM engine on its GPU (tensor parallel 1: a 7B policy
+    fits beside its FSDP shard at vllm_gpu_memory_utilization), woken for generation and put
+    to sleep for the update so the optimizer gets the memory back. server: the ranks send
+    prompts to one `trl vllm-serve` at vllm_server_base_url and push weights to it each step.
+    """
+    if not use_vllm or world <= 1:
+        return {}
+    if cfg.vllm_mode == "colocate":
+        return {"vllm_tensor_parallel_size": 1, "vllm_enable_sleep_mode": True}
+    return {}
 
 
 def run(cfg: GrpoConfig, emit: Emitter, stop: StopFlag) -> None:
@@ -62,8 +84,8 @@ def run(cfg: GrpoConfig, emit: Emitter, stop: StopFlag) -> None:
     rows = load_rows(cfg.train_file, cfg.template, need_completion=False, need_reward=True)
     rt = prepare(cfg, rows, emit)
     check_prompt_lengths(rt.tokenizer, rows, cfg.template, cfg.prompt_limit)
-    args = grpo_args(cfg, rt)
     model, peft = load_trainable(cfg, rt, emit)
+    args = grpo_args(cfg, rt, model)
     client = RewardClient(cfg.reward_command)
 
     # TRL names reward metrics after the function (`rewards/env_batch/mean`), hence a named def.

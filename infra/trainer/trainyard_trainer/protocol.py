@@ -29,6 +29,7 @@ ERROR_CODES: dict[str, str] = {
     "TY_ERR_TRAINER_REWARD": "infra_error",  # the reward subprocess died or spoke garbage
     "TY_ERR_TRAINER_SERVE": "infra_error",  # the serving engine (vllm serve) failed to start or died
     "TY_ERR_TRAINER_INTERNAL": "crashed",  # a bug: any other exception
+    "TY_ERR_TRAINER_RANK": "crashed",  # one rank of a distributed run died (its stderr tail in the message)
 }
 
 
@@ -55,6 +56,10 @@ class Emitter:
         with self._lock:
             self._stream.write(line + "\n")
             self._stream.flush()
+
+    def raw(self, event: dict[str, Any]) -> None:
+        """Pass on an event another process emitted (the distributed launcher relays rank 0)."""
+        self._write(event)
 
     def status(self, state: str, message: str | None = None) -> None:
         assert state in STATES, state
@@ -92,6 +97,22 @@ def claim_stdout() -> Emitter:
     real = sys.stdout
     sys.stdout = sys.stderr
     return Emitter(real)
+
+
+class RankEmitter(Emitter):
+    """The emitter of a rank other than 0: only its error reaches its stderr (rank 0 speaks for the job)."""
+
+    def _write(self, event: dict[str, Any]) -> None:
+        if event.get("type") == "error":
+            super()._write(event)
+
+
+def claim_stdout_for_rank(rank: int) -> Emitter:
+    """claim_stdout for rank 0; an errors-only emitter on stderr for the other ranks."""
+    if rank == 0:
+        return claim_stdout()
+    sys.stdout = sys.stderr
+    return RankEmitter(sys.stderr)
 
 
 class StopFlag:

@@ -21,10 +21,10 @@ class Trainer(AtomicCheckpoints, SFTTrainer):
     pass
 
 
-def sft_args(cfg: SftConfig, rt) -> SFTConfig:
+def sft_args(cfg: SftConfig, rt, model=None) -> SFTConfig:
     per_device, accum = batch_layout(cfg.batch_size, cfg.micro)
     return checked(SFTConfig, {
-        **common_args(cfg, rt),
+        **common_args(cfg, rt, model),
         "lr_scheduler_type": "cosine",
         "per_device_train_batch_size": per_device,
         "gradient_accumulation_steps": accum,
@@ -42,7 +42,7 @@ def run(cfg: SftConfig, emit: Emitter, stop: StopFlag) -> None:
     model, peft = load_trainable(cfg, rt, emit)
     trainer = Trainer(
         model=model,
-        args=sft_args(cfg, rt),
+        args=sft_args(cfg, rt, model),
         train_dataset=Dataset.from_list(examples),
         processing_class=rt.tokenizer,
         peft_config=peft,

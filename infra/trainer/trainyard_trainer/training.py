@@ -12,6 +12,7 @@ from typing import Any
 from transformers import TrainerCallback
 
 from . import checkpoint as ckpt
+from . import launch
 from .data import Row, row_text
 from .models import adapter_base, is_adapter, load_model, load_tokenizer, pick_device, pick_dtype
 from .protocol import Emitter, StopFlag, TrainerError
@@ -38,10 +39,12 @@ def prepare(cfg: Any, rows: list[Row], emit: Emitter) -> Runtime:
     elif cfg.model == "tiny":
         source = os.path.join(cfg.output_dir, TINY_DIR)
         # A resumed run keeps the base it started from (the build is deterministic anyway).
-        if not (cfg.resume_from and os.path.isfile(os.path.join(source, "config.json"))):
+        # Ranks share the output directory: rank 0 builds, the others wait and load the same files.
+        if launch.rank() == 0 and not (cfg.resume_from and os.path.isfile(os.path.join(source, "config.json"))):
             os.makedirs(cfg.output_dir, exist_ok=True)
             build_tiny(cfg, [row_text(r) for r in rows], source)
             emit.log(f"built the tiny model ({cfg.tiny_arch}, {cfg.layers} × {cfg.d_model}, vocabulary {cfg.vocab_size}) in {source}")
+        launch.barrier()
     else:
         source = cfg.model
     revision = cfg.model_revision if source == cfg.model else ""
@@ -59,7 +62,12 @@ def load_trainable(cfg: Any, rt: Runtime, emit: Emitter):
         return load_model(rt.model_dir, rt.dtype, trainable=True), None
     from .models import peft_config
 
-    model = load_model(rt.model_dir, rt.dtype, revision=rt.revision)
+    dtype = rt.dtype
+    if int(os.environ.get("WORLD_SIZE", "1")) > 1 and cfg.resolved_strategy(rt.device) == "fsdp":
+        import torch
+
+        dtype = torch.float32  # FSDP's float32 master weights; bf16 is its compute dtype (mixed precision)
+    model = load_model(rt.model_dir, dtype, revision=rt.revision)
     limit = getattr(model.config, "max_position_embeddings", None) or getattr(model.config, "n_positions", None)
     if limit and cfg.context_length > limit:
         emit.log(f"context_length {cfg.context_length} exceeds the model's {limit} positions: rows longer than that are outside what it was built for", "warn")
@@ -87,7 +95,44 @@ def checked(config_cls: type, kwargs: dict[str, Any]):
     return config_cls(**kwargs)
 
 
-def common_args(cfg: Any, rt: Runtime) -> dict[str, Any]:
+# Decoder blocks FSDP wraps one by one (each is gathered, run and freed in turn).
+FSDP_LAYER_CLASSES = ("LlamaDecoderLayer", "Qwen2DecoderLayer", "Qwen3DecoderLayer", "MistralDecoderLayer", "GPT2Block")
+
+
+def parallel_args(cfg: Any, device: str, world: int, model: Any = None) -> dict[str, Any]:
+    """TrainingArguments of the process layout: DDP, or FSDP full shard with activation checkpointing.
+
+    FSDP keeps float32 master weights sharded over the ranks and computes in bf16 on GPUs (the
+    Trainer's bf16 flag becomes FSDP's mixed-precision policy); the full state dict is gathered
+    to rank 0 (offloaded to CPU) at every save, so a checkpoint is a standard HF directory.
+    Activation checkpointing is always on under FSDP: it is what makes long sequences fit.
+    """
+    if world <= 1:
+        return {}
+    strategy = cfg.resolved_strategy(device)
+    launch.check_strategy(cfg, device)
+    if strategy == "ddp":
+        return {"ddp_backend": "nccl" if device == "cuda" else "gloo", "ddp_find_unused_parameters": False}
+    layers = sorted({type(m).__name__ for m in model.modules()} & set(FSDP_LAYER_CLASSES)) if model is not None else list(FSDP_LAYER_CLASSES[:2])
+    return {
+        "ddp_backend": "nccl" if device == "cuda" else "gloo",
+        "fsdp": "full_shard auto_wrap",
+        "fsdp_config": {
+            # FSDP2 (per-parameter sharding; transformers 5 deprecates FSDP1). reshard_after_forward
+            # = full shard (ZeRO-3): parameters are freed again after each block's forward.
+            "version": 2,
+            "reshard_after_forward": True,
+            "transformer_layer_cls_to_wrap": layers,
+            "activation_checkpointing": True,
+            "state_dict_type": "FULL_STATE_DICT",
+            "cpu_ram_efficient_loading": False,
+        },
+        # FSDP checkpoints activations itself; the Trainer's own flag would add an all-gather.
+        "gradient_checkpointing": False,
+    }
+
+
+def common_args(cfg: Any, rt: Runtime, model: Any = None) -> dict[str, Any]:
     """TrainingArguments shared by SFTConfig and GRPOConfig."""
     return {
         "output_dir": cfg.output_dir,
@@ -112,6 +157,7 @@ def common_args(cfg: Any, rt: Runtime) -> dict[str, Any]:
         "gradient_checkpointing": cfg.gradient_checkpointing,
         "dataloader_num_workers": 0,
         "save_only_model": False,  # optimizer, scheduler and RNG state: a retried job resumes exactly
+        **parallel_args(cfg, rt.device, int(os.environ.get("WORLD_SIZE", "1")), model),
     }
 
 
@@ -175,6 +221,10 @@ class ProtocolCallback(TrainerCallback):
 
     def on_step_end(self, args, state, control, **kw):
         # The signal handler only set a flag; the Trainer saves and stops at this step boundary.
+        # Ranks take the decision together (a rank signalled a step later would otherwise keep
+        # training alone and block in its next collective).
+        if launch.any_rank(self.stop.is_set) and not self.stop.is_set:
+            self.stop.request("SIGTERM (another rank)")
         if self.stop.is_set:
             control.should_save = True
             control.should_training_stop = True
@@ -185,10 +235,10 @@ class ProtocolCallback(TrainerCallback):
         return control
 
     def on_save(self, args, state, control, **kw):
+        self.last_saved = state.global_step  # every rank: the final save below is collective
         if state.is_world_process_zero:
             path = os.path.abspath(os.path.join(args.output_dir, f"checkpoint-{state.global_step}"))
             self.emit.checkpoint(state.global_step, path, ckpt.weights_sha256(path))
-            self.last_saved = state.global_step
 
     def result(self, state, cfg: Any) -> dict[str, Any]:
         return {
@@ -203,7 +253,9 @@ class ProtocolCallback(TrainerCallback):
 
 def train(trainer: Any, callback: ProtocolCallback, cfg: Any, emit: Emitter, stop: StopFlag) -> None:
     """Run the Trainer (resuming if asked) and end with `done`."""
-    if stop.is_set:  # stopped while loading: nothing trained, nothing to save
+    # Stopped while loading: nothing trained, nothing to save. Decided together, so that no rank
+    # starts training alone while the others have left.
+    if launch.any_rank(stop.is_set):
         emit.status("stopping", stop.signal_name or "")
         emit.done(0, {"stopped_early": True, "max_steps": cfg.max_steps})
         return

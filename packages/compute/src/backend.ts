@@ -85,6 +85,12 @@ export interface LaunchSpec {
    */
   mounts?: ArtifactMount[];
   resources: Resources;
+  /**
+   * Nodes of a multi-node training run (default 1); `resources` are per node. The trainer starts
+   * its ranks on each node itself: the backend runs one copy of `command` per node and gives it
+   * the rendezvous (Slurm: the allocation; Kubernetes: MASTER_ADDR/NODE_RANK from an Indexed Job).
+   */
+  nodes?: number;
   /** Kubernetes only. */
   nodeSelector?: Record<string, string>;
   /** Kubernetes only. */
@@ -232,6 +238,8 @@ export function validateLaunchSpec(spec: LaunchSpec, backend: BackendName): void
   if (!Number.isInteger(gpus) || gpus < 0) bad("resources.gpus", "must be a whole number >= 0");
   if (!(cpus > 0)) bad("resources.cpus", "must be > 0");
   if (!(memoryGiB > 0)) bad("resources.memoryGiB", "must be > 0");
+  if (spec.nodes !== undefined && !(Number.isInteger(spec.nodes) && spec.nodes >= 1)) bad("nodes", "must be a whole number >= 1");
+  if ((spec.nodes ?? 1) > 1 && (backend === "process" || backend === "docker")) bad("nodes", "must be 1: this backend runs on one machine");
   if (spec.graceSeconds !== undefined && !(spec.graceSeconds >= 0)) bad("graceSeconds", "must be >= 0");
   if (spec.timeoutSeconds !== undefined && !(spec.timeoutSeconds > 0)) bad("timeoutSeconds", "must be > 0");
   if (spec.backoffLimit !== undefined && !(Number.isInteger(spec.backoffLimit) && spec.backoffLimit >= 0))

@@ -21,6 +21,7 @@ export * from "./kubernetes.js";
 export {
   jobFinished,
   kubernetesJobManifest,
+  rendezvousService,
   runExitOf,
   runStatusOf,
   TRAINER_CONTAINER,

@@ -2,7 +2,7 @@
  * The batch/v1 Job a run becomes, and how Job and pod status map back to a run's status and exit.
  * Pure functions: the Kubernetes API test double checks the manifest verbatim.
  */
-import type { V1ContainerStateTerminated, V1Job, V1Pod } from "@kubernetes/client-node";
+import type { V1ContainerStateTerminated, V1Job, V1Pod, V1Service } from "@kubernetes/client-node";
 import { artifactBinds, baseEnv, type ExitReason, type LaunchSpec, type RunExit, type RunStatus } from "./backend.js";
 import { kubernetesResources, memoryQuantity } from "./resources.js";
 import { signalFromExitCode } from "./outcome.js";
@@ -22,10 +22,41 @@ export interface JobManifestOptions {
   serviceAccountName?: string;
 }
 
+/** Rendezvous port of a multi-node run (torch.distributed's usual one). */
+export const RENDEZVOUS_PORT = 29500;
+
+/**
+ * A multi-node run (`spec.nodes` > 1) is an Indexed Job of one pod per node behind a headless
+ * Service named like the Job: pod i is `<name>-i.<name>`, so every pod finds rank 0's node at
+ * `<name>-0.<name>.<namespace>.svc` (MASTER_ADDR) and its own node rank in JOB_COMPLETION_INDEX.
+ */
+export function multiNodeEnv(spec: LaunchSpec, o: { name: string; namespace: string }): Record<string, string> {
+  if ((spec.nodes ?? 1) <= 1) return {};
+  return { MASTER_ADDR: `${o.name}-0.${o.name}.${o.namespace}.svc`, MASTER_PORT: String(RENDEZVOUS_PORT) };
+}
+
+/** The headless Service of a multi-node run's pods (DNS names for the rendezvous), or null for one node. */
+export function rendezvousService(spec: LaunchSpec, o: { name: string; namespace: string }): V1Service | null {
+  if ((spec.nodes ?? 1) <= 1) return null;
+  return {
+    apiVersion: "v1",
+    kind: "Service",
+    metadata: { name: o.name, namespace: o.namespace, labels: { ...MANAGED_BY, [RUN_ID_KEY]: o.name } },
+    spec: {
+      clusterIP: "None",
+      // Pods resolve each other before they are ready (the rendezvous is what makes them ready).
+      publishNotReadyAddresses: true,
+      selector: { [RUN_ID_KEY]: o.name },
+      ports: [{ name: "rendezvous", port: RENDEZVOUS_PORT }],
+    },
+  };
+}
+
 export function kubernetesJobManifest(spec: LaunchSpec, o: JobManifestOptions): V1Job {
   // The label holds the DNS-safe name (label values are limited); the annotation the exact run id.
   const labels = { ...MANAGED_BY, [RUN_ID_KEY]: o.name };
-  const env = { ...baseEnv(spec), ...spec.env };
+  const env = { ...baseEnv(spec), ...spec.env, ...multiNodeEnv(spec, o) };
+  const nodes = spec.nodes ?? 1;
   return {
     apiVersion: "batch/v1",
     kind: "Job",
@@ -36,9 +67,11 @@ export function kubernetesJobManifest(spec: LaunchSpec, o: JobManifestOptions): 
       ...(spec.timeoutSeconds !== undefined ? { activeDeadlineSeconds: Math.ceil(spec.timeoutSeconds) } : {}),
       // Long enough for a restarted worker to read the outcome; then the cluster cleans up.
       ttlSecondsAfterFinished: o.ttlSecondsAfterFinished,
+      ...(nodes > 1 ? { completionMode: "Indexed", completions: nodes, parallelism: nodes } : {}),
       template: {
         metadata: { labels },
         spec: {
+          ...(nodes > 1 ? { subdomain: o.name } : {}),
           restartPolicy: "Never",
           terminationGracePeriodSeconds: Math.ceil(o.graceSeconds),
           // The trainer never talks to the API server.

@@ -26,7 +26,7 @@ import {
   type RunStatus,
 } from "./backend.js";
 import { apiError, ComputeError, httpStatus } from "./errors.js";
-import { jobFinished, kubernetesJobManifest, podStarted, RUN_ID_KEY, runExitOf, runStatusOf } from "./kubernetes-job.js";
+import { jobFinished, kubernetesJobManifest, podStarted, rendezvousService, RUN_ID_KEY, runExitOf, runStatusOf } from "./kubernetes-job.js";
 import { followPodLog } from "./kubernetes-logs.js";
 import { EventQueue, toRunEvent } from "./lines.js";
 
@@ -86,8 +86,9 @@ export class KubernetesBackend implements ComputeBackend {
       shmGiB: this.options.shmGiB ?? 1,
       ...(this.options.serviceAccountName ? { serviceAccountName: this.options.serviceAccountName } : {}),
     });
+    let created: V1Job | undefined;
     try {
-      await this.api.batch.createNamespacedJob({ namespace, body });
+      created = await this.api.batch.createNamespacedJob({ namespace, body });
     } catch (e) {
       if (httpStatus(e) !== 409) throw apiError(`kubernetes: create Job ${namespace}/${name}`, e);
       let existing: V1Job;
@@ -102,6 +103,15 @@ export class KubernetesBackend implements ComputeBackend {
           "TY_ERR_COMPUTE_CONFLICT",
           `kubernetes: Job ${namespace}/${name} exists and belongs to run '${owner ?? "?"}'`,
         );
+    }
+    // Multi-node: the headless Service for the rendezvous, owned by the Job (deleted with it).
+    // The pods retry resolving rank 0 until it exists.
+    const service = rendezvousService(spec, { name, namespace });
+    if (service && created?.metadata?.uid) {
+      service.metadata!.ownerReferences = [{ apiVersion: "batch/v1", kind: "Job", name, uid: created.metadata.uid }];
+      await this.api.core.createNamespacedService({ namespace, body: service }).catch((e: unknown) => {
+        if (httpStatus(e) !== 409) throw apiError(`kubernetes: create Service ${namespace}/${name}`, e);
+      });
     }
     return new KubernetesRun(this.api, namespace, name, spec, {
       graceMs: graceSeconds * 1000,

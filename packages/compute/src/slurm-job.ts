@@ -7,8 +7,10 @@
  * (`--gres=gpu:N`), its time limit from `timeoutSeconds`, stdout and stderr appended to two files
  * in the run directory (on the filesystem the cluster shares), and the environment given to
  * sbatch exported as it is (`--export=ALL` over the minimal environment the backend builds).
- * A multi-node layout (issue: multi-GPU) adds `--nodes`/`--gpus-per-node` here and an `srun`
- * launcher with the allocation's rendezvous in `launchPrefix`.
+ * A multi-node run (`spec.nodes` > 1) asks for `--nodes=M --ntasks-per-node=1 --gpus-per-node=G`
+ * and starts the command once per node through `srun --kill-on-bad-exit=1` (a node whose trainer
+ * fails ends the step on every node); the trainer reads its rendezvous from the allocation
+ * (first host of SLURM_JOB_NODELIST, SLURM_NODEID) and starts its ranks on each node.
  *
  * Requeue: Slurm re-runs the batch script of a requeued job (preemption with PreemptMode=REQUEUE,
  * a node failure, `scontrol requeue`). The trainer's own resume state (step offsets, the resume
@@ -54,12 +56,11 @@ export function sbatchArgs(spec: LaunchSpec, o: SbatchOptions): string[] {
     "--export=ALL",
     "--requeue",
     ...o.extraArgs,
-    "--nodes=1",
-    "--ntasks=1",
+    ...(multiNode(spec) ? [`--nodes=${spec.nodes}`, "--ntasks-per-node=1"] : ["--nodes=1", "--ntasks=1"]),
     `--cpus-per-task=${Math.max(1, Math.ceil(r.cpus))}`,
     `--mem=${Math.max(1, Math.ceil(r.memoryGiB * 1024))}M`,
   ];
-  if (r.gpus > 0) args.push(`--gres=${o.gpuGres}:${r.gpus}`);
+  if (r.gpus > 0) args.push(multiNode(spec) ? `--gpus-per-node=${r.gpus}` : `--gres=${o.gpuGres}:${r.gpus}`);
   // Slurm keeps time limits in whole minutes.
   if (spec.timeoutSeconds !== undefined) args.push(`--time=${Math.max(1, Math.ceil(spec.timeoutSeconds / 60))}`);
   if (spec.partition) args.push(`--partition=${spec.partition}`);
@@ -67,6 +68,13 @@ export function sbatchArgs(spec: LaunchSpec, o: SbatchOptions): string[] {
   if (spec.qos) args.push(`--qos=${spec.qos}`);
   return args;
 }
+
+function multiNode(spec: LaunchSpec): boolean {
+  return (spec.nodes ?? 1) > 1;
+}
+
+/** One task per node, the step ended everywhere when one node's task fails. */
+const SRUN_PER_NODE = ["srun", "--ntasks-per-node=1", "--kill-on-bad-exit=1"];
 
 /** POSIX shell single-quoting. */
 export function shellQuote(s: string): string {
@@ -79,20 +87,21 @@ export function launchPrefix(spec: LaunchSpec, o: SbatchOptions): string[] {
   const mount = artifactBinds(spec)
     .map((b) => `${b.source}:${b.target}${b.readOnly ? ":ro" : ""}`)
     .join(",");
+  const srun = multiNode(spec) ? SRUN_PER_NODE : [];
   switch (o.container) {
     case "none":
-      return [];
+      return srun;
     case "pyxis":
       // pyxis adds these options to srun; the step inherits the job's allocation.
       return [
-        "srun",
-        "--ntasks=1",
+        ...(multiNode(spec) ? SRUN_PER_NODE : ["srun", "--ntasks=1"]),
         `--container-image=${o.image}`,
         `--container-mounts=${mount}`,
         ...(spec.workdir ? [`--container-workdir=${spec.workdir}`] : []),
       ];
     case "apptainer":
       return [
+        ...srun,
         "apptainer",
         "exec",
         "--bind",

@@ -178,6 +178,8 @@ export const RuntimeConfig = z.object({
    * reachable from the worker host. A wildcard (0.0.0.0) is announced as the job's node address.
    */
   SLURM_SERVE_HOST: z.string().min(1).max(255).default("0.0.0.0"),
+  /** Memory of one GPU of the operator's node type (GiB): the preflight's default for `compute.resources.gpuMemoryGiB`. */
+  TRAINYARD_GPU_MEMORY_GIB: z.coerce.number().min(1).max(1024).default(80),
   /** CLI client: the API base URL and key. */
   TRAINYARD_URL: z.string().default("http://127.0.0.1:8080"),
   TRAINYARD_API_KEY: z.string().optional(),

@@ -90,6 +90,13 @@ export const ERROR_CODES = {
       "The spec asks for more than one experiment may on this deployment (jobs = arms × seeds × chain, training items, checkpoints per training job); `issues` names the field and the cap.",
     action: "Lower the field named in `issues[].path` below the cap the message gives, or split the experiment.",
   },
+  TY_ERR_SPEC_MEMORY: {
+    status: 400,
+    meaning:
+      "The preflight estimate of a training job's memory per GPU (weights, gradients, optimizer state, activations and logits under the spec's strategy, docs/distributed.md) exceeds `compute.resources.gpuMemoryGiB` (default: the operator's TRAINYARD_GPU_MEMORY_GIB); the message gives the estimate and its terms.",
+    action:
+      "Add GPUs (`compute.resources.gpus`, `compute.nodes`), use `compute.strategy` fsdp or LoRA, lower the micro-batch or sequence length, or state the real `gpuMemoryGiB`.",
+  },
   TY_ERR_COMPUTE_NOT_ALLOWED: {
     status: 403,
     meaning:

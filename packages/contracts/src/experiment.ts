@@ -157,8 +157,19 @@ export const ComputeSpec = z.strictObject({
       gpus: z.number().int().min(0).max(64).default(0),
       cpus: z.number().min(0.5).max(512).default(1),
       memoryGiB: z.number().min(0.5).max(4096).default(4),
+      /** Memory of one GPU, for the preflight estimate; omitted: the operator's node type (TRAINYARD_GPU_MEMORY_GIB, default 80). */
+      gpuMemoryGiB: z.number().min(1).max(1024).optional(),
     })
     .prefault({}),
+  /** Nodes of one training job (gpus, cpus and memory are per node). */
+  nodes: z.number().int().min(1).max(64).default(1),
+  /**
+   * Training processes per node: one per GPU (omitted: gpus, or 1 without GPUs); without GPUs,
+   * N CPU processes over gloo (tests and small models).
+   */
+  processes: z.number().int().min(1).max(64).optional(),
+  /** Data parallelism over the processes: fsdp (full shard) or ddp; omitted: fsdp for full-parameter HF models on GPUs, else ddp. */
+  strategy: z.enum(["fsdp", "ddp"]).optional(),
   /** Trainer image for docker/kubernetes. */
   image: z.string().max(300).optional(),
   /**
@@ -289,6 +300,19 @@ export const ExperimentSpec = ExperimentSpecBase.superRefine((s, ctx) => {
     if (s.model.engine === "cpu-tiny" && s.grpo.maxCompletionLength + MAX_PROMPT_BYTES[s.task] > s.model.contextLength) {
       conflict(["grpo", "maxCompletionLength"], "prompt + maxCompletionLength exceeds model.contextLength");
     }
+  }
+  const c = s.compute;
+  if (c.processes !== undefined && gpus > 0 && c.processes !== gpus) {
+    conflict(["compute", "processes"], `one process per GPU: processes (${c.processes}) must equal resources.gpus (${gpus}) or be omitted`);
+  }
+  if (c.nodes > 1 && (c.backend === "process" || c.backend === "docker")) {
+    conflict(["compute", "nodes"], `the ${c.backend} backend runs on one machine: nodes must be 1 (use slurm or kubernetes)`);
+  }
+  if (c.strategy === "fsdp" && gpus === 0) {
+    conflict(["compute", "strategy"], "fsdp needs GPUs (accelerate has no CPU FSDP): use ddp or omit it");
+  }
+  if (c.strategy === "fsdp" && s.model.lora) {
+    conflict(["compute", "strategy"], "fsdp shards full-parameter runs; LoRA trains with ddp (omit strategy)");
   }
   if (s.compute.backend === "process" && s.compute.image) {
     conflict(["compute", "image"], "the process backend runs no image; remove it or use docker/kubernetes");

@@ -16,3 +16,4 @@ export * from "./matrix.js";
 export * from "./trainer-config.js";
 export * from "./curves.js";
 export * from "./job-history.js";
+export * from "./memory.js";

@@ -30,6 +30,8 @@ export const JOB_FAILURE_CODES = {
   TY_ERR_TRAINER_REWARD: { failureKind: "infra_error", retry: true },
   TY_ERR_TRAINER_SERVE: { failureKind: "infra_error", retry: true },
   TY_ERR_TRAINER_INTERNAL: { failureKind: "crashed", retry: true },
+  // One rank of a distributed run died; the others were stopped. Retried from the last checkpoint.
+  TY_ERR_TRAINER_RANK: { failureKind: "crashed", retry: true },
   // A missing trainer dependency (no torch/TRL in the venv or image) or a capability this
   // deployment lacks: retrying on the same host cannot help.
   TY_ERR_NOT_AVAILABLE: { failureKind: "config_error", retry: false },

@@ -32,8 +32,9 @@ const PAPER_GRPO = {
   numGenerations: 8,
   promptsPerBatch: 256,
   miniBatchPrompts: 256,
-  // Per GPU: 8 completions per forward/backward (2,048 per step = 8 × 4 GPUs × 64 accumulation).
-  microBatchSize: 8,
+  // Per GPU: 4 completions per forward/backward (2,048 per step = 4 × 4 GPUs × 128 accumulation).
+  // 8 would need ~89 GiB per GPU at 7,000-token completions (the preflight, docs/distributed.md).
+  microBatchSize: 4,
   learningRate: 1e-6,
   epsilon: 0.2,
   beta: 0,
@@ -43,6 +44,8 @@ const PAPER_GRPO = {
   warmStartSteps: 10,
   saveSteps: 10,
 };
+// The authors' layout: one node × 4 GPUs; strategy auto = FSDP full shard for a full-parameter
+// model on GPUs (docs/distributed.md has the memory estimate).
 const PAPER_COMPUTE = { backend: "kubernetes", resources: { gpus: 4, cpus: 32, memoryGiB: 256 } } as const;
 
 export const PRESETS: Record<PresetName, ExperimentSpecInput> = {

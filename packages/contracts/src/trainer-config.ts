@@ -71,6 +71,12 @@ const TRAIN_COMMON = {
   gradient_checkpointing: z.boolean().default(false),
   /** LoRA adapter through PEFT (null = full fine-tuning). */
   lora: TrainerLoraConfig.nullable().default(null),
+  /** Training processes per node (one per GPU; on CPU, gloo ranks); > 1 or nodes > 1: the trainer launches the ranks. */
+  processes: z.number().int().min(1).default(1),
+  /** Nodes of a multi-node run (rendezvous from MASTER_ADDR/NODE_RANK or the Slurm allocation). */
+  nodes: z.number().int().min(1).default(1),
+  /** `fsdp` (full shard) or `ddp`; `auto` = fsdp for full-parameter non-tiny runs on GPUs, else ddp. */
+  strategy: z.enum(["auto", "ddp", "fsdp"]).default("auto"),
   /** Sampling defaults written to each checkpoint's generation_config.json. */
   eval_temperature: z.number().min(0).default(0.5),
   eval_top_p: z.number().gt(0).max(1).default(1.0),
@@ -81,9 +87,20 @@ type Ctx = z.core.$RefinementCtx;
 const conflict = (ctx: Ctx, path: string, message: string) => ctx.addIssue({ code: "custom", path: [path], message });
 
 function checkCommon(
-  c: { init_from: string; resume_from: string; d_model: number; heads: number; tiny_arch: string; tiny_tokenizer: string },
+  c: {
+    init_from: string;
+    resume_from: string;
+    d_model: number;
+    heads: number;
+    tiny_arch: string;
+    tiny_tokenizer: string;
+    strategy: string;
+    lora: TrainerLoraConfig | null;
+  },
   ctx: Ctx,
 ): void {
+  if (c.strategy === "fsdp" && c.lora !== null)
+    conflict(ctx, "strategy", "strategy fsdp shards full-parameter runs: use ddp (or auto) with lora");
   // Rotary embeddings rotate pairs of dimensions: the head size must be even.
   if (c.d_model % c.heads !== 0 || (c.d_model / c.heads) % 2 !== 0) {
     conflict(ctx, "heads", "d_model must be divisible by heads, with an even head size");

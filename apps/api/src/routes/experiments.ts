@@ -15,6 +15,8 @@ import {
   encodeCursor,
   expandExperimentRequest,
   outboxChannel,
+  estimateMemory,
+  preflightMemory,
   TaskName,
 } from "@trainyard/contracts";
 import {
@@ -59,10 +61,13 @@ export async function experimentRoutes(appBase: FastifyInstance) {
   app.addHook("onRequest", app.authenticate);
   const computePolicy = computePolicyOf(app.deps.config);
   const limits = limitsOf(app.deps.config);
+  // The operator's GPU (node type) memory: the preflight's default for compute.resources.gpuMemoryGiB.
+  const gpuMemoryGiB = app.deps.config.TRAINYARD_GPU_MEMORY_GIB ?? 80;
   const check = (body: unknown) =>
     submittableSpec(body, {
       computePolicy,
       limits,
+      gpuMemoryGiB,
       allowPrivateWebhooks: app.deps.config.WEBHOOK_ALLOW_PRIVATE ?? false,
       allowedPorts: app.deps.config.WEBHOOK_ALLOWED_PORTS ?? [],
       ...(app.deps.lookup ? { lookup: app.deps.lookup } : {}),
@@ -231,7 +236,10 @@ export async function experimentRoutes(appBase: FastifyInstance) {
   );
 
   app.get("/presets", { schema: { summary: "Preset names and their expanded specs" } }, async () => ({
-    items: PresetName.options.map((name) => ({ name, spec: expandExperimentRequest({ preset: name }) })),
+    items: PresetName.options.map((name) => {
+      const spec = expandExperimentRequest({ preset: name });
+      return { name, spec, estimate: estimateMemory(spec, gpuMemoryGiB) };
+    }),
   }));
   app.get(
     "/presets/:name",
@@ -239,7 +247,8 @@ export async function experimentRoutes(appBase: FastifyInstance) {
     async (req) => {
       const name = PresetName.safeParse(req.params.name);
       if (!name.success || !PRESETS[name.data]) throw new TyError("TY_ERR_NOT_FOUND", `preset ${req.params.name} not found`);
-      return { name: name.data, spec: expandExperimentRequest({ preset: name.data }) };
+      const spec = expandExperimentRequest({ preset: name.data });
+      return { name: name.data, spec, estimate: estimateMemory(spec, gpuMemoryGiB) };
     },
   );
 }

@@ -20,6 +20,7 @@ interface TrainOpts {
   lora?: string | boolean;
   initFrom?: string;
   maxSteps?: string;
+  processes?: string;
   config?: string;
   json?: boolean;
 }
@@ -65,6 +66,10 @@ export function registerTrain(program: Command): void {
     .option("--lora [rank]", "train a LoRA adapter (PEFT) of this rank instead of every weight (default rank 32)")
     .option("--init-from <dir>", "checkpoint directory to start from (e.g. GRPO warm-started from SFT; full or LoRA)")
     .option("--max-steps <n>", "optimizer steps")
+    .option(
+      "--processes <n>",
+      "training processes (ranks) on this machine: one per GPU, or gloo ranks on CPU; the trainer launches them (DDP, or FSDP for full-parameter GPU runs)",
+    )
     .option("--config <file>", "JSON file of extra trainer config fields (see infra/trainer/PROTOCOL.md)")
     .option("--json", "print the raw protocol event lines on stdout")
     .action(async (opts: TrainOpts) => {
@@ -79,6 +84,8 @@ export function registerTrain(program: Command): void {
       if (/^[./~]/.test(opts.model) && !existsSync(opts.model)) throw new CliError(`--model: ${opts.model} does not exist`);
       if (opts.maxSteps !== undefined && !/^\d+$/.test(opts.maxSteps))
         throw new CliError(`--max-steps: expected a positive integer, got '${opts.maxSteps}'`);
+      if (opts.processes !== undefined && !(/^\d+$/.test(opts.processes) && Number(opts.processes) >= 1 && Number(opts.processes) <= 64))
+        throw new CliError(`--processes: expected a whole number from 1 to 64, got '${opts.processes}'`);
       if (opts.initFrom && !existsSync(opts.initFrom)) throw new CliError(`--init-from: ${opts.initFrom} does not exist`);
       let extra: Record<string, unknown> = {};
       if (opts.config) {
@@ -103,6 +110,7 @@ export function registerTrain(program: Command): void {
         template,
         ...(opts.initFrom ? { init_from: resolve(opts.initFrom) } : {}),
         ...(opts.maxSteps ? { max_steps: Number(opts.maxSteps) } : {}),
+        ...(opts.processes ? { processes: Number(opts.processes) } : {}),
         ...(opts.mode === "grpo"
           ? { reward_command: [process.execPath, join(root, "apps", "cli", "bin", "trainyard.js"), "env", "batch"] }
           : {}),

@@ -44,6 +44,7 @@ export function launchSpec(
       ...(run.readOnly ?? []).map((key) => ({ key, readOnly: true })),
     ],
     resources: c.resources,
+    ...(c.nodes > 1 ? { nodes: c.nodes } : {}),
     ...(c.nodeSelector ? { nodeSelector: c.nodeSelector } : {}),
     ...(c.namespace ? { namespace: c.namespace } : {}),
     ...(c.partition ? { partition: c.partition } : {}),

@@ -54,7 +54,11 @@ describe("trainer config from the spec", () => {
       num_generations: 8,
       prompts_per_batch: 256,
       mini_batch_prompts: 256,
-      micro_batch_size: 8,
+      // 4 since the preflight: 8 completions of 7,000 tokens need ~89 GiB per GPU.
+      micro_batch_size: 4,
+      processes: 4,
+      nodes: 1,
+      strategy: "auto",
       reward_command: ["node", "cli.js", "env", "batch"],
     });
     expect(GrpoTrainerConfig.safeParse(cfg).success).toBe(true);

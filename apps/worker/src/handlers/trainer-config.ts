@@ -5,7 +5,15 @@
  * the evaluation sampling written into each checkpoint's generation_config.json.
  */
 import { join } from "node:path";
-import { GrpoTrainerConfig, SftTrainerConfig, TyError, toApiIssues, type ArmSpec, type ExperimentSpec } from "@trainyard/contracts";
+import {
+  GrpoTrainerConfig,
+  SftTrainerConfig,
+  TyError,
+  processesPerNode,
+  toApiIssues,
+  type ArmSpec,
+  type ExperimentSpec,
+} from "@trainyard/contracts";
 
 export interface TrainInputs {
   mode: "sft" | "grpo";
@@ -78,6 +86,10 @@ export function trainerConfig(t: TrainInputs): Record<string, unknown> {
     eval_temperature: spec.sampling.temperature,
     eval_top_p: spec.sampling.topP,
     eval_max_tokens: spec.sampling.maxTokens,
+    // The process layout: the trainer starts processes × nodes ranks itself (docs/distributed.md).
+    processes: processesPerNode(spec),
+    nodes: spec.compute.nodes,
+    strategy: spec.compute.strategy ?? "auto",
   };
   if (t.mode === "sft") {
     const s = spec.sft;
