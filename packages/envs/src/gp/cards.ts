@@ -1,6 +1,6 @@
 /**
  * Cards, ranks, card strings and the face-card mappings of General Points
- * (spec: general-points.md §2; reference: debunk `utils/dataset/gp_l/face_card_configs.py`).
+ * (spec: docs/gp-rules.md#cards-and-values; reference: debunk `utils/dataset/gp_l/face_card_configs.py`).
  */
 
 export type FaceCard = "J" | "Q" | "K";
@@ -102,7 +102,7 @@ export function ruleMessage(mapping: FaceCardMapping): string {
 }
 
 /**
- * Legacy wording of Chu et al.'s data and the debunk env class (prompts-and-variants.md §3.1):
+ * Legacy wording of Chu et al.'s data and the debunk env class (docs/prompts.md#gp-task-prompt):
  * "count as '10'" without "all". Kept verbatim for the frozen training split.
  */
 export const LEGACY_RULE_ALL_10 = "'J', 'Q', and 'K' count as '10'";

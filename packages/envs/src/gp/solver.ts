@@ -1,5 +1,5 @@
 /**
- * The reference's exhaustive template solver (general-points.md §3.3) and the memo table that
+ * The reference's exhaustive template solver (docs/gp-rules.md#solver) and the memo table that
  * turns generation into a lookup.
  *
  * `solve_game(digits)` in the reference: take `sorted(set(permutations(digits)))`,

@@ -1,5 +1,5 @@
 /**
- * Sokoban board model (spec sokoban.md §1–§2).
+ * Sokoban board model (docs/sokoban-rules.md#board, docs/sokoban-rules.md#rendering).
  *
  * A level is two byte matrices in row-major order, exactly like the reference's numpy arrays:
  *  - `fixed`: 0 wall, 1 floor, 2 target (never changes during play);
