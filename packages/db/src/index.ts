@@ -10,3 +10,4 @@ export * from "./migrate.js";
 export * from "./webhooks.js";
 export * from "./matrix.js";
 export * from "./history.js";
+export * from "./evals.js";
