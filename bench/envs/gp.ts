@@ -14,6 +14,7 @@
  */
 import { allSolutions, generateTask, handFor, verifyResponse, type GpSplit } from "../../packages/envs/src/gp/index.js";
 import { clearSolverTable } from "../../packages/envs/src/gp/solver.js";
+import { cpuSeconds, median } from "./measure.js";
 
 interface Case {
   name: string;
@@ -23,11 +24,6 @@ interface Case {
   run: () => number;
   /** Runs before each timed run (not timed). */
   reset?: () => void;
-}
-
-function cpuSeconds(): number {
-  const u = process.cpuUsage();
-  return (u.user + u.system) / 1e6;
 }
 
 function rate(c: Case, minSeconds = 0.4): number {
@@ -40,11 +36,6 @@ function rate(c: Case, minSeconds = 0.4): number {
     dt += cpuSeconds() - t0;
   } while (dt < minSeconds);
   return items / dt;
-}
-
-function median(xs: number[]): number {
-  const s = [...xs].sort((a, b) => a - b);
-  return s[Math.floor(s.length / 2)]!;
 }
 
 const gen = (split: GpSplit, n: number) => (): number => {

@@ -8,6 +8,7 @@
  * median of 5 runs after a warm-up. Goals (from the brief): ≥ 50×, ≥ 30×, ≥ 300×.
  */
 import { generateLevel, solve, type Level } from "../../packages/envs/src/sokoban/index.js";
+import { cpuSeconds, median } from "./measure.js";
 
 interface Case {
   name: string;
@@ -19,11 +20,6 @@ interface Case {
   run: () => number;
 }
 
-function cpuSeconds(): number {
-  const u = process.cpuUsage();
-  return (u.user + u.system) / 1e6;
-}
-
 function rate(run: () => number, minSeconds = 0.4): number {
   let items = 0;
   const t0 = cpuSeconds();
@@ -33,11 +29,6 @@ function rate(run: () => number, minSeconds = 0.4): number {
     dt = cpuSeconds() - t0;
   } while (dt < minSeconds);
   return items / dt;
-}
-
-function median(xs: number[]): number {
-  const s = [...xs].sort((a, b) => a - b);
-  return s[Math.floor(s.length / 2)]!;
 }
 
 const gen = (size: number, boxes: number, n: number) => (): number => {

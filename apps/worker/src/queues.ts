@@ -24,7 +24,3 @@ export async function enqueueJob(queues: Queues, kind: JobKind, data: { jobId: s
     removeOnFail: { age: 30 * 24 * 3600 },
   });
 }
-
-export function parseKind(name: string): JobKind {
-  return JobKind.parse(name);
-}

@@ -5,6 +5,7 @@ import { appendEvent } from "./events.js";
 import { toDbKind } from "./kinds.js";
 import { writeOutbox } from "./outbox.js";
 import { experimentView, type ExperimentView } from "./views.js";
+import { afterCursor, newestFirst } from "./pagination.js";
 
 export interface CreateExperimentInput {
   projectId: string;
@@ -147,9 +148,9 @@ export async function listExperiments(db: Db, q: ListExperimentsQuery) {
   const rows = await db.experiment.findMany({
     where: {
       ...filterWhere(q),
-      ...(q.after ? { OR: [{ createdAt: { lt: q.after.createdAt } }, { createdAt: q.after.createdAt, id: { lt: q.after.id } }] } : {}),
+      ...afterCursor(q.after),
     },
-    orderBy: [{ createdAt: "desc" }, { id: "desc" }],
+    orderBy: newestFirst(),
     take: q.limit + 1,
   });
   const more = rows.length > q.limit;

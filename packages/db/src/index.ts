@@ -11,3 +11,4 @@ export * from "./webhooks.js";
 export * from "./matrix.js";
 export * from "./history.js";
 export * from "./evals.js";
+export * from "./pagination.js";

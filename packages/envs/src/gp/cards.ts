@@ -3,8 +3,6 @@
  * (spec: docs/gp-rules.md#cards-and-values; reference: debunk `utils/dataset/gp_l/face_card_configs.py`).
  */
 
-export type FaceCard = "J" | "Q" | "K";
-
 /** Values of J, Q, K under one rule. */
 export interface FaceCardMapping {
   readonly J: number;
@@ -58,10 +56,6 @@ export const DIVERSE_MAPPINGS: readonly MappingName[] = [
   "low_range_5_7_9",
   "skip_6_8_10",
 ];
-
-export function isMappingName(name: string): name is MappingName {
-  return Object.prototype.hasOwnProperty.call(FACE_CARD_MAPPINGS, name);
-}
 
 /** 1 → A, 11 → J, 12 → Q, 13 → K, anything else → its decimal string (`10`, `14` … `19`). */
 export function rankToString(rank: number): string {

@@ -318,11 +318,6 @@ export function solutionAt(hand: Hand, order: readonly number[], k: number): str
   throw new RangeError(`solution index ${k} out of range (${hand.total} solutions)`);
 }
 
-/** Entries in the memo table (for benchmarks and tests). */
-export function solverTableSize(): number {
-  return table.size;
-}
-
 /** Drops the memo table (benchmarks measure cold generation with it). */
 export function clearSolverTable(): void {
   table.clear();

@@ -20,7 +20,6 @@ export const PLAYER_ON_TARGET = 6;
 
 /** Symbol per render code (index = code). `√` is U+221A. */
 export const SYMBOLS = ["#", "_", "O", "√", "X", "P", "S"] as const;
-export type Symbol = (typeof SYMBOLS)[number];
 
 /** Action ids of the benchmark: 1 Up, 2 Down, 3 Left, 4 Right (0 = no-op, never sent). */
 export type ActionId = 1 | 2 | 3 | 4;
@@ -154,9 +153,4 @@ export function uncoveredTargets(level: Level): number {
     if (state[i] === TARGET || (state[i] === PLAYER && fixed[i] === TARGET)) n++;
   }
   return n;
-}
-
-/** Row/column of a flat index. */
-export function rc(level: Pick<Level, "cols">, i: number): [number, number] {
-  return [Math.floor(i / level.cols), i % level.cols];
 }
