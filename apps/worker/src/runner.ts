@@ -4,7 +4,7 @@
  * should do: nothing more (done), retry with backoff, or never retry.
  */
 import type { Logger } from "pino";
-import { classifyJobError, type ExperimentSpec, JOB_CATALOGUE, JobParams, type JobKind } from "@trainyard/contracts";
+import { classifyJobError, JOB_CATALOGUE, parseStoredSpec, JobParams, type JobKind } from "@trainyard/contracts";
 import {
   claimJob,
   completeJob,
@@ -49,7 +49,7 @@ export async function runJob(deps: RunnerDeps, jobId: string): Promise<RunOutcom
   const row = claim.job;
   const kind = fromDbKind(row.kind);
   const exp = await db.experiment.findUniqueOrThrow({ where: { id: row.experimentId } });
-  const spec = exp.spec as unknown as ExperimentSpec;
+  const spec = parseStoredSpec(exp.spec);
   const log = logger.child({ jobId, job: row.name, experimentId: row.experimentId, attempt: row.attempts });
 
   const ac = new AbortController();

@@ -1,5 +1,5 @@
 import { createHash } from "node:crypto";
-import { canonicalJson, JOB_CATALOGUE, JobState, planJobs, TyError, type ExperimentSpec } from "@trainyard/contracts";
+import { canonicalJson, JOB_CATALOGUE, JobState, parseStoredSpec, planJobs, TyError, type ExperimentSpec } from "@trainyard/contracts";
 import { prismaCode, type Db, type Tx } from "./client.js";
 import { appendEvent } from "./events.js";
 import { toDbKind } from "./kinds.js";
@@ -177,7 +177,7 @@ export async function getExperiment(db: Db, projectId: string, id: string): Prom
   const exp = await db.experiment.findFirst({ where: { id, projectId } });
   if (!exp) return null;
   const jobs = await db.job.findMany({ where: { experimentId: id } });
-  const order = planJobs(exp.spec as unknown as ExperimentSpec).map((p) => p.name);
+  const order = planJobs(parseStoredSpec(exp.spec)).map((p) => p.name);
   return experimentView(exp, sortJobs(jobs, order));
 }
 
