@@ -1,5 +1,5 @@
 // Prisma 6.19 CLI configuration: the WASM schema engine through adapter-pg, with the four
-// workarounds measured in STACK.md §2 (no native engine binary can be downloaded here).
+// workarounds of docs/conventions.md#prisma-without-engine-binaries (no native engine binary can be downloaded here).
 import "./prisma/cli-exit-fix.js";
 import { randomUUID } from "node:crypto";
 import { defineConfig } from "prisma/config";

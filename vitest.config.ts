@@ -5,6 +5,22 @@ const here = (p: string) => fileURLToPath(new URL(p, import.meta.url));
 const pkgs = ["envs", "contracts", "db", "datasets", "eval", "compute"];
 const apps = ["api", "worker", "cli"];
 
+const ALL = ["packages/*/src/**/*.test.ts", "apps/*/src/**/*.test.ts", "tests/**/*.test.ts"];
+/**
+ * Unit tests: pure code and the local file system only — no Postgres, Redis, HTTP servers, child
+ * processes or trainers, so `npm run test:unit` finishes in well under a minute. Everything else
+ * (a new test file included, until it is listed here) is an integration test.
+ */
+const UNIT = [
+  "packages/envs/src/**/*.test.ts",
+  "packages/contracts/src/{compute-policy,errors,experiment,job-history,matrix,webhooks}.test.ts",
+  "packages/datasets/src/{sokoban,spec,store}.test.ts",
+  "packages/compute/src/{errors-doc,lines,outcome,slurm-output,kubernetes-logs}.test.ts",
+  "packages/eval/src/retry.test.ts",
+  "apps/dashboard/src/lib/**/*.test.ts",
+  "apps/worker/src/handlers/{launch,trainer-config}.test.ts",
+];
+
 // Tests import workspace packages from source, so they run without a build.
 export default defineConfig({
   resolve: {
@@ -14,11 +30,17 @@ export default defineConfig({
     ],
   },
   test: {
-    include: ["packages/*/src/**/*.test.ts", "apps/*/src/**/*.test.ts", "tests/**/*.test.ts"],
-    globalSetup: ["tests/setup/global.ts"],
     testTimeout: 30_000,
     hookTimeout: 60_000,
     pool: "forks",
     maxWorkers: 2,
+    projects: [
+      { extends: true, test: { name: "unit", include: UNIT } },
+      // The template database (and the Redis check) is set up once, for the tests that use them.
+      {
+        extends: true,
+        test: { name: "integration", include: ALL, exclude: [...UNIT, "**/node_modules/**"], globalSetup: ["tests/setup/global.ts"] },
+      },
+    ],
   },
 });

@@ -1,5 +1,5 @@
 // The WASM schema engine arms 10 s / 60 s timers it never clears, so the Prisma CLI lingers
-// after its work is done (STACK.md §2.2, fix 4b). Unref long timers in the CLI process only.
+// after its work is done (docs/conventions.md#prisma-without-engine-binaries). Unref long timers in the CLI process only.
 const original = globalThis.setTimeout;
 globalThis.setTimeout = ((fn: (...a: unknown[]) => void, ms?: number, ...args: unknown[]) => {
   const t = original(fn, ms, ...args);

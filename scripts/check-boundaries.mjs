@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-// Import-boundary check: enforces ARCHITECTURE.md's "may import" column and forbids import
+// Import-boundary check: enforces the "may import" table of docs/conventions.md#import-boundaries and forbids import
 // cycles between source files. Exits non-zero with one line per violation.
 import { readdirSync, readFileSync, statSync } from "node:fs";
 import { dirname, join, relative, resolve } from "node:path";
@@ -7,7 +7,7 @@ import { fileURLToPath } from "node:url";
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), "..");
 
-/** workspace -> workspaces it may import (ARCHITECTURE.md "Layout"). */
+/** workspace -> workspaces it may import (docs/conventions.md#import-boundaries). */
 const ALL_PACKAGES = ["envs", "contracts", "db", "datasets", "eval", "compute"];
 const MAY_IMPORT = {
   "packages/envs": [],
@@ -93,7 +93,7 @@ for (const n of graph.keys()) if (!state.has(n)) visit(n);
 
 if (errors.length) {
   console.error([...new Set(errors)].join("\n"));
-  console.error(`\n${errors.length} import-boundary violation(s); see ARCHITECTURE.md "may import".`);
+  console.error(`\n${errors.length} import-boundary violation(s); see docs/conventions.md#import-boundaries.`);
   process.exit(1);
 }
 console.log(`import boundaries ok (${graph.size} files)`);

@@ -12,6 +12,8 @@ log "lint, format, import boundaries"
 npm run lint --silent
 log "drift: migrations vs schema.prisma"
 bash scripts/check-migrations.sh
+log "drift: RNG fixtures vs the reference implementations"
+"$TRAINYARD_PYTHON" scripts/gen-rng-fixtures.py --check
 log "vitest"
 npx vitest run --exclude 'tests/browser/**'
 # On their own afterwards, so the browser tests' timings (the list's first render) measure the

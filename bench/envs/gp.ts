@@ -1,19 +1,20 @@
 /**
  * General Points throughput vs the Python reference (run: `npx tsx bench/envs/gp.ts`).
  *
- * Reference figures: shared/spec/performance-baselines.md §2.2 (debunk
+ * Reference figures: docs/performance-reference.md#general-points-reference-figures (debunk
  * `create_test_dataset.py::generate_task` + `solve_game`, and `reward_score/gp_l.py::
  * score_gp_l_wo_sol`; CPython 3.11, single thread, process CPU time, median of runs):
  * gen+solve 4 cards = 6.06 instances/s, 5 cards ≈ 0.31 instances/s; verifier 44k /s (4 cards),
  * 41k /s (5 cards) on a half-correct, half-wrong-number mix of answers.
  * Goals (from the brief): generation ≥ 1000× for 4 and 5 cards, verifier ≥ 10×.
  *
- * "warm" = the memo table already holds the hands (the spec's §2.4 framing: a one-off precompute,
+ * "warm" = the memo table already holds the hands (the framing of docs/performance-reference.md#general-points-goals: a one-off precompute,
  * timed separately below); "cold" = the table is emptied before every run, so each new hand is
  * solved on the spot, exactly as a fresh process would.
  */
 import { allSolutions, generateTask, handFor, verifyResponse, type GpSplit } from "../../packages/envs/src/gp/index.js";
 import { clearSolverTable } from "../../packages/envs/src/gp/solver.js";
+import { cpuSeconds, median } from "./measure.js";
 
 interface Case {
   name: string;
@@ -23,11 +24,6 @@ interface Case {
   run: () => number;
   /** Runs before each timed run (not timed). */
   reset?: () => void;
-}
-
-function cpuSeconds(): number {
-  const u = process.cpuUsage();
-  return (u.user + u.system) / 1e6;
 }
 
 function rate(c: Case, minSeconds = 0.4): number {
@@ -40,11 +36,6 @@ function rate(c: Case, minSeconds = 0.4): number {
     dt += cpuSeconds() - t0;
   } while (dt < minSeconds);
   return items / dt;
-}
-
-function median(xs: number[]): number {
-  const s = [...xs].sort((a, b) => a - b);
-  return s[Math.floor(s.length / 2)]!;
 }
 
 const gen = (split: GpSplit, n: number) => (): number => {
@@ -83,7 +74,9 @@ const cases: Case[] = [
 const pad = (s: string, n: number) => s + " ".repeat(Math.max(0, n - s.length));
 const fmt = (x: number) => (x >= 100 ? Math.round(x).toLocaleString("en-US") : x.toFixed(2));
 console.log(`General Points throughput, Node ${process.version}, process CPU time, median of 5 runs`);
-console.log("reference: shared/spec/performance-baselines.md §2.2 (Python generate_task+solve_game; score_gp_l_wo_sol)\n");
+console.log(
+  "reference: docs/performance-reference.md#general-points-reference-figures (Python generate_task+solve_game; score_gp_l_wo_sol)\n",
+);
 console.log(`${pad("hot path", 26)}${pad("ours", 20)}${pad("reference", 18)}${pad("ratio", 10)}goal`);
 let failed = 0;
 for (const c of cases) {
@@ -100,7 +93,7 @@ for (const c of cases) {
   );
 }
 
-// The one-off precompute of §2.4: every hand a 4-card J=Q=K=10 split can draw (715), and every
+// The one-off precompute of docs/performance-reference.md#general-points-goals: every hand a 4-card J=Q=K=10 split can draw (715), and every
 // 5-card one (2,002), solved from an empty table.
 function precompute(cards: number): number {
   clearSolverTable();

@@ -1,6 +1,6 @@
 /**
  * Environment throughput in one run: Sokoban then General Points, each next to the reference
- * figures of shared/spec/performance-baselines.md (run: `npx tsx bench/envs/run.ts`).
+ * figures of docs/performance-reference.md (run: `npx tsx bench/envs/run.ts`).
  */
 await import("./sokoban.js");
 console.log("");

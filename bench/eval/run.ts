@@ -4,10 +4,10 @@
  * Against a model server of fixed service time and capacity (bench/eval/server.ts, its own
  * process so it never steals the client's event loop), measure:
  *  1. achieved throughput / server capacity, capacity = C slots / service time
- *     (goal ≥ 0.95; performance-baselines.md §3.3 asks the harness to keep the server full);
+ *     (goal ≥ 0.95; docs/performance-reference.md#eval-gpu-ceiling asks the harness to keep the server full);
  *  2. client CPU per request, process.cpuUsage() around the run (goal < 0.2 ms);
  *  3. the keep-alive transport vs Node's global fetch, on the same server and on a zero-latency
- *     one (§3.2 measured global fetch about 4× slower than a keep-alive agent).
+ *     one (docs/performance-reference.md#eval-client-overhead measured global fetch about 4× slower than a keep-alive agent).
  * Rows go through the real client (openai SDK + retry policy + limiter); the `evaluate()` row adds
  * GP item generation, prompts and scoring; the `undici.request` row is the transport alone (no SDK),
  * the floor under every other row. Figures are medians of 3 runs.

@@ -2,7 +2,7 @@
  * The bench's model server, run as its own process so it never shares the client's event loop:
  * `npx tsx bench/eval/server.ts <latencyMs> <capacity>` prints `{"url": ...}` on stdout once it
  * listens, then answers every completion with a fixed GP-style answer (the size of a short CoT
- * reply, as in performance-baselines.md §3.2) after `latencyMs`, at most `capacity` at a time.
+ * reply, as in docs/performance-reference.md#eval-client-overhead) after `latencyMs`, at most `capacity` at a time.
  * It prints `{"requests": N, "cpuMs": ...}` and exits when stdin closes.
  */
 import { startFakeModelServer } from "../../packages/eval/src/testing/fake-server.js";

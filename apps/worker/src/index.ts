@@ -1,4 +1,3 @@
 export { startWorker, type WorkerOptions, type RunningWorker } from "./worker.js";
 export type { JobContext, JobHandler, HandlerRegistry, AbortReason } from "./context.js";
-export { defaultHandlers } from "./handlers.js";
 export { reconcileOnce } from "./reconciler.js";

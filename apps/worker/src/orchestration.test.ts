@@ -101,14 +101,6 @@ describe("experiment DAG", () => {
     expect(tries.get("sft:bad:s0")).toBe(1);
   });
 
-  it("reports TY_ERR_NOT_AVAILABLE honestly from the default handlers", async () => {
-    worker = await startTestWorker(h.db, h.prefix, { handlers: { "dataset-build": ok } });
-    const exp = await submit();
-    const done = await finished(exp.id);
-    const sft = done.jobs.find((j: { kind: string }) => j.kind === "sft");
-    expect(sft).toMatchObject({ state: "failed", attempts: 1, error: { code: "TY_ERR_NOT_AVAILABLE" } });
-  });
-
   it("fails a job that runs past its timeout as timed_out", async () => {
     const slow: JobHandler = (ctx) => new Promise((_, rej) => ctx.signal.addEventListener("abort", () => rej(new Error("aborted"))));
     worker = await startTestWorker(h.db, h.prefix, { handlers: { ...allOk, "dataset-build": slow }, timeouts: { "dataset-build": 300 } });

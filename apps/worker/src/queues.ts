@@ -33,7 +33,3 @@ export async function enqueueJob(
     removeOnFail: { age: 30 * 24 * 3600 },
   });
 }
-
-export function parseKind(name: string): JobKind {
-  return JobKind.parse(name);
-}

@@ -4,7 +4,7 @@
  * should do: nothing more (done), retry with backoff, or never retry.
  */
 import type { Logger } from "pino";
-import { classifyJobFailure, type ExperimentSpec, JOB_CATALOGUE, JobParams, type JobKind } from "@trainyard/contracts";
+import { classifyJobFailure, JOB_CATALOGUE, JobParams, parseStoredSpec, type JobKind } from "@trainyard/contracts";
 import { COMPUTE_ERROR_CODES } from "@trainyard/compute";
 import { claimJob, completeJob, failJob, fromDbKind, heartbeat, markCancelled, reportProgress, type Db } from "@trainyard/db";
 import type { AbortReason, HandlerRegistry, JobContext } from "./context.js";
@@ -43,7 +43,7 @@ export async function runJob(deps: RunnerDeps, jobId: string): Promise<RunOutcom
   const row = claim.job;
   const kind = fromDbKind(row.kind);
   const exp = await db.experiment.findUniqueOrThrow({ where: { id: row.experimentId } });
-  const spec = exp.spec as unknown as ExperimentSpec;
+  const spec = parseStoredSpec(exp.spec);
   const log = logger.child({ jobId, job: row.name, experimentId: row.experimentId, attempt: row.attempts });
 
   const ac = new AbortController();

@@ -8,10 +8,9 @@ import { randomBytes } from "node:crypto";
 import { UnrecoverableError, Worker } from "bullmq";
 import { Redis } from "ioredis";
 import type { Logger } from "pino";
-import { JobPayload, QUEUE_NAMES, cancelChannel, type JobKind, type RuntimeConfig } from "@trainyard/contracts";
+import { JobKind, JobPayload, QUEUE_NAMES, cancelChannel, type RuntimeConfig } from "@trainyard/contracts";
 import type { Db } from "@trainyard/db";
 import type { HandlerRegistry } from "./context.js";
-import { defaultHandlers } from "./handlers.js";
 import { serviceHandlers, trainerRuntime, type HandlerConfig } from "./handlers/index.js";
 import { releaseOrphanRuns } from "./handlers/compute-run.js";
 import { createQueues, type Queues } from "./queues.js";
@@ -57,7 +56,12 @@ export async function startWorker(opts: WorkerOptions): Promise<RunningWorker> {
   const queueConn = connection();
   const subscriber = connection();
   const queues = createQueues(queueConn, config.REDIS_PREFIX, opts.backoffMs);
-  const handlers: HandlerRegistry = { ...(opts.services ? serviceHandlers(opts.services) : defaultHandlers()), ...opts.handlers };
+  const given: Partial<HandlerRegistry> = { ...(opts.services ? serviceHandlers(opts.services) : {}), ...opts.handlers };
+  // A consumer without a handler for some kind would fail those jobs only when they arrive; refuse to start instead.
+  const missing = JobKind.options.filter((k) => !given[k]);
+  if (opts.consume !== false && missing.length)
+    throw new Error(`startWorker: no handler for ${missing.join(", ")}: pass services or handlers`);
+  const handlers = given as HandlerRegistry;
   const running = new Map<string, AbortController>();
 
   // Cancellation reaches a running handler through Redis; the heartbeat is the fallback.

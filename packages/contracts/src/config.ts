@@ -1,5 +1,5 @@
 /**
- * Runtime configuration: parsed once from the environment at start-up (CONVENTIONS.md §8).
+ * Runtime configuration: parsed once from the environment at start-up (docs/conventions.md#parse-configuration-once).
  * Nothing else reads process.env. Times in ms unless the name says otherwise.
  */
 import { z } from "zod";

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { expandExperimentRequest, PRESETS, planJobs, TyError, PresetName } from "./index.js";
+import { expandExperimentRequest, parseStoredSpec, PRESETS, planJobs, TyError, PresetName } from "./index.js";
 
 function errorOf(fn: () => unknown): TyError {
   try {
@@ -92,5 +92,18 @@ describe("experiment spec", () => {
     // 5 arms: 4 sft + (sft, grpo) + 5 evals + 1 build
     expect(jobs).toHaveLength(1 + 4 + 2 + 5);
     for (const j of jobs) for (const d of j.dependsOn) expect(byName.has(d)).toBe(true);
+  });
+});
+
+describe("stored specs are parsed again when read", () => {
+  it("round-trips a stored spec, fills a default a pre-existing row lacks, and names the field a broken row breaks", () => {
+    const spec = expandExperimentRequest({ preset: "demo-cpu" });
+    const stored = JSON.parse(JSON.stringify(spec)) as Record<string, unknown>;
+    expect(parseStoredSpec(stored)).toEqual(spec);
+    const { scoring: _scoring, ...older } = stored;
+    expect(parseStoredSpec(older).scoring).toBe("paper");
+    const e = errorOf(() => parseStoredSpec({ ...stored, task: "chess" }));
+    expect(e.code).toBe("TY_ERR_INTERNAL");
+    expect(e.message).toContain("task");
   });
 });

@@ -4,6 +4,7 @@
  */
 import { z } from "zod";
 import { TaskName, TASK_SPLITS, MAX_EVAL_ITEMS } from "./tasks.js";
+import { TyError } from "./errors.js";
 
 const Slug = z
   .string()
@@ -330,5 +331,18 @@ export const ExperimentSpec = ExperimentSpecBase.superRefine((s, ctx) => {
   datasets: { ...s.datasets, eval: { ...s.datasets.eval, seedStart: s.datasets.eval.seedStart ?? (s.task === "sokoban" ? 123 : 42) } },
 }));
 export type ExperimentSpec = z.infer<typeof ExperimentSpec>;
+
+/**
+ * A spec read back from storage, parsed again rather than cast: a row written before a field
+ * existed gets that field's default, and a row that no longer satisfies the schema fails here,
+ * naming the field, instead of deep inside a job or the matrix.
+ */
+export function parseStoredSpec(stored: unknown): ExperimentSpec {
+  const r = ExperimentSpec.safeParse(stored);
+  if (r.success) return r.data;
+  const first = r.error.issues[0];
+  const at = first ? first.path.join(".") || "(root)" : "(root)";
+  throw new TyError("TY_ERR_INTERNAL", `stored experiment spec no longer parses at ${at}: ${first?.message ?? "invalid"}`);
+}
 /** What a client may send for a spec (defaults not yet applied). */
 export type ExperimentSpecInput = z.input<typeof ExperimentSpec>;

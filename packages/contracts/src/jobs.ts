@@ -16,6 +16,7 @@ export const TERMINAL_JOB_STATES: readonly JobState[] = ["succeeded", "failed", 
 export const FailureKind = z.enum(["user_error", "config_error", "infra_error", "timed_out", "crashed"]);
 export type FailureKind = z.infer<typeof FailureKind>;
 
+/** @alias Experiments share the job states (one enum in the database too). */
 export const ExperimentState = JobState;
 export type ExperimentState = JobState;
 

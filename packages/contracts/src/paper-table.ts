@@ -1,6 +1,6 @@
 /**
  * The paper's Table 1 (success rates, 0–1), via the secondary transcription in
- * shared/spec/experiments.md §7. Rows the transcription omits are absent (not zero).
+ * docs/paper.md#paper-table. Rows the transcription omits are absent (not zero).
  * Keys: preset arm names (presets.ts) → split names (tasks.ts).
  */
 type Row = Record<string, number>;

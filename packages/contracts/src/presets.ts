@@ -6,7 +6,7 @@ import { ExperimentSpec, PresetName, type ExperimentSpecInput } from "./experime
 import { PAPER_SPLITS } from "./tasks.js";
 import { TyError, toApiIssues, type ApiIssue } from "./errors.js";
 
-/** The paper's five methods (experiments.md §1). */
+/** The paper's five methods (docs/paper.md#methods). */
 const PAPER_ARMS = [
   { name: "ans", method: "sft", data: "frozen", target: "answer" },
   { name: "diverse-ans", method: "sft", data: "diverse", target: "answer" },
@@ -15,7 +15,7 @@ const PAPER_ARMS = [
   { name: "rl-warm", method: "sft-then-grpo", data: "frozen", target: "cot" },
 ] as const;
 
-// Paper hyper-parameters (experiments.md §4–§5, App. B). Where the paper and the authors' scripts
+// Paper hyper-parameters (docs/paper.md#sft-hyper-parameters, docs/paper.md#grpo-hyper-parameters, App. B). Where the paper and the authors' scripts
 // differ (15 vs 5 SFT epochs, 7,000 vs 1,024/4,096 tokens) the preset follows the paper's text.
 const PAPER_SFT = {
   epochs: 15,

@@ -71,7 +71,7 @@ describe("paper General Points sets", () => {
   it("evaluation: 500 fixed tasks per split, with cards, values, rule and solution", () => {
     const id = readJsonl(join(dir, "eval/id.jsonl"));
     expect(id).toHaveLength(500);
-    // general-points.md §3.2 fixture: ID task 0 redraws to 2, 7, Q, 2.
+    // docs/gp-rules.md#splits fixture: ID task 0 redraws to 2, 7, Q, 2.
     expect(id[0]).toMatchObject({ split: "id", index: 0, seed: 42, cards: ["2", "7", "Q", "2"], values: [2, 7, 10, 2] });
     const fake = readJsonl(join(dir, "eval/fake.jsonl"));
     expect(fake[0]!.reward.values).toEqual(fake[0]!.values);

@@ -43,4 +43,5 @@ export { Journal, rejectionSample, type SampleJob, type SampleOutcome } from "./
 export { retryDelayMs, withRetries, type RetryPolicy, type RetryStats } from "./teacher/retry.js";
 export { presetDatasetSpec } from "./presets.js";
 export { readRows, renderRows } from "./show.js";
+export { readEvalKeys } from "./eval-keys.js";
 export type { ChatMessage, Template } from "./tasks/types.js";

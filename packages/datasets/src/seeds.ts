@@ -1,7 +1,7 @@
 /**
  * Seed plans and their bounds.
  *
- * Sokoban evaluation seeds (sokoban.md §7.1): the reference resets env k — counted across its
+ * Sokoban evaluation seeds (docs/sokoban-rules.md#evaluation-seeds): the reference resets env k — counted across its
  * list of settings, 100 each — with base + k. Our settings carry that list position in their
  * default first seed (id 123, large 223, ... fake 823, then the extra variants), so split p gets
  * `base + p·size + i`. A split's levels therefore never depend on which other splits a spec
@@ -13,7 +13,7 @@ import { invalidSpec } from "./errors.js";
 import type { DatasetSpec, SeedRange } from "./spec.js";
 
 const MAX_SEED = 0xffffffff;
-/** GP task seed of index 0 (general-points.md §3.1: `random.seed(42 + index)`). */
+/** GP task seed of index 0 (docs/gp-rules.md#drawing-cards: `random.seed(42 + index)`). */
 export const GP_SEED0 = 42;
 
 const EVAL_ORDER: readonly string[] = Object.values(sokoban.SETTINGS)

@@ -40,7 +40,7 @@ describe("paper Sokoban training sets", () => {
       expect(states.map((s) => s.step)).toEqual(states.map((_, i) => i));
     }
     const r0 = rows[0]!;
-    expect(r0.prompt).toHaveLength(802); // prompts-and-variants §5: base training prompt
+    expect(r0.prompt).toHaveLength(802); // docs/prompts.md#prompt-quirks: base training prompt
     expect(r0.completion).toBe("</think> <answer> Right </answer>\n");
     expect(r0).toMatchObject({
       reward: { op: "reward", env: "sokoban", answerId: 4 },

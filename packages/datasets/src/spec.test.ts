@@ -28,7 +28,7 @@ describe("dataset spec", () => {
     const s = resolveDatasetSpec({ task: "sokoban" });
     expect(s.train.frozen).toEqual({ size: 1000, seedStart: 42 });
     expect(s.train.arms.map((a) => `${a.data}-${a.target}`)).toEqual(["frozen-answer", "diverse-answer", "frozen-cot", "diverse-cot"]);
-    // sokoban.md §7.1: base 123, env k of the reference's list gets 123 + k.
+    // docs/sokoban-rules.md#evaluation-seeds: base 123, env k of the reference's list gets 123 + k.
     expect(Object.fromEntries(s.eval.splits.map((x) => [x.name, x.seedStart]))).toEqual({
       id: 123,
       alpha: 723,

@@ -5,7 +5,7 @@
  * bytes share one hash and one artifact directory.
  *
  * Seeds: Sokoban seeds are level seeds. General Points seeds are the generator's per-task seeds,
- * `42 + index` (general-points.md §3.1), so `seedStart: 42` is task 0 and the paper's sets.
+ * `42 + index` (docs/gp-rules.md#drawing-cards), so `seedStart: 42` is task 0 and the paper's sets.
  */
 import { z } from "zod";
 import {
@@ -95,7 +95,7 @@ export const DatasetSpecInput = z.strictObject({
     .strictObject({
       /** Items per split. */
       size: Range.shape.size,
-      /** Sokoban: base seed; split k of the env's list gets base + k·size (sokoban.md §7.1). GP: first task seed. */
+      /** Sokoban: base seed; split k of the env's list gets base + k·size (docs/sokoban-rules.md#evaluation-seeds). GP: first task seed. */
       seedStart: Range.shape.seedStart,
       splits: z.array(z.string().max(32)).max(16).optional(),
       /** Per-split size / first seed (the seed is used as is, no base + k·size). */

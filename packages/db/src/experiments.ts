@@ -1,10 +1,11 @@
 import { createHash } from "node:crypto";
-import { canonicalJson, JOB_CATALOGUE, JobState, planJobs, TyError, type ExperimentSpec } from "@trainyard/contracts";
+import { canonicalJson, JOB_CATALOGUE, JobState, parseStoredSpec, planJobs, TyError, type ExperimentSpec } from "@trainyard/contracts";
 import { prismaCode, type Db, type Tx } from "./client.js";
 import { appendEvent } from "./events.js";
 import { toDbKind } from "./kinds.js";
 import { writeOutbox } from "./outbox.js";
 import { experimentView, type ExperimentView } from "./views.js";
+import { afterCursor, newestFirst } from "./pagination.js";
 
 export interface CreateExperimentInput {
   projectId: string;
@@ -147,9 +148,9 @@ export async function listExperiments(db: Db, q: ListExperimentsQuery) {
   const rows = await db.experiment.findMany({
     where: {
       ...filterWhere(q),
-      ...(q.after ? { OR: [{ createdAt: { lt: q.after.createdAt } }, { createdAt: q.after.createdAt, id: { lt: q.after.id } }] } : {}),
+      ...afterCursor(q.after),
     },
-    orderBy: [{ createdAt: "desc" }, { id: "desc" }],
+    orderBy: newestFirst(),
     take: q.limit + 1,
   });
   const more = rows.length > q.limit;
@@ -176,7 +177,7 @@ export async function getExperiment(db: Db, projectId: string, id: string): Prom
   const exp = await db.experiment.findFirst({ where: { id, projectId } });
   if (!exp) return null;
   const jobs = await db.job.findMany({ where: { experimentId: id } });
-  const order = planJobs(exp.spec as unknown as ExperimentSpec).map((p) => p.name);
+  const order = planJobs(parseStoredSpec(exp.spec)).map((p) => p.name);
   return experimentView(exp, sortJobs(jobs, order));
 }
 

@@ -9,7 +9,7 @@ import {
   type AttemptView,
   type CheckpointView,
   type CurvesResponse,
-  type ExperimentSpec,
+  parseStoredSpec,
 } from "@trainyard/contracts";
 import type { Db } from "./client.js";
 
@@ -41,7 +41,7 @@ export async function jobAttempts(db: Db, jobId: string): Promise<AttemptView[]>
 export async function experimentCurves(db: Db, projectId: string, experimentId: string): Promise<CurvesResponse | null> {
   const exp = await db.experiment.findFirst({ where: { id: experimentId, projectId }, select: { spec: true } });
   if (!exp) return null;
-  const spec = exp.spec as unknown as ExperimentSpec;
+  const spec = parseStoredSpec(exp.spec);
   const rows = await db.evalResult.findMany({
     where: { experimentId },
     select: { id: true, arm: true, seed: true, split: true, step: true, n: true, success: true, validity: true, meanReward: true },

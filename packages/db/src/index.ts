@@ -10,3 +10,5 @@ export * from "./migrate.js";
 export * from "./webhooks.js";
 export * from "./matrix.js";
 export * from "./history.js";
+export * from "./evals.js";
+export * from "./pagination.js";

@@ -9,7 +9,7 @@ import {
   paperValues,
   PAPER_SPLITS,
   SPLIT_GROUPS,
-  type ExperimentSpec,
+  parseStoredSpec,
   type MatrixItemOutcome,
   type Selection,
 } from "@trainyard/contracts";
@@ -47,7 +47,7 @@ function num(v: unknown): number {
 export async function experimentMatrix(db: Db, projectId: string, experimentId: string, select: Selection = "paper") {
   const exp = await db.experiment.findFirst({ where: { id: experimentId, projectId } });
   if (!exp) return null;
-  const spec = exp.spec as unknown as ExperimentSpec;
+  const spec = parseStoredSpec(exp.spec);
   const task = spec.task;
   const outcomes = await loadOutcomes(db, experimentId);
   const rowsIn = spec.arms.map((a) => ({ arm: a.name, outcomes: outcomes.filter((o) => o.arm === a.name) }));

@@ -54,7 +54,7 @@ export async function dropDatabase(databaseUrl: string): Promise<void> {
   }
 }
 
-/** `prisma migrate deploy` through the repo's prisma.config.ts (WASM engine; STACK.md §2). */
+/** `prisma migrate deploy` through the repo's prisma.config.ts (WASM engine; docs/conventions.md#prisma-without-engine-binaries). */
 export async function migrateDeploy(databaseUrl: string, opts: { quiet?: boolean } = {}): Promise<void> {
   const root = repoRoot();
   const require = createRequire(join(root, "package.json"));

@@ -1,7 +1,7 @@
 import type { Db, Tx } from "./client.js";
 
-/** Outbox topics. `job.enqueue`: put a job on its BullMQ queue. */
-export type OutboxTopic = "job.enqueue" | "webhook.deliver";
+/** Outbox topics. `job.enqueue`: put a job on its BullMQ queue (webhooks go through webhook_deliveries, not the outbox). */
+export type OutboxTopic = "job.enqueue";
 
 export async function writeOutbox(tx: Tx, topic: OutboxTopic, payload: Record<string, unknown>): Promise<void> {
   await tx.outboxMessage.create({ data: { topic, payload: payload as object } });

@@ -19,6 +19,7 @@ import type { Db, Tx } from "./client.js";
 import type { WebhookDelivery, WebhookEndpoint } from "./generated/prisma/client.js";
 import { isUuid } from "./experiments.js";
 import { fromDbKind } from "./kinds.js";
+import { afterCursor, newestFirst } from "./pagination.js";
 
 /** How long the previous secrets keep signing after a rotation. */
 export const WEBHOOK_SECRET_OVERLAP_MS = 24 * 3600 * 1000;
@@ -271,9 +272,9 @@ export async function listWebhookDeliveries(
   const rows = await db.webhookDelivery.findMany({
     where: {
       endpointId: q.endpointId,
-      ...(q.after ? { OR: [{ createdAt: { lt: q.after.createdAt } }, { createdAt: q.after.createdAt, id: { lt: q.after.id } }] } : {}),
+      ...afterCursor(q.after),
     },
-    orderBy: [{ createdAt: "desc" }, { id: "desc" }],
+    orderBy: newestFirst(),
     take: q.limit + 1,
   });
   const page = rows.slice(0, q.limit);

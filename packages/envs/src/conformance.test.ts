@@ -1,5 +1,5 @@
 /**
- * One conformance suite over every registered env (CONVENTIONS.md §11): deterministic
+ * One conformance suite over every registered env (docs/conventions.md#one-environment-interface): deterministic
  * generation, the solver's answer (answer-only and CoT) verifies, garbage scores no success and
  * never throws, state hashes ignore the prompt wording. Shortcut-probe ("fake") settings are
  * expected to fail the prompt-following solver by design.

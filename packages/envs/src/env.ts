@@ -1,5 +1,5 @@
 /**
- * The one environment interface every task implements (CONVENTIONS.md §11).
+ * The one environment interface every task implements (docs/conventions.md#one-environment-interface).
  *
  * Shared code (datasets, eval, the `env batch` protocol, the conformance test) only talks to
  * this interface and never branches on an env's name. Task-specific operations that the

@@ -1,10 +1,10 @@
 /**
  * One evaluation item, played against a model client.
  *
- * Sokoban (spec sokoban.md §6.1): multi-turn through the env's `SokobanEpisode` — each turn the
+ * Sokoban (docs/sokoban-rules.md#evaluation-parser): multi-turn through the env's `SokobanEpisode` — each turn the
  * whole prompt is rebuilt from the current board (no history), the first `<answer>` is parsed
  * against the labels the env accepts, an invalid turn executes nothing, at most 30 turns.
- * General Points (general-points.md §5): one turn, scored by the env's paper-mode verifier.
+ * General Points (docs/gp-rules.md#verifier): one turn, scored by the env's paper-mode verifier.
  *
  * An endpoint that still fails after the client's retries ends the item with `endpoint_error`
  * (success false, the turns played so far kept); the caller's abort is re-thrown, not scored.

@@ -2,7 +2,7 @@
  * A keep-alive `fetch` for the model SDKs.
  *
  * Node's global fetch was about 4× slower than a keep-alive agent here
- * (performance-baselines.md §3.2), and most of that cost is the WHATWG request/stream machinery,
+ * (docs/performance-reference.md#eval-client-overhead), and most of that cost is the WHATWG request/stream machinery,
  * not the socket. So the fetch we hand the SDKs sends through `undici.request` on one shared
  * keep-alive `Agent` and buffers the (small, non-streamed) answer into a `BufferedResponse`: the
  * part of the `Response` interface the SDKs read (status, headers, text/json/blob), without a

@@ -16,6 +16,7 @@ export * from "./splits.js";
 export * from "./episodes.js";
 export * from "./metrics.js";
 export * from "./evaluate.js";
+export * from "./checkpoints.js";
 export * from "./model.js";
 export { startFakeModelServer, type FakeAnswer, type FakeCall, type FakeServer, type FakeServerOptions } from "./testing/fake-server.js";
 export { boardRows, gpFrozenOracle, gpPromptOracle, sokobanFrozenOracle, sokobanPromptOracle } from "./testing/oracles.js";

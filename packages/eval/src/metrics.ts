@@ -1,5 +1,5 @@
 /**
- * Per-split metrics, as the paper defines them (experiments.md §6): success rate; validity
+ * Per-split metrics, as the paper defines them (docs/paper.md#evaluation-protocol): success rate; validity
  * (Sokoban: mean over episodes of valid turns / turns — `action_is_valid`; GP: share of answers
  * with reward ≥ −1); mean reward (Sokoban: episode env reward; GP: verifier reward).
  * Items the endpoint failed on count as failures (success 0, validity 0) and are also counted

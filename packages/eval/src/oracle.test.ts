@@ -1,5 +1,5 @@
 /**
- * Oracle checks (experiments.md §8) through the real harness: openai SDK → keep-alive HTTP →
+ * Oracle checks (docs/paper.md#oracle-checks) through the real harness: openai SDK → keep-alive HTTP →
  * FakeModelServer on 127.0.0.1 → oracle reading only the prompt → env scoring → metrics.
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";

@@ -4,7 +4,7 @@ import { DEFAULT_RETRY_POLICY, Limiter, isRetryable, retryAfterMs, retryDelayMs,
 
 const status = (s: number, headers: Record<string, string> = {}) => new EndpointError("status", `HTTP ${s}`, { status: s, headers });
 
-describe("retry policy (CONVENTIONS.md §4)", () => {
+describe("retry policy (docs/conventions.md#outbound-http-policy)", () => {
   it("retries 408/409/429/5xx, connection errors, timeouts and bad responses; never 4xx otherwise or aborts", () => {
     for (const s of [408, 409, 429, 500, 502, 503, 504]) expect(isRetryable(status(s)), String(s)).toBe(true);
     for (const s of [400, 401, 403, 404, 422]) expect(isRetryable(status(s)), String(s)).toBe(false);

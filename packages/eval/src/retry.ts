@@ -1,5 +1,5 @@
 /**
- * The outbound-HTTP retry policy (CONVENTIONS.md §4, after openai-node `src/client.ts`): retry on
+ * The outbound-HTTP retry policy (docs/conventions.md#outbound-http-policy, after openai-node `src/client.ts`): retry on
  * connection errors, timeouts and 408/409/429/5xx (an `x-should-retry` header overrides), honour
  * `retry-after-ms` / `retry-after` up to a minute, otherwise back off 0.5 s → 8 s exponentially
  * with up to 25 % jitter; 2 retries by default. Shared by the model clients; the webhook deliverer

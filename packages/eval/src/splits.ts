@@ -3,8 +3,8 @@
  *
  * Split names are the public vocabulary of packages/contracts (the same as `trainyard env batch`),
  * kept only where the env defines them. The first N items of a split are the paper's, in order:
- * Sokoban seeds `firstSeed + i` of the setting (spec sokoban.md §7.1: ID 123…, Large 223…), GP task
- * indices 0..N-1 (general-points.md §3.2). Past a Sokoban setting's 100 paper seeds the count
+ * Sokoban seeds `firstSeed + i` of the setting (docs/sokoban-rules.md#evaluation-seeds: ID 123…, Large 223…), GP task
+ * indices 0..N-1 (docs/gp-rules.md#splits). Past a Sokoban setting's 100 paper seeds the count
  * simply continues (firstSeed + 100, …), which overlaps the next setting's seed range — harmless,
  * since a seed only means something together with its setting.
  */
@@ -39,7 +39,7 @@ export function isEvalSplit(env: EvalEnv, split: string): boolean {
 /** Sokoban's prompts carry their own Qwen-style wrapper as text (raw); GP used the chat template. */
 export const DEFAULT_TEMPLATE: Record<EvalEnv, TemplateMode> = { sokoban: "raw", "general-points": "chat" };
 
-/** The paper's decoding (experiments.md §6): temperature 0.5, top-p 1, one sample; 4,096 / 8,192 new tokens. */
+/** The paper's decoding (docs/paper.md#evaluation-protocol): temperature 0.5, top-p 1, one sample; 4,096 / 8,192 new tokens. */
 export const PAPER_SAMPLING: Record<EvalEnv, Readonly<Sampling>> = {
   sokoban: Object.freeze({ temperature: 0.5, topP: 1, n: 1, maxTokens: 4096 }),
   "general-points": Object.freeze({ temperature: 0.5, topP: 1, n: 1, maxTokens: 8192 }),

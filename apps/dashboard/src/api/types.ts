@@ -15,18 +15,7 @@ import type {
   Selection,
 } from "@trainyard/contracts";
 
-export type {
-  ApiIssue,
-  AttemptView,
-  CheckpointView,
-  Curve,
-  CurvePoint,
-  CurvesResponse,
-  ExperimentSpec,
-  JobState,
-  Selection,
-  SplitGroup,
-} from "@trainyard/contracts";
+export type { ApiIssue, AttemptView, CheckpointView, CurvesResponse, ExperimentSpec, JobState, Selection } from "@trainyard/contracts";
 
 export interface Page<T> {
   items: T[];

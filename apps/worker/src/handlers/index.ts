@@ -7,7 +7,6 @@ import { createBackend, type BackendName, type ComputeBackend, type SlurmBackend
 import type { RuntimeConfig } from "@trainyard/contracts";
 import { repoRoot, trainerPython } from "@trainyard/db";
 import type { HandlerRegistry } from "../context.js";
-import { defaultHandlers } from "../handlers.js";
 import { trainHandler, type TrainerRuntime } from "./train.js";
 import { datasetBuildHandler } from "./dataset-build.js";
 import { evalHandler } from "./eval.js";
@@ -71,5 +70,5 @@ export function trainerRuntime(config: HandlerConfig): TrainerRuntime {
 export function serviceHandlers(config: HandlerConfig): HandlerRegistry {
   const rt = trainerRuntime(config);
   const train = trainHandler(rt);
-  return { ...defaultHandlers(), "dataset-build": datasetBuildHandler, sft: train, grpo: train, eval: evalHandler(rt) };
+  return { "dataset-build": datasetBuildHandler, sft: train, grpo: train, eval: evalHandler(rt) };
 }

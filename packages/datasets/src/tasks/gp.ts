@@ -1,5 +1,5 @@
 /**
- * General Points training tasks and the fixed evaluation sets (general-points.md §3).
+ * General Points training tasks and the fixed evaluation sets (docs/gp-rules.md#task-generation).
  *
  * Frozen training data: the paper used a random 10k subset of Chu et al.'s released GP-L SFT
  * data, which cannot be downloaded here. By default we regenerate the equivalent: the same

@@ -1,5 +1,5 @@
 /**
- * Sokoban training pairs and evaluation levels (sokoban.md §5.1, §7; prompts §1.4, §1.6).
+ * Sokoban training pairs and evaluation levels (docs/sokoban-rules.md#training-pairs, docs/sokoban-rules.md#settings; docs/prompts.md#sokoban-prompt-diversity, docs/prompts.md#sokoban-targets).
  *
  * Training: every training level is generated and solved once, then expanded into one item per
  * state along its BFS plan (stepping the game after each), exactly like envs' `trainingPairs`;

@@ -1,5 +1,5 @@
 /**
- * The outbound-HTTP retry policy (CONVENTIONS.md §4, after openai-node's client): retry
+ * The outbound-HTTP retry policy (docs/conventions.md#outbound-http-policy, after openai-node's client): retry
  * connection errors, timeouts and 408/409/429/5xx; honour `retry-after-ms` / `retry-after`
  * (seconds or an HTTP date); otherwise exponential backoff 0.5 s → 8 s with jitter. Anything
  * else is permanent. SDK-level retries are switched off so one policy, counted here, applies to

@@ -1,5 +1,5 @@
 /**
- * Teacher rejection sampling (prompts-and-variants.md §2): for each prompt, draw up to k samples
+ * Teacher rejection sampling (docs/prompts.md#chain-of-thought-data): for each prompt, draw up to k samples
  * in order and keep the FIRST that earns full reward under the env's own `score`; a prompt with
  * none is dropped. Stopping at the first accepted sample gives the same choice as drawing all k
  * and scanning them in order, at a fraction of the cost.

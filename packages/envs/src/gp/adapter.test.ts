@@ -8,7 +8,7 @@ const env = generalPointsEnv;
 const exactEnv = makeGeneralPointsEnv({ mode: "exact" });
 const EVAL_SPLITS: GpSplit[] = ["id", "all-5", "all-7", "all-12", "regular", "large", "five", "fake", "all-5-fake"];
 
-describe("oracle check (experiments.md §8)", () => {
+describe("oracle check (docs/paper.md#oracle-checks)", () => {
   // Answering with the solver under the prompt's stated rule, avoiding float-unsafe formulas.
   const results = new Map<GpSplit, { paper: number[]; exact: number }>();
   for (const split of EVAL_SPLITS) {

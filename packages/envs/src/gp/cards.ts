@@ -1,9 +1,7 @@
 /**
  * Cards, ranks, card strings and the face-card mappings of General Points
- * (spec: general-points.md §2; reference: debunk `utils/dataset/gp_l/face_card_configs.py`).
+ * (spec: docs/gp-rules.md#cards-and-values; reference: debunk `utils/dataset/gp_l/face_card_configs.py`).
  */
-
-export type FaceCard = "J" | "Q" | "K";
 
 /** Values of J, Q, K under one rule. */
 export interface FaceCardMapping {
@@ -59,10 +57,6 @@ export const DIVERSE_MAPPINGS: readonly MappingName[] = [
   "skip_6_8_10",
 ];
 
-export function isMappingName(name: string): name is MappingName {
-  return Object.prototype.hasOwnProperty.call(FACE_CARD_MAPPINGS, name);
-}
-
 /** 1 → A, 11 → J, 12 → Q, 13 → K, anything else → its decimal string (`10`, `14` … `19`). */
 export function rankToString(rank: number): string {
   switch (rank) {
@@ -102,7 +96,7 @@ export function ruleMessage(mapping: FaceCardMapping): string {
 }
 
 /**
- * Legacy wording of Chu et al.'s data and the debunk env class (prompts-and-variants.md §3.1):
+ * Legacy wording of Chu et al.'s data and the debunk env class (docs/prompts.md#gp-task-prompt):
  * "count as '10'" without "all". Kept verbatim for the frozen training split.
  */
 export const LEGACY_RULE_ALL_10 = "'J', 'Q', and 'K' count as '10'";

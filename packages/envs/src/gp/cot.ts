@@ -1,5 +1,5 @@
 /**
- * Solver-written chain of thought in the GP CoT shape (prompts-and-variants.md §2): a `<think>`
+ * Solver-written chain of thought in the GP CoT shape (docs/prompts.md#chain-of-thought-data): a `<think>`
  * block that first translates the cards under the prompt's stated rule, then walks the formula's
  * arithmetic step by step, then `</think>`, a blank line, and the same object as the
  * answer-only target.

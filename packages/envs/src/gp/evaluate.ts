@@ -1,7 +1,7 @@
 /**
  * Step 7 of the verifier: does the parsed formula equal the target?
  *
- * `paper` mode is Python's `eval(formula) == 24` (general-points.md §5): int literals; `+ - *` on
+ * `paper` mode is Python's `eval(formula) == 24` (docs/gp-rules.md#verifier): int literals; `+ - *` on
  * ints stay exact ints (arbitrary precision); `/` is true division (a correctly rounded float);
  * once a float is involved the rest is IEEE double arithmetic. So `8/(3-8/3)` gives
  * 23.99999999999999 and fails — a documented quirk kept on purpose for paper fidelity.

@@ -1,5 +1,5 @@
 /**
- * Step 1 of the verifier (general-points.md §5, §7): find the formula in a response the way the
+ * Step 1 of the verifier (docs/gp-rules.md#verifier, docs/gp-rules.md#reference-behaviours): find the formula in a response the way the
  * reference's `re_match(text, "formula")` does:
  *
  *   try:    pred = json.loads(text)["formula"]

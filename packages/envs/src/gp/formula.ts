@@ -1,5 +1,5 @@
 /**
- * Steps 2–6 of the verifier (general-points.md §5) plus our recursive-descent parser.
+ * Steps 2–6 of the verifier (docs/gp-rules.md#verifier) plus our recursive-descent parser.
  * Model text is never evaluated as code.
  *
  * Reference semantics reproduced here (debunk `calculate_rewards`):

@@ -2,7 +2,7 @@ import { createHash } from "node:crypto";
 import { describe, expect, it } from "vitest";
 import { GP_SPLITS, SPLITS, generateTask, mappingFor, type GpSplit } from "./generate.js";
 
-describe("spec fixtures (general-points.md §3.2) [checked]", () => {
+describe("spec fixtures (docs/gp-rules.md#splits) [checked]", () => {
   it("task 0: All-5/All-7/All-12/Regular keep 2,K,J,A; ID and Fake redraw to 2,7,Q,2", () => {
     for (const [split, values] of [
       ["all-5", [2, 5, 5, 1]],

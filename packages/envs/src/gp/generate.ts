@@ -1,5 +1,5 @@
 /**
- * Task generation for every split (general-points.md §3), seed for seed with the reference.
+ * Task generation for every split (docs/gp-rules.md#task-generation), seed for seed with the reference.
  *
  * Per task: `random.seed(42 + index)`, then (CPython `random`, in this exact call order)
  *   1. N−1 (or N) × randint(1, largest) [+ the forced randint(11|14, largest) when OOD];

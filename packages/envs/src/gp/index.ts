@@ -1,6 +1,6 @@
 /**
  * General Points (GP-L, the text-only 24 game) at paper fidelity. See
- * shared/spec/general-points.md and prompts-and-variants.md §3.
+ * docs/gp-rules.md and docs/prompts.md#general-points-prompt.
  */
 
 export { generalPointsEnv, makeGeneralPointsEnv, gpStateHash, solverFormula, GP_ENV_ID } from "./adapter.js";

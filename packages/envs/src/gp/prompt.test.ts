@@ -3,7 +3,7 @@ import { DIVERSE_MAPPINGS, FACE_CARD_MAPPINGS, LEGACY_RULE_ALL_10, rankToString,
 import { renderAnswer, renderPrompt } from "./prompt.js";
 import { generateTask } from "./generate.js";
 
-describe("cards and face-card mappings (general-points.md §2)", () => {
+describe("cards and face-card mappings (docs/gp-rules.md#cards-and-values)", () => {
   it("maps ranks to the strings shown to the model", () => {
     expect([1, 2, 9, 10, 11, 12, 13, 14, 19].map(rankToString)).toEqual(["A", "2", "9", "10", "J", "Q", "K", "14", "19"]);
   });
@@ -62,7 +62,7 @@ Cards: ['2', '7', 'Q', '2']
 
 `;
 
-describe("prompts (prompts-and-variants.md §3.1), byte for byte", () => {
+describe("prompts (docs/prompts.md#gp-task-prompt), byte for byte", () => {
   it("renders the ID test prompt of task 0 (leading newline, closing brace + 2 newlines)", () => {
     expect(generateTask("id", 0).prompt).toBe(ID0);
   });
@@ -98,7 +98,7 @@ describe("prompts (prompts-and-variants.md §3.1), byte for byte", () => {
     expect(t.promptValues).toEqual([2, 7, 12, 2]);
   });
 
-  it("renders the answer-only target exactly (general-points.md §4)", () => {
+  it("renders the answer-only target exactly (docs/gp-rules.md#answer-format)", () => {
     expect(renderAnswer(["2", "7", "Q", "2"], [2, 7, 10, 2], "(10/2+7)*2")).toBe(
       '{\n"cards": ["2", "7", "Q", "2"],\n "number": [2, 7, 10, 2],\n "formula": "(10/2+7)*2"\n}',
     );

@@ -1,5 +1,5 @@
 /**
- * Prompt and answer-only target, byte for byte (prompts-and-variants.md §3.1, general-points.md §4).
+ * Prompt and answer-only target, byte for byte (docs/prompts.md#gp-task-prompt, docs/gp-rules.md#answer-format).
  *
  * Three renderings of the same template exist in the reference:
  *   - test splits (`create_test_dataset.py`): starts with "\n", ends with "}\n\n";

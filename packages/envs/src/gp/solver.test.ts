@@ -5,7 +5,7 @@ import { allSolutions, checkSolverBounds, distinctPermutations, handFor } from "
 import { bracketPatterns } from "./templates.js";
 import { scoreFormula } from "./verifier.js";
 
-describe("templates (general-points.md §3.3)", () => {
+describe("templates (docs/gp-rules.md#solver)", () => {
   it("has the reference's bracket insertion points: 7 patterns for 4 cards, 11 for 5", () => {
     expect(bracketPatterns(4)).toEqual([[], [0, 4], [0, 6], [2, 6], [2, 8], [4, 8], [0, 4, 6, 10]]);
     expect(bracketPatterns(5)).toHaveLength(11);

@@ -1,5 +1,5 @@
 /**
- * The reference's exhaustive template solver (general-points.md §3.3) and the memo table that
+ * The reference's exhaustive template solver (docs/gp-rules.md#solver) and the memo table that
  * turns generation into a lookup.
  *
  * `solve_game(digits)` in the reference: take `sorted(set(permutations(digits)))`,
@@ -316,11 +316,6 @@ export function solutionAt(hand: Hand, order: readonly number[], k: number): str
     rest -= c;
   }
   throw new RangeError(`solution index ${k} out of range (${hand.total} solutions)`);
-}
-
-/** Entries in the memo table (for benchmarks and tests). */
-export function solverTableSize(): number {
-  return table.size;
 }
 
 /** Drops the memo table (benchmarks measure cold generation with it). */

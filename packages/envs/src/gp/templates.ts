@@ -1,5 +1,5 @@
 /**
- * The reference solver's expression templates (general-points.md §3.3; debunk
+ * The reference solver's expression templates (docs/gp-rules.md#solver; debunk
  * `create_test_dataset.py::solve_game`, RosettaCode 24-game style).
  *
  * For N numbers the reference builds the flat token list `n0 o0 n1 o1 … n(N-1)` and, per bracket

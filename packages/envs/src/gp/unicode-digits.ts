@@ -2,7 +2,7 @@
  * Unicode decimal digits (category Nd) exactly as CPython 3.11 sees them (Unicode 14.0.0).
  *
  * The reference verifier tokenises with Python's `\d`, which matches every Nd character, and
- * converts runs with `int()`, which accepts them too (general-points.md §7: full-width `１０` is a
+ * converts runs with `int()`, which accepts them too (docs/gp-rules.md#reference-behaviours: full-width `１０` is a
  * digit run worth 10). JS `\p{Nd}` follows Node's newer Unicode tables (it adds e.g. Kawi and Nag
  * Mundari digits), so the table is pinned here instead. Every Nd block is ten consecutive code
  * points 0..9; listed by the code point of its zero. Generated with CPython 3.11's

@@ -8,7 +8,7 @@ import { allSolutions, handFor } from "./solver.js";
 const V = [2, 7, 10, 2];
 const REF = '{\n"cards": ["2", "7", "Q", "2"],\n "number": [2, 7, 10, 2],\n "formula": "(10/2+7)*2"\n}';
 
-describe("verifier: general-points.md §5.1 fixtures [checked]", () => {
+describe("verifier: docs/gp-rules.md#verifier-fixtures fixtures [checked]", () => {
   const rows: [string, string, GpReward][] = [
     ["the reference object", REF, 5],
     [
@@ -81,7 +81,7 @@ describe("verifier: float equality of the paper mode", () => {
 });
 
 // Each row was scored by the reference's score_gp_l_wo_sol (CPython 3.11); null = it crashed.
-// Rows cover §7's quirks: leading zeros, Unicode digits, NaN in JSON, TAB, trailing operator,
+// Rows cover the quirks of docs/gp-rules.md#reference-behaviours: leading zeros, Unicode digits, NaN in JSON, TAB, trailing operator,
 // first regex match, newline in the formula, JSON escapes, nesting limits, int-digit limits.
 const QUIRKS: [string, string, number[], number | "crash"][] = [
   ["reference object", '{\n"cards": ["2", "7", "Q", "2"],\n "number": [2, 7, 10, 2],\n "formula": "(10/2+7)*2"\n}', [2, 7, 10, 2], 5],
@@ -144,7 +144,7 @@ const QUIRKS: [string, string, number[], number | "crash"][] = [
   ["big json float ok", '{"formula":"(10/2+7)*2", "n": ' + "1".repeat(4301) + ".5}", [2, 7, 10, 2], 5],
 ];
 
-describe("verifier: reference behaviours of §7 (CPython-checked rows)", () => {
+describe("verifier: reference behaviours of docs/gp-rules.md#reference-behaviours (CPython-checked rows)", () => {
   it.each(QUIRKS)("%s", (_name, response, values, reward) => {
     expect(verifyResponse(response, values).reward).toBe(reward);
   });

@@ -1,5 +1,5 @@
 /**
- * The General Points verifier (general-points.md §5, §7): the reference's solution-free
+ * The General Points verifier (docs/gp-rules.md#verifier, docs/gp-rules.md#reference-behaviours): the reference's solution-free
  * `score_gp_l_wo_sol`, rewards +5 / −1 / −2 / −3.
  *
  * Two scoring modes differ only in step 7's arithmetic: `paper` (default) compares Python floats

@@ -1,6 +1,6 @@
-// Fixture values below were produced once by numpy 1.24.2 on CPython 3.11 (`/usr/bin/python3`,
-// legacy `np.random.RandomState` / `np.random.seed`) with a throw-away script that computes the same
-// FNV-1a digests in Python.
+// Fixture values below come from NumPy's legacy `np.random.RandomState` (its stream is frozen across
+// versions): scripts/gen-rng-fixtures.py replays the same ops, computes the same FNV-1a digests, and
+// rewrites (or `--check`s) this block.
 import { describe, it, expect } from "vitest";
 import { NpRandomState } from "./nprandom.js";
 

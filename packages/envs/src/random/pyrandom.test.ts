@@ -1,5 +1,5 @@
-// Fixture values below were produced once by CPython 3.11.2 (`/usr/bin/python3`, module `random`)
-// with a throw-away script; the script computes the same FNV-1a digests in Python.
+// Fixture values below come from CPython 3.11's `random` module: scripts/gen-rng-fixtures.py
+// replays the same ops, computes the same FNV-1a digests, and rewrites (or `--check`s) this block.
 import { describe, it, expect } from "vitest";
 import { PyRandom, pySeedKey } from "./pyrandom.js";
 

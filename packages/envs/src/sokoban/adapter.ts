@@ -3,9 +3,9 @@
  *
  * Single-step scoring (`score`) — our reading of the spec, stated here because it decides what
  * "correct" means per setting:
- *  - `train` items use the RL reward of §6.2 (tag gate, vocabulary read from the prompt's
+ *  - `train` items use the RL reward of docs/sokoban-rules.md#single-step-reward (tag gate, vocabulary read from the prompt's
  *    `Answers:` block, `n(label)`/label/digit tokens) against the BFS action;
- *  - evaluation-setting items use the evaluation parser of §6.1 against the labels the ENV
+ *  - evaluation-setting items use the evaluation parser of docs/sokoban-rules.md#evaluation-parser against the labels the ENV
  *    accepts (so on Fake a numerical answer is an unknown label, as in the multi-turn eval), and
  *    the answer is correct when it is the BFS action.
  * Multi-turn success is played with `SokobanEpisode`.

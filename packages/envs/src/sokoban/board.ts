@@ -1,5 +1,5 @@
 /**
- * Sokoban board model (spec sokoban.md §1–§2).
+ * Sokoban board model (docs/sokoban-rules.md#board, docs/sokoban-rules.md#rendering).
  *
  * A level is two byte matrices in row-major order, exactly like the reference's numpy arrays:
  *  - `fixed`: 0 wall, 1 floor, 2 target (never changes during play);
@@ -20,7 +20,6 @@ export const PLAYER_ON_TARGET = 6;
 
 /** Symbol per render code (index = code). `√` is U+221A. */
 export const SYMBOLS = ["#", "_", "O", "√", "X", "P", "S"] as const;
-export type Symbol = (typeof SYMBOLS)[number];
 
 /** Action ids of the benchmark: 1 Up, 2 Down, 3 Left, 4 Right (0 = no-op, never sent). */
 export type ActionId = 1 | 2 | 3 | 4;
@@ -154,9 +153,4 @@ export function uncoveredTargets(level: Level): number {
     if (state[i] === TARGET || (state[i] === PLAYER && fixed[i] === TARGET)) n++;
   }
   return n;
-}
-
-/** Row/column of a flat index. */
-export function rc(level: Pick<Level, "cols">, i: number): [number, number] {
-  return [Math.floor(i / level.cols), i % level.cols];
 }

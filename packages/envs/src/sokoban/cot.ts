@@ -1,5 +1,5 @@
 /**
- * Solver-written chain of thought in the public CoT sets' shape (spec prompts-and-variants §2):
+ * Solver-written chain of thought in the public CoT sets' shape (docs/prompts.md#chain-of-thought-data):
  * a newline after the pre-filled `<think>`, the grid re-read row by row, 0-indexed (row, column)
  * coordinates of player / boxes / targets, which side of the box the player must stand on and
  * whether a wall or box blocks the push, the next move in direction words translated to the

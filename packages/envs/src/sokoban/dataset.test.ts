@@ -5,7 +5,7 @@ import { answerOnlyCompletion, trainingPairs, type TrainingPair } from "./datase
 import { rlReward } from "./parse.js";
 import { solve } from "./solver.js";
 
-describe("training-pair expansion (sokoban.md §5.1)", () => {
+describe("training-pair expansion (docs/sokoban-rules.md#training-pairs)", () => {
   const pairs: TrainingPair[] = [...trainingPairs()];
 
   it("seeds 42-1041 give 3,982 pairs with the reference path-length histogram", () => {
@@ -79,7 +79,7 @@ describe("training-pair expansion (sokoban.md §5.1)", () => {
     expect(first).toContain('Right is written "freedom"');
   });
 
-  it("answer-only target format (prompts §1.6)", () => {
+  it("answer-only target format (docs/prompts.md#sokoban-targets)", () => {
     expect(answerOnlyCompletion("Right")).toBe("</think> <answer> Right </answer>\n");
   });
 });

@@ -1,5 +1,5 @@
 /**
- * Training-pair expansion (spec sokoban.md §5.1, prompts §1.4/§1.6): for every training level,
+ * Training-pair expansion (docs/sokoban-rules.md#training-pairs, docs/prompts.md#sokoban-prompt-diversity, docs/prompts.md#sokoban-targets): for every training level,
  * BFS once, then one (observation, next optimal action) example per state along the plan,
  * stepping the env after each. Levels whose plan is empty are skipped. With seeds 42–1041 this
  * gives 3,982 pairs (the paper reports 3,981).

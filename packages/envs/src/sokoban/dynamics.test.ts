@@ -4,7 +4,7 @@ import { SokobanGame, play } from "./dynamics.js";
 import { generateLevel } from "./generator.js";
 
 describe("board model and text rendering", () => {
-  it("renders each cell as space-symbol-space-TAB, rows joined by one newline (sokoban.md §2)", () => {
+  it("renders each cell as space-symbol-space-TAB, rows joined by one newline (docs/sokoban-rules.md#rendering)", () => {
     const level = generateLevel({ rows: 6, cols: 6, numBoxes: 1 }, 42).level;
     const lines = renderObservation(level).split("\n");
     expect(lines).toHaveLength(6);

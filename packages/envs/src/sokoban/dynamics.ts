@@ -1,5 +1,5 @@
 /**
- * gym-sokoban dynamics and per-step reward (spec sokoban.md §4), as RAGEN/debunk wrap them.
+ * gym-sokoban dynamics and per-step reward (docs/sokoban-rules.md#dynamics), as RAGEN/debunk wrap them.
  *
  * Faithful details kept on purpose:
  *  - `boxesOnTarget` starts at 0 on reset (not counted from the board), so the first step on a

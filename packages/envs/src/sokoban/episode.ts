@@ -1,5 +1,5 @@
 /**
- * Multi-turn evaluation episode (spec sokoban.md §6.1; debunk es_manager + agent_proxy):
+ * Multi-turn evaluation episode (docs/sokoban-rules.md#evaluation-parser; debunk es_manager + agent_proxy):
  * every turn the model gets the whole prompt again for the current board (no history); its text
  * is parsed with the evaluation parser against the labels the env accepts; a valid label is
  * executed as one env step, an invalid turn executes nothing (format penalty −0.1, RL only) and

@@ -10,7 +10,7 @@ const six = { rows: 6, cols: 6, numBoxes: 1 };
 const rowsOf = (p: Parameters<typeof generateLevel>[0], seed: number) => levelToRows(generateLevel(p, seed).level);
 
 describe("reverse-play generator reproduces the reference seed for seed", () => {
-  // sokoban.md §2 and §7.2 [checked] fixtures.
+  // docs/sokoban-rules.md#rendering, docs/sokoban-rules.md#evaluation-difficulty [checked] fixtures.
   it.each([
     [42, ["######", "#PX_O#", "#____#", "######", "######", "######"]],
     [43, ["######", "######", "####_#", "##OX_#", "#__P_#", "######"]],
@@ -77,7 +77,7 @@ describe("reverse-play generator reproduces the reference seed for seed", () => 
       lines.push(`${seed}|${levelToRows(g.level).join("/")}|${solve(g.level).join("")}`);
     }
     expect(createHash("sha256").update(lines.join("\n")).digest("hex")).toBe(SET_DIGESTS[name]);
-    // §3.5: no retries except five TwoBoxes seeds (salted-hash retries upstream → fallback here).
+    // docs/sokoban-rules.md#retries: no retries except five TwoBoxes seeds (salted-hash retries upstream → fallback here).
     expect(retried).toEqual(name === "two-boxes" ? [452, 473, 474, 510, 521] : []);
   });
 

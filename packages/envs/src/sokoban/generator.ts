@@ -2,7 +2,7 @@
  * RAGEN's reverse-play level generator (ragen/env/sokoban/room_utils.py::generate_room at the
  * pinned commit), seeded like `SokobanEnv.reset(seed)`: CPython `random` and NumPy's legacy
  * global RNG are both seeded with the level seed; topology, directions and the final player nudge
- * draw from CPython `random`, player/box placement from NumPy `randint` (spec sokoban.md §3).
+ * draw from CPython `random`, player/box placement from NumPy `randint` (docs/sokoban-rules.md#level-generation).
  *
  * Every random draw happens in the reference's order, so levels are identical seed for seed.
  * The DFS keeps the reference's exact semantics: ttl decremented on entry and checked before the

@@ -1,5 +1,5 @@
 /**
- * Sokoban environment at paper fidelity (spec shared/spec/sokoban.md, prompts-and-variants.md).
+ * Sokoban environment at paper fidelity (docs/sokoban-rules.md, docs/prompts.md).
  * The registry wiring is the lead's: this module only exports `sokobanEnv` and its helpers.
  */
 export { sokobanEnv, stateHash } from "./adapter.js";

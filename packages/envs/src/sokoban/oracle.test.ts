@@ -33,7 +33,7 @@ function evaluate(setting: string, policy: Policy): { success: number; validity:
   return { success: success / seeds.length, validity: validity / seeds.length };
 }
 
-describe("oracle checks (experiments.md §8), played turn by turn through SokobanEpisode", () => {
+describe("oracle checks (docs/paper.md#oracle-checks), played turn by turn through SokobanEpisode", () => {
   it.each(PAPER_EVAL_SETTINGS)("%s", (setting) => {
     const follows = evaluate(setting, promptOracle);
     const frozen = evaluate(setting, baseOracle);
@@ -53,7 +53,7 @@ describe("oracle checks (experiments.md §8), played turn by turn through Sokoba
   });
 });
 
-describe("evaluation sets' difficulty (sokoban.md §7.2)", () => {
+describe("evaluation sets' difficulty (docs/sokoban-rules.md#evaluation-difficulty)", () => {
   it.each(Object.keys(SETTINGS).filter((s) => SETTINGS[s]!.expected))("%s", (name) => {
     const s = SETTINGS[name]!;
     const lengths = settingSeeds(s).map((seed) => generateItem(name, seed).optimal.length);
@@ -64,7 +64,7 @@ describe("evaluation sets' difficulty (sokoban.md §7.2)", () => {
   });
 });
 
-describe("episode rules (sokoban.md §6.1)", () => {
+describe("episode rules (docs/sokoban-rules.md#evaluation-parser)", () => {
   it("invalid turns execute nothing and show the same board again", () => {
     const ep = SokobanEpisode.fromSeed("alpha", 723);
     const before = ep.prompt();

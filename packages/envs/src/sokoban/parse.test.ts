@@ -83,7 +83,7 @@ const REWARD_CASES: [string, string, number, number][] = [
   ["train", "</think>   <answer>Right</answer> trailing text", 4, 1],
 ];
 
-describe("evaluation parser (sokoban.md §6.1)", () => {
+describe("evaluation parser (docs/sokoban-rules.md#evaluation-parser)", () => {
   it.each(EVAL_CASES)("%j with %j -> %j", (text, labels, expected) => {
     expect(parseEvalAction(text, labels as unknown as Labels)).toBe(expected);
   });
@@ -96,7 +96,7 @@ describe("evaluation parser (sokoban.md §6.1)", () => {
   });
 });
 
-describe("single-step RL reward (sokoban.md §6.2)", () => {
+describe("single-step RL reward (docs/sokoban-rules.md#single-step-reward)", () => {
   it.each(REWARD_CASES)("prompt %s, response %j, answer %i -> %i", (prompt, response, answerId, expected) => {
     expect(rlReward(PROMPTS[prompt]!, response, answerId)).toBe(expected);
   });

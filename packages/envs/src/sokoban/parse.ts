@@ -1,5 +1,5 @@
 /**
- * Answer parsing, two ways, exactly as the reference (spec sokoban.md §6, prompts §5).
+ * Answer parsing, two ways, exactly as the reference (docs/sokoban-rules.md#answer-parsing, docs/prompts.md#prompt-quirks).
  *
  * 1. Evaluation parser (debunk ctx_manager `_parse_response`, enable_think=False, then
  *    es_manager `_extract_map_valid_actions`): FIRST `<answer>(.*?)</answer>` with DOTALL; the six

@@ -6,7 +6,7 @@ import { VOCABULARIES, WORD_POOL, actionSection, evalPrompt, trainPrompt, vocabu
 const obs42 = renderObservation(generateLevel({ rows: 6, cols: 6, numBoxes: 1 }, 42).level);
 const obs223 = renderObservation(generateLevel({ rows: 10, cols: 10, numBoxes: 1 }, 223).level);
 
-// The whole training prompt of seed 42, written out from prompts-and-variants.md §1.1–§1.3.
+// The whole training prompt of seed 42, written out from docs/prompts.md#sokoban-instruction-body, docs/prompts.md#action-vocabularies.
 const WALLS = " # \t # \t # \t # \t # \t # \t";
 const TRAIN_42 = [
   "<|im_start|>user",
@@ -81,7 +81,7 @@ describe("prompts, byte for byte", () => {
 });
 
 describe("diverse vocabulary", () => {
-  it("rows 0-4 (prompts §1.4 fixtures) and a few more printed by the reference builder", () => {
+  it("rows 0-4 (docs/prompts.md#sokoban-prompt-diversity fixtures) and a few more printed by the reference builder", () => {
     expect(vocabulary(0)).toEqual(["tree", "fix", "jade", "freedom"]);
     expect(vocabulary(1)).toEqual(["eagle", "lime", "mountain", "butterfly"]);
     expect(vocabulary(2)).toEqual(["wonder", "island", "phone", "power"]);

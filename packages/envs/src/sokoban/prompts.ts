@@ -1,5 +1,5 @@
 /**
- * Prompt text, byte for byte (spec prompts-and-variants.md §1, §5).
+ * Prompt text, byte for byte (docs/prompts.md#sokoban-prompt, docs/prompts.md#prompt-quirks).
  *
  * Reference quirks kept on purpose:
  *  - evaluation prompts (debunk `SokobanEnvReil.render('complete')`) end the body with

@@ -1,7 +1,7 @@
 /**
- * Named settings: the training distribution and the evaluation variants (spec sokoban.md §7).
+ * Named settings: the training distribution and the evaluation variants (docs/sokoban-rules.md#settings).
  *
- * Evaluation seeds (§7.1): the evaluator fixes the base seed to 123 and env k (0-based, counted
+ * Evaluation seeds (docs/sokoban-rules.md#evaluation-seeds): the evaluator fixes the base seed to 123 and env k (0-based, counted
  * across the tags in list order, 100 each) is reset with 123 + k. The paper's list order is
  * SimpleSokoban, LargerSokoban, ComplexSokoban, TwoBoxesSokoban, SimpleSokobanRandom,
  * SimpleSokobanNumerical, SimpleSokobanAlphabetical, FakeSokobanNumerical. The five extra
@@ -30,7 +30,7 @@ export interface SokobanSetting {
   readonly count: number;
   /** In the paper's Table 1 (or the training distribution). */
   readonly paper: boolean;
-  /** Reference difficulty over the default seeds (§7.2 [checked]): BFS length mean / max. */
+  /** Reference difficulty over the default seeds (docs/sokoban-rules.md#evaluation-difficulty [checked]): BFS length mean / max. */
   readonly expected?: { readonly meanOptimal: number; readonly maxOptimal: number };
 }
 
@@ -86,7 +86,7 @@ export const SETTINGS: Readonly<Record<string, SokobanSetting>> = {
     meanOptimal: 13.03,
     maxOptimal: 24,
   }),
-  // §7.2 says 8.11 / 20 for TwoBoxes with 5 levels from salted-hash retries; with our
+  // docs/sokoban-rules.md#evaluation-difficulty says 8.11 / 20 for TwoBoxes with 5 levels from salted-hash retries; with our
   // PYTHONHASHSEED=0 fallback (what the reference gives under that setting) the mean is 8.02.
   "two-boxes": evalSet("two-boxes", "TwoBoxesSokoban", 6, 2, VOCABULARIES.base, BASE_LABELS, 423, true, {
     meanOptimal: 8.02,

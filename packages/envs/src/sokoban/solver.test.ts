@@ -56,7 +56,7 @@ function referenceBfs(level: Level, maxDepth = 30): ActionId[] {
 }
 
 describe("BFS solver", () => {
-  it("gives the spec's plans (sokoban.md §2, §7.2)", () => {
+  it("gives the spec's plans (docs/sokoban-rules.md#rendering, docs/sokoban-rules.md#evaluation-difficulty)", () => {
     expect(names(gen(6, 1, 42))).toEqual(["Right", "Right"]);
     expect(names(gen(6, 1, 43))).toEqual(["Right", "Up", "Left"]);
     expect(names(gen(6, 1, 44))).toEqual(["Up", "Right", "Up", "Left", "Left"]);

@@ -1,6 +1,6 @@
 /**
  * BFS optimal solver, equivalent to RAGEN `get_shortest_action_path(room_fixed, room_state,
- * MAX_DEPTH=30)` (spec sokoban.md §5): expansion order Up, Down, Left, Right; visited set over
+ * MAX_DEPTH=30)` (docs/sokoban-rules.md#optimal-solver): expansion order Up, Down, Left, Right; visited set over
  * full states; goal = no box off a target; a path longer than MAX_DEPTH gives up with [].
  *
  * Why it returns the same path: the reference de-duplicates and goal-tests at dequeue time;

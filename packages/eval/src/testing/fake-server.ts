@@ -2,7 +2,7 @@
  * FakeModelServer: a real HTTP server on 127.0.0.1 speaking the OpenAI-compatible subset our
  * harness uses (`/health`, `/v1/models`, `/v1/completions`, `/v1/chat/completions`), whose
  * "model" is a function of the request. It stands in for a GPU-served model, the one boundary
- * tests cannot run here (ARCHITECTURE.md "Real components"). Faults are answers too: an HTTP
+ * tests cannot run here (docs/conventions.md#real-components). Faults are answers too: an HTTP
  * status with headers, a garbage body, a hang (for timeouts) or a dropped connection.
  *
  * `latencyMs` + `capacity` model a server of fixed service time and at most `capacity` requests

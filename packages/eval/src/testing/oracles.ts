@@ -7,7 +7,7 @@
  *    (the frozen-prompt shortcut: perfect on Fake, useless on Alpha/Num/Rand).
  *  - `gpPromptOracle`: a paper-safe solver formula over the values the prompt's stated rule gives.
  *  - `gpFrozenOracle`: the same, always with J = Q = K = 10 (the GP shortcut).
- * Expected scores: experiments.md §8.
+ * Expected scores: docs/paper.md#oracle-checks.
  */
 import { gp, sokoban } from "@trainyard/envs";
 

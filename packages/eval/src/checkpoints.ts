@@ -1,0 +1,157 @@
+/**
+ * Evaluation of a training run: every checkpoint, on every split, against a server started for
+ * that checkpoint. Each scored item is stored as it finishes (so a retried job never asks an item
+ * twice), each split's aggregates when the checkpoint is done, then `onSplit` and the store's
+ * `completed` (the `eval.completed` webhook) fire. Storage and serving are passed in: the
+ * repository is packages/db's `evalRepository`, the server the worker's compute launch.
+ */
+import { createModelClient } from "./model.js";
+import type { ItemResult } from "./episodes.js";
+import { evaluate } from "./evaluate.js";
+import { splitKeys, type EvalEnv } from "./splits.js";
+import type { Sampling } from "./client.js";
+
+export interface CheckpointRef {
+  id: string;
+  step: number;
+  /** Model name the server answers to. */
+  servingName: string;
+}
+
+export interface ServedModel {
+  url: string;
+  stop(): Promise<void>;
+}
+
+export interface StoredItem {
+  itemIndex: number;
+  itemKey: number;
+  success: boolean;
+  valid: boolean;
+  reward: number;
+  reason: string | null;
+  turns: unknown;
+  usage: unknown;
+}
+
+export interface SplitSummary {
+  split: string;
+  n: number;
+  success: number;
+  validity: number;
+  meanReward: number;
+}
+
+/** Where results go (packages/db `evalRepository` satisfies it). */
+export interface EvalStore {
+  openResults(cp: CheckpointRef, splits: readonly string[]): Promise<Map<string, string>>;
+  storedResults(resultIds: readonly string[]): Promise<unknown[]>;
+  saveItem(resultId: string, item: StoredItem): Promise<void>;
+  finishResult(resultId: string, s: Omit<SplitSummary, "split"> & { metrics: Record<string, unknown> }): Promise<void>;
+  completed(evalId: string, summary: Record<string, unknown>): Promise<void>;
+}
+
+export interface EvaluateCheckpointsOptions<C extends CheckpointRef> {
+  env: EvalEnv;
+  splits: readonly string[];
+  n: number;
+  /** Item keys per split read from the experiment's dataset; a split without any uses the paper's first `n`. */
+  datasetKeys?: Readonly<Record<string, readonly number[]>>;
+  checkpoints: readonly C[];
+  serve(cp: C, index: number): Promise<ServedModel>;
+  store: EvalStore;
+  sampling: Partial<Sampling>;
+  /** Per-request seed base and the arm's label in webhook summaries. */
+  seed: number;
+  arm: string;
+  scoring: string;
+  concurrency: number;
+  /** Prefix of idempotency keys; the checkpoint's step is appended. */
+  runId: string;
+  signal?: AbortSignal;
+  onProgress?(fraction: number): void;
+  onSplit?(step: number, s: SplitSummary): Promise<void>;
+}
+
+export interface CheckpointsReport {
+  checkpoints: number[];
+  generatedTokens: number;
+}
+
+/** The keys each split plays: the dataset's (first `n`) where it has them, else the paper's first `n`. */
+export function resolveSplitKeys(
+  env: EvalEnv,
+  splits: readonly string[],
+  n: number,
+  fromDataset: Readonly<Record<string, readonly number[]>> = {},
+): Record<string, number[]> {
+  const keys: Record<string, number[]> = {};
+  for (const split of splits) {
+    const given = fromDataset[split] ?? [];
+    keys[split] = given.length ? given.slice(0, n) : splitKeys(env, split, n);
+  }
+  return keys;
+}
+
+function itemRow(r: ItemResult, itemIndex: number): StoredItem {
+  return {
+    itemIndex,
+    itemKey: r.key,
+    success: r.success,
+    valid: r.validity > 0,
+    reward: r.reward,
+    reason: r.reason,
+    turns: r.turns,
+    usage: { promptTokens: r.promptTokens, completionTokens: r.completionTokens, result: r },
+  };
+}
+
+export async function evaluateCheckpoints<C extends CheckpointRef>(o: EvaluateCheckpointsOptions<C>): Promise<CheckpointsReport> {
+  const keys = resolveSplitKeys(o.env, o.splits, o.n, o.datasetKeys);
+  const indexOf = new Map(o.splits.map((s) => [s, new Map(keys[s]!.map((k, i) => [k, i]))]));
+  const positionOf = (split: string, key: number): number => {
+    const i = indexOf.get(split)?.get(key);
+    if (i === undefined) throw new Error(`evaluation returned ${split}/${key}, which is not among the split's keys`);
+    return i;
+  };
+  let generatedTokens = 0;
+  const evaluated: number[] = [];
+
+  for (const [ci, cp] of o.checkpoints.entries()) {
+    const results = await o.store.openResults(cp, o.splits);
+    const previous = (await o.store.storedResults([...results.values()])) as ItemResult[];
+    const served = await o.serve(cp, ci);
+    try {
+      const client = createModelClient("openai", { baseURL: served.url, model: cp.servingName, apiKey: "none" });
+      const report = await evaluate({
+        env: o.env,
+        splits: o.splits,
+        n: o.n,
+        keys,
+        client,
+        sampling: o.sampling,
+        seed: o.seed,
+        concurrency: o.concurrency,
+        previous,
+        signal: o.signal,
+        runId: `${o.runId}-${cp.step}`,
+        onResult: (r) => o.store.saveItem(results.get(r.split)!, itemRow(r, positionOf(r.split, r.key))),
+        onProgress: (pr) => o.onProgress?.((ci + pr.done / pr.total) / o.checkpoints.length),
+      });
+      const summary: SplitSummary[] = [];
+      for (const [split, m] of Object.entries(report.splits)) {
+        generatedTokens += m.completionTokens;
+        const s = { split, n: m.n, success: m.success, validity: m.validity, meanReward: m.meanReward };
+        summary.push(s);
+        const metrics = { ...m, sampling: report.sampling, template: report.template, scoring: o.scoring, model: cp.servingName };
+        await o.store.finishResult(results.get(split)!, { ...s, metrics });
+        await o.onSplit?.(cp.step, s);
+      }
+      await o.store.completed(results.get(o.splits[0]!)!, { arm: o.arm, seed: o.seed, step: cp.step, splits: summary });
+      evaluated.push(cp.step);
+    } finally {
+      await served.stop();
+    }
+  }
+  return { checkpoints: evaluated, generatedTokens };
+}
