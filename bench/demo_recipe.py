@@ -72,14 +72,19 @@ def probe(ckpt: str, eval_dir: str, splits: list[str], n: int) -> dict[str, tupl
 
 def main() -> None:
     ap = argparse.ArgumentParser()
-    ap.add_argument("--train", required=True)
+    ap.add_argument("--train", default="")
+    ap.add_argument("--probe", default="", help="only probe this checkpoint directory")
     ap.add_argument("--eval", required=True)
-    ap.add_argument("--out", required=True)
+    ap.add_argument("--out", default="")
     ap.add_argument("--set", default="{}", help="trainer config fields (JSON) over the defaults")
     ap.add_argument("--splits", default="id,alpha,num,rand,fake")
     ap.add_argument("--n", type=int, default=60)
     ap.add_argument("--vocab-texts", action="store_true", help="train the tokenizer on every renderable vocabulary too")
     a = ap.parse_args()
+    if a.probe:
+        res = probe(a.probe, a.eval, a.splits.split(","), a.n)
+        print(f"{a.probe}: validity/accuracy % " + "  ".join(f"{s} {v * 100:.0f}/{acc * 100:.0f}" for s, (v, acc) in res.items()))
+        return
     cfg = {"train_file": a.train, "output_dir": a.out, "device": "cpu", **json.loads(a.set)}
     if a.vocab_texts:
         cfg["tokenizer_texts"] = vocabulary_texts()
