@@ -4,13 +4,13 @@ import { loadConfig } from "@trainyard/contracts";
 import { ApiClient } from "../client.js";
 import { CliError } from "../errors.js";
 
-interface Cell {
+export interface Cell {
   mean: number;
   ci95: [number, number];
   n: number;
   paper: number | null;
 }
-interface Matrix {
+export interface Matrix {
   task: string;
   selection: string;
   splits: string[];
@@ -28,7 +28,7 @@ interface Matrix {
   overlap: unknown;
 }
 
-interface Curves {
+export interface Curves {
   splits: string[];
   arms: string[];
   curves: { arm: string; seed: number; split: string; group: string; points: { step: number; success: number; n: number }[] }[];
