@@ -23,5 +23,6 @@ log "submitting the demo-cpu experiment (dataset-build -> SFT x2 arms -> eval on
 EXP_ID=$(ty submit --preset demo-cpu --json | node -e 'let s="";process.stdin.on("data",d=>s+=d).on("end",()=>console.log(JSON.parse(s).id))')
 ty watch "$EXP_ID" || { log "the experiment did not succeed; its jobs:"; ty get "$EXP_ID"; exit 1; }
 
-log "generalization matrix of $EXP_ID"
+log "generalization matrix of $EXP_ID (and the ID-vs-variants curve over checkpoints)"
 ty matrix "$EXP_ID"
+log "demo finished in $((SECONDS / 60)) min $((SECONDS % 60)) s wall"

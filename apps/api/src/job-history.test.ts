@@ -13,15 +13,18 @@ import { startTestWorker } from "../../../tests/helpers/worker.js";
 let h: ApiHarness;
 let worker: RunningWorker;
 let expId: string;
+let seedsExpId: string;
 
 const STEPS = [10, 20, 30];
-const rate = (arm: string, split: string, step: number) => (arm === "frozen-ans" ? step / 40 : split === "id" ? 0.5 : 0.25);
+const rate = (arm: string, split: string, step: number, seed = 0) =>
+  (arm === "frozen-ans" ? step / 40 : split === "id" ? 0.5 : 0.25) + seed / 100;
 
 beforeAll(async () => {
   h = await startApiHarness();
   const noop: JobHandler = async () => ({});
   const sft: JobHandler = async (ctx) => {
-    if (ctx.job.arm === "frozen-ans" && ctx.job.attempts === 1) {
+    // The single-seed experiment's frozen arm loses its node once (the attempts test).
+    if (ctx.job.arm === "frozen-ans" && ctx.job.attempts === 1 && ctx.spec.seeds.length === 1) {
       throw Object.assign(new Error("node lost"), { code: "TY_ERR_DEPENDENCY_UNAVAILABLE" });
     }
     for (const step of STEPS) {
@@ -38,19 +41,20 @@ beforeAll(async () => {
     return {};
   };
   const evaluate: JobHandler = async (ctx) => {
-    const train = await ctx.db.job.findFirstOrThrow({ where: { experimentId: ctx.job.experimentId, name: `sft:${ctx.job.arm}:s0` } });
+    const seed = ctx.job.seed ?? 0;
+    const train = await ctx.db.job.findFirstOrThrow({ where: { experimentId: ctx.job.experimentId, name: `sft:${ctx.job.arm}:s${seed}` } });
     const cps = await ctx.db.checkpoint.findMany({ where: { jobId: train.id } });
     // Stored newest step first: the curve must still come out in step order.
     for (const cp of cps.sort((a, b) => b.step - a.step)) {
       for (const split of ctx.spec.splits) {
-        const s = rate(ctx.job.arm!, split, cp.step);
+        const s = rate(ctx.job.arm!, split, cp.step, seed);
         await ctx.db.evalResult.create({
           data: {
             experimentId: ctx.job.experimentId,
             jobId: ctx.job.id,
             checkpointId: cp.id,
             arm: ctx.job.arm!,
-            seed: 0,
+            seed,
             split,
             step: cp.step,
             n: 20,
@@ -66,10 +70,13 @@ beforeAll(async () => {
   };
   worker = await startTestWorker(h.db, h.prefix, { handlers: { "dataset-build": noop, sft, grpo: noop, eval: evaluate } });
   const exp = await submitExperiment(h, { preset: "demo-cpu", splits: ["id", "alpha", "fake"] });
+  // repro-cpu trains every arm once per seed: each seed is its own curve.
+  const seeds = await submitExperiment(h, { preset: "repro-cpu", seeds: [0, 1], splits: ["id", "num"] });
   expId = exp.id;
-  const done = await experimentEnd(h, exp.id);
-  expect(done.state).toBe("succeeded");
-});
+  seedsExpId = seeds.id;
+  const done = await Promise.all([experimentEnd(h, exp.id, 60_000), experimentEnd(h, seeds.id, 60_000)]);
+  expect(done.map((e) => e.state)).toEqual(["succeeded", "succeeded"]);
+}, 90_000);
 afterAll(async () => {
   await worker?.close();
   await h?.close();
@@ -131,6 +138,24 @@ describe("GET /v1/experiments/:id/curves", () => {
     const point = c.curves[0]!.points[1]!;
     const ev = await get(`/v1/evals/${point.evalId}`);
     expect(ev.body).toMatchObject({ arm: "frozen-ans", split: "id", step: 20 });
+  });
+
+  it("gives each seed of a multi-seed experiment its own curve, every checkpoint on every split", async () => {
+    const c = CurvesResponse.parse((await get(`/v1/experiments/${seedsExpId}/curves`)).body);
+    expect(c.curves.map((x) => `${x.arm}/${x.seed}/${x.split}`)).toEqual([
+      "frozen-ans/0/id",
+      "frozen-ans/0/num",
+      "frozen-ans/1/id",
+      "frozen-ans/1/num",
+      "diverse-ans/0/id",
+      "diverse-ans/0/num",
+      "diverse-ans/1/id",
+      "diverse-ans/1/num",
+    ]);
+    for (const curve of c.curves) {
+      expect(curve.points.map((p) => p.step)).toEqual(STEPS);
+      expect(curve.points.map((p) => p.success)).toEqual(STEPS.map((s) => rate(curve.arm, curve.split, s, curve.seed)));
+    }
   });
 
   it("is a 404 for another project's experiment or a malformed id", async () => {

@@ -75,3 +75,49 @@ def test_lines_split_keeps_sequences_short_and_the_chat_template_is_chatml(tmp_p
     assert lines.chat_template == CHAT_TEMPLATE
     text = lines.apply_chat_template([{"role": "user", "content": "hi"}], add_generation_prompt=True, tokenize=False)
     assert text == "<|im_start|>user\nhi<|im_end|>\n<|im_start|>assistant\n"
+
+
+def _answers(labels):
+    u, d, l, r = labels
+    return (f"Answers:\n<answer> {u} </answer> | <answer> {d} </answer> | <answer> {l} </answer> | <answer> {r} </answer>"
+            f"\nwhere {u} is Up, {d} is Down, {l} is Left, {r} is Right.")
+
+
+def test_labels_split_makes_every_label_one_piece_spelled_alike_in_prompt_and_answer(tmp_path):
+    """The demo's `labels` split: a label the tokenizer only saw in tokenizer_texts (never in a training
+    answer) is still one token, the same in the `Answers:` line, the `where` line and the completion."""
+    from transformers import AutoTokenizer
+
+    rows = [("tree", "fix", "jade", "freedom"), ("eagle", "lime", "mountain", "butterfly")] * 50
+    train = [f"<|im_start|>user\nYou are a solver.\n\n{_answers(l)}\n\nRewards:\nMove: -0.1<|im_end|>\n<|im_start|>assistant\n<think></think> <answer> {l[3]} </answer>\n" for l in rows]
+    extra = [_answers(("A", "B", "C", "D")), _answers(("*", "&", "1", "M"))]
+    tok = AutoTokenizer.from_pretrained(build_tiny(tiny_cfg(vocab_size=600, tiny_tokenizer="labels"), train + extra, str(tmp_path / "t")))
+    prompt = f"<|im_start|>user\nYou are a solver.\n\n{_answers(('*', '&', '1', 'M'))}\n\nRewards:\nMove: -0.1<|im_end|>\n<|im_start|>assistant\n<think>"
+    pieces = tok.convert_ids_to_tokens(tok(prompt)["input_ids"])
+    for label in ("*", "&", "1", "M"):
+        assert pieces.count("Ġ" + label) == 2, (label, pieces)  # once in the tags, once in `where`
+    assert "\nYou are a solver." in [tok.convert_tokens_to_string([p]) for p in pieces]  # other lines stay whole
+    answer = tok.convert_ids_to_tokens(tok("</think> <answer> M </answer>\n")["input_ids"])
+    assert "ĠM" in answer and len(answer) == 5, answer
+
+
+def test_frozen_embeddings_stay_at_their_initial_values(tmp_path):
+    import torch
+
+    from conftest import write_jsonl
+    from trainyard_trainer.protocol import Emitter, StopFlag
+    from trainyard_trainer import sft
+
+    train = write_jsonl(tmp_path / "t.jsonl", toy_rows(32))
+    cfg = SftConfig(train_file=str(train), output_dir=str(tmp_path / "o"), d_model=32, layers=1, heads=2, vocab_size=320,
+                    max_steps=3, save_steps=0, batch_size=8, freeze_embeddings=True, device="cpu")
+    import io
+    sft.run(cfg, Emitter(io.StringIO()), StopFlag())
+    from transformers import AutoModelForCausalLM
+
+    init = AutoModelForCausalLM.from_pretrained(str(tmp_path / "o" / "tiny-init")).get_input_embeddings().weight
+    done = AutoModelForCausalLM.from_pretrained(str(tmp_path / "o" / "checkpoint-3"))
+    assert torch.equal(init, done.get_input_embeddings().weight)
+    assert torch.equal(done.get_input_embeddings().weight, done.get_output_embeddings().weight)  # tied: the head too
+    first = AutoModelForCausalLM.from_pretrained(str(tmp_path / "o" / "tiny-init")).model.layers[0].mlp.up_proj.weight
+    assert not torch.equal(first, done.model.layers[0].mlp.up_proj.weight)  # the rest did train

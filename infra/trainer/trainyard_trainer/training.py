@@ -42,7 +42,7 @@ def prepare(cfg: Any, rows: list[Row], emit: Emitter) -> Runtime:
         # Ranks share the output directory: rank 0 builds, the others wait and load the same files.
         if launch.rank() == 0 and not (cfg.resume_from and os.path.isfile(os.path.join(source, "config.json"))):
             os.makedirs(cfg.output_dir, exist_ok=True)
-            build_tiny(cfg, [row_text(r) for r in rows], source)
+            build_tiny(cfg, [row_text(r) for r in rows] + list(cfg.tokenizer_texts), source)
             emit.log(f"built the tiny model ({cfg.tiny_arch}, {cfg.layers} × {cfg.d_model}, vocabulary {cfg.vocab_size}) in {source}")
         launch.barrier()
     else:
@@ -68,6 +68,9 @@ def load_trainable(cfg: Any, rt: Runtime, emit: Emitter):
 
         dtype = torch.float32  # FSDP's float32 master weights; bf16 is its compute dtype (mixed precision)
     model = load_model(rt.model_dir, dtype, revision=rt.revision)
+    if getattr(cfg, "freeze_embeddings", False):
+        # The trainer's optimizer takes only parameters that require gradients.
+        model.get_input_embeddings().weight.requires_grad_(False)
     limit = getattr(model.config, "max_position_embeddings", None) or getattr(model.config, "n_positions", None)
     if limit and cfg.context_length > limit:
         emit.log(f"context_length {cfg.context_length} exceeds the model's {limit} positions: rows longer than that are outside what it was built for", "warn")

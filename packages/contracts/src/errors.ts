@@ -76,7 +76,7 @@ export const ERROR_CODES = {
   TY_ERR_UNKNOWN_PRESET: {
     status: 400,
     meaning: "The `preset` name is not one of the known presets.",
-    action: "Use one of `paper-sokoban`, `paper-general-points`, `demo-cpu`, `clean-sokoban`.",
+    action: "Use one of `paper-sokoban`, `paper-general-points`, `demo-cpu`, `clean-sokoban`, `repro-cpu`, `demo-cpu-gp`.",
   },
   TY_ERR_SPEC_CONFLICT: {
     status: 400,

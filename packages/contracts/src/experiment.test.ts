@@ -21,6 +21,25 @@ describe("experiment spec", () => {
     expect(expandExperimentRequest(JSON.parse(JSON.stringify(spec)))).toEqual(spec);
   });
 
+  it("demo-cpu evaluates on levels that are not training boards; repro-cpu is demo-cpu with 3 seeds", () => {
+    const demo = expandExperimentRequest({ preset: "demo-cpu" });
+    expect(demo.datasets).toMatchObject({ eval: { seedStart: 100_000 }, leaks: "remove" });
+    expect(demo.arms.map((a) => `${a.name}:${a.data}:${a.target}`)).toEqual(["frozen-ans:frozen:answer", "diverse-ans:diverse:answer"]);
+    expect(demo.splits).toHaveLength(8);
+    // Several checkpoints per arm: every saved checkpoint is evaluated.
+    expect(demo.sft.maxSteps! / demo.sft.saveSteps).toBeGreaterThanOrEqual(3);
+    const repro = expandExperimentRequest({ preset: "repro-cpu" });
+    expect(repro.seeds).toEqual([0, 1, 2]);
+    expect(repro.model).toEqual(demo.model);
+    expect(repro.sft).toEqual(demo.sft);
+    expect(repro.datasets.leaks).toBe("remove");
+    const gp = expandExperimentRequest({ preset: "demo-cpu-gp" });
+    expect(gp.task).toBe("general-points");
+    expect(gp.model.engine).toBe("cpu-tiny");
+    expect(gp.arms.map((a) => a.data)).toEqual(["frozen", "diverse"]);
+    expect(gp.splits).toEqual(["id", "all-5", "all-7", "all-12", "regular", "large", "five", "fake"]);
+  });
+
   it("overrides merge into the preset (objects merge, arrays replace)", () => {
     const spec = expandExperimentRequest({ preset: "demo-cpu", seeds: [1, 2], sft: { maxSteps: 5 } });
     expect(spec.seeds).toEqual([1, 2]);

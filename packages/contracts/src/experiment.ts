@@ -30,8 +30,14 @@ export const CpuTinyModel = z.strictObject({
   contextLength: z.number().int().min(128).max(8192).default(1536),
   /** `llama` or `qwen2` (both rotary, SwiGLU, RMSNorm). */
   arch: z.enum(["llama", "qwen2"]).default("llama"),
-  /** Text split before BPE merges: `lines` (short sequences) or `qwen` (Qwen2's word split; required by arch qwen2). */
-  tokenizer: z.enum(["lines", "qwen"]).default("lines"),
+  /**
+   * Text split before BPE merges: `lines` (short sequences), `labels` (lines, with every answer
+   * label one piece, spelled alike in prompt and answer, and the tokenizer also learning every
+   * vocabulary the environment can render) or `qwen` (Qwen2's word split; required by arch qwen2).
+   */
+  tokenizer: z.enum(["lines", "qwen", "labels"]).default("lines"),
+  /** Keep the token embeddings at their random initialisation (labels never emitted in training stay copyable). */
+  freezeEmbeddings: z.boolean().default(false),
   /** BPE vocabulary size learned from the training rows. */
   vocabSize: z.number().int().min(300).max(65536).default(2048),
   /** SwiGLU inner size; 0 = 4 × dModel. */
@@ -200,7 +206,7 @@ export const WebhookSpec = z.strictObject({
   events: z.array(WebhookEventType).min(1).max(4).default(["eval.completed", "experiment.completed"]),
 });
 
-export const PresetName = z.enum(["paper-sokoban", "paper-general-points", "demo-cpu", "clean-sokoban"]);
+export const PresetName = z.enum(["paper-sokoban", "paper-general-points", "demo-cpu", "clean-sokoban", "repro-cpu", "demo-cpu-gp"]);
 export type PresetName = z.infer<typeof PresetName>;
 
 const ExperimentSpecBase = z.strictObject({

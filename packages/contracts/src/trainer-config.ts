@@ -55,7 +55,9 @@ const TRAIN_COMMON = {
   context_length: z.number().int().min(8).default(1536),
   /** tiny: architecture, text split before BPE, shape, vocabulary. */
   tiny_arch: z.enum(["llama", "qwen2"]).default("llama"),
-  tiny_tokenizer: z.enum(["lines", "qwen"]).default("lines"),
+  tiny_tokenizer: z.enum(["lines", "qwen", "labels"]).default("lines"),
+  /** tiny: extra text the BPE tokenizer learns from (every vocabulary the environment can render). */
+  tokenizer_texts: z.array(z.string()).default([]),
   d_model: z.number().int().min(1).default(192),
   layers: z.number().int().min(1).default(2),
   heads: z.number().int().min(1).default(12),
@@ -63,6 +65,8 @@ const TRAIN_COMMON = {
   intermediate_size: z.number().int().min(0).default(0),
   vocab_size: z.number().int().min(300).default(2048),
   tie_embeddings: z.boolean().default(true),
+  /** Keep the token embeddings (and a tied head) at their initial values. */
+  freeze_embeddings: z.boolean().default(false),
   num_threads: z.number().int().min(1).default(1),
   /** `auto`: CUDA when a GPU is visible, else CPU. */
   device: z.enum(["auto", "cpu", "cuda"]).default("auto"),

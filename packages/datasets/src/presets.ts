@@ -1,4 +1,4 @@
-/** Dataset specs of the named experiment presets (paper-sokoban, paper-general-points, clean-sokoban, demo-cpu). */
+/** Dataset specs of the named experiment presets (see PresetName). */
 import { expandExperimentRequest } from "@trainyard/contracts";
 import { datasetSpecFromExperiment, type DatasetSpec } from "./spec.js";
 

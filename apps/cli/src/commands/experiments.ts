@@ -65,7 +65,7 @@ export function registerExperiments(program: Command): void {
     .command("submit")
     .description("submit an experiment from a spec file and/or a preset")
     .argument("[spec]", "JSON spec file (a full spec, or overrides of --preset)")
-    .option("--preset <name>", "paper-sokoban | paper-general-points | demo-cpu")
+    .option("--preset <name>", "paper-sokoban | paper-general-points | clean-sokoban | demo-cpu | repro-cpu | demo-cpu-gp")
     .option("--idempotency-key <key>", "retry-safe submission key")
     .option("--watch", "follow progress until the experiment finishes")
     .option("--json", "print the created experiment as JSON")

@@ -4,13 +4,13 @@ import { loadConfig } from "@trainyard/contracts";
 import { ApiClient } from "../client.js";
 import { CliError } from "../errors.js";
 
-interface Cell {
+export interface Cell {
   mean: number;
   ci95: [number, number];
   n: number;
   paper: number | null;
 }
-interface Matrix {
+export interface Matrix {
   task: string;
   selection: string;
   splits: string[];
@@ -24,7 +24,14 @@ interface Matrix {
     cells: Record<string, Cell | null>;
     compute: Record<string, unknown>;
   }[];
+  paired?: { a: string; b: string; split: string; diff: number; ci95: [number, number]; n: number }[];
   overlap: unknown;
+}
+
+export interface Curves {
+  splits: string[];
+  arms: string[];
+  curves: { arm: string; seed: number; split: string; group: string; points: { step: number; success: number; n: number }[] }[];
 }
 
 const SHADES = [" ", "░", "▒", "▓", "█"];
@@ -53,9 +60,57 @@ export function renderMatrix(m: Matrix, color = false): string {
     });
     lines.push(r.arm.padEnd(16) + cells.join(""));
   }
+  lines.push("".padEnd(16) + "95 % bootstrap CI per cell:");
+  for (const r of m.rows) {
+    const cis = m.splits.map((s) => {
+      const c = r.cells[s];
+      return (c ? `${pct(c.ci95[0])}–${pct(c.ci95[1])}` : "—").padEnd(w);
+    });
+    lines.push(r.arm.padEnd(16) + cis.join(""));
+  }
   lines.push("* Fake: the prompt announces new labels the environment ignores; high = the model ignored the instruction.");
   const ci = m.rows.flatMap((r) => m.splits.map((s) => r.cells[s])).find((c) => c);
-  if (ci) lines.push(`95 % bootstrap CIs and paired differences: trainyard matrix ID --json (n per cell: ${ci.n}).`);
+  if (ci) lines.push(`n per cell: ${ci.n} levels × seeds; full JSON (checkpoints, overlap, compute): trainyard matrix ID --json`);
+  if (m.paired?.length) {
+    const p = m.paired;
+    lines.push(`paired difference ${p[0]!.a} − ${p[0]!.b} on the same levels (95 % CI):`);
+    lines.push("  " + p.map((d) => `${d.split} ${d.diff >= 0 ? "+" : ""}${pct(d.diff)} [${pct(d.ci95[0])}, ${pct(d.ci95[1])}]`).join("  "));
+  }
+  return lines.join("\n");
+}
+
+const pct = (x: number) => `${Math.round(x * 100)}`;
+const BLOCKS = ["", "▏", "▎", "▍", "▌", "▋", "▊", "▉"];
+
+/** A horizontal bar of `width` cells for a share in [0, 1], in eighths of a cell. */
+export function bar(x: number, width = 20): string {
+  const eighths = Math.round(Math.max(0, Math.min(1, x)) * width * 8);
+  return ("█".repeat(Math.floor(eighths / 8)) + BLOCKS[eighths % 8]!).padEnd(width);
+}
+
+/**
+ * The paper's Figure 1 in the terminal: per arm, ID success against the mean success on the
+ * instruction variants (Alpha., Num., Rand. on Sokoban) at every evaluated checkpoint, seeds averaged.
+ */
+export function renderCurves(c: Curves): string {
+  const lines = ["ID vs instruction variants over checkpoints (the paper's Figure 1; seeds averaged)"];
+  const variants = [...new Set(c.curves.filter((x) => x.group === "instruction" && c.splits.includes(x.split)).map((x) => x.split))];
+  lines.push(`  ${"arm".padEnd(14)}${"step".padStart(6)}  ${"ID".padEnd(27)}${(variants.join("/") || "variants").padEnd(27)}`);
+  for (const arm of c.arms) {
+    const mine = c.curves.filter((x) => x.arm === arm);
+    const steps = [...new Set(mine.flatMap((x) => x.points.map((p) => p.step)))].sort((a, b) => a - b);
+    for (const step of steps) {
+      const at = (split: string) => {
+        const v = mine.filter((x) => x.split === split).flatMap((x) => x.points.filter((p) => p.step === step).map((p) => p.success));
+        return v.length ? v.reduce((a, b) => a + b, 0) / v.length : null;
+      };
+      const id = at("id");
+      const vs = variants.map(at).filter((v): v is number => v !== null);
+      const v = vs.length ? vs.reduce((a, b) => a + b, 0) / vs.length : null;
+      const cell = (x: number | null) => (x === null ? "—".padEnd(27) : `${bar(x)} ${pct(x).padStart(3)}%  `);
+      lines.push(`  ${arm.padEnd(14)}${String(step).padStart(6)}  ${cell(id)}${cell(v)}`);
+    }
+  }
   return lines.join("\n");
 }
 
@@ -67,7 +122,8 @@ export function registerMatrix(program: Command): void {
     .option("--select <rule>", "checkpoint rule: paper | ours | last", "paper")
     .option("--json", "print the full matrix JSON (CIs, paired differences, overlap, compute)")
     .option("--csv", "print CSV")
-    .action(async (id: string, opts: { select: string; json?: boolean; csv?: boolean }) => {
+    .option("--no-curves", "leave out the ID-vs-variants curve over checkpoints")
+    .action(async (id: string, opts: { select: string; json?: boolean; csv?: boolean; curves: boolean }) => {
       if (!["paper", "ours", "last"].includes(opts.select))
         throw new CliError(`--select: expected paper, ours or last, got '${opts.select}'`);
       const g = program.opts<{ url?: string; key?: string }>();
@@ -78,5 +134,9 @@ export function registerMatrix(program: Command): void {
       const m = await api.request<Matrix>("GET", path);
       if (opts.json) return void process.stdout.write(JSON.stringify(m, null, 2) + "\n");
       process.stdout.write(renderMatrix(m, Boolean(process.stdout.isTTY)) + "\n");
+      if (opts.curves) {
+        const c = await api.request<Curves>("GET", `/v1/experiments/${encodeURIComponent(id)}/curves`);
+        if (c.curves.length) process.stdout.write("\n" + renderCurves(c) + "\n");
+      }
     });
 }

@@ -66,8 +66,28 @@ describe("trainer config from the spec", () => {
 
   it("demo-cpu: the tiny model's shape and tokenizer, CPU, no LoRA", () => {
     const m = modelConfig(expandExperimentRequest({ preset: "demo-cpu" }));
-    expect(m).toMatchObject({ model: "tiny", device: "cpu", tiny_arch: "llama", tiny_tokenizer: "lines", vocab_size: 2048 });
+    expect(m).toMatchObject({ model: "tiny", device: "cpu", tiny_arch: "llama", tiny_tokenizer: "labels", vocab_size: 2048 });
     expect(m.context_length).toBe(1536);
+    expect(SftTrainerConfig.safeParse({ ...trainerConfig(inputs("demo-cpu", "sft")) }).success).toBe(true);
+  });
+
+  it("the labels tokenizer learns every vocabulary the environment renders, and no level", () => {
+    const m = modelConfig(expandExperimentRequest({ preset: "demo-cpu" }));
+    const texts = m.tokenizer_texts as string[];
+    const all = texts.join("\n");
+    for (const label of [
+      "<answer> A </answer>",
+      "<answer> 1 </answer>",
+      "<answer> * </answer>",
+      "<answer> North </answer>",
+      "where cat is",
+    ])
+      expect(all).toContain(label);
+    // Action sections only: no grid row, so no evaluation level can reach the tokenizer this way.
+    expect(texts.every((t) => t.startsWith("Answers:\n") && !t.includes("\t"))).toBe(true);
+    expect(m.freeze_embeddings).toBe(true);
+    const lines = modelConfig(expandExperimentRequest({ preset: "demo-cpu", model: { tokenizer: "lines", freezeEmbeddings: false } }));
+    expect(lines).toMatchObject({ tokenizer_texts: [], freeze_embeddings: false });
   });
 
   it("LoRA and a pinned revision travel to the trainer", () => {

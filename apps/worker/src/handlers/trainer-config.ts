@@ -14,6 +14,7 @@ import {
   type ArmSpec,
   type ExperimentSpec,
 } from "@trainyard/contracts";
+import { sokoban } from "@trainyard/envs";
 
 export interface TrainInputs {
   mode: "sft" | "grpo";
@@ -53,6 +54,9 @@ export function modelConfig(spec: ExperimentSpec): Record<string, unknown> {
       model: "tiny",
       tiny_arch: m.arch,
       tiny_tokenizer: m.tokenizer,
+      // The `labels` split learns every label the environment can render, not only the arm's.
+      tokenizer_texts: m.tokenizer === "labels" && spec.task === "sokoban" ? sokoban.renderableActionSections() : [],
+      freeze_embeddings: m.freezeEmbeddings,
       d_model: m.dModel,
       layers: m.layers,
       heads: m.heads,

@@ -27,6 +27,7 @@ export {
   VOCABULARIES,
   WORD_POOL,
   actionSection,
+  renderableActionSections,
   chatWrap,
   evalPrompt,
   instructionBody,

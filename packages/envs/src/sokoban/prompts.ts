@@ -130,3 +130,18 @@ export function wordVocabulary(labels: Labels): Vocabulary {
   const where = !labels.some((l) => STANDARD_WORDS.has(l));
   return v("words", labels, where);
 }
+
+/**
+ * The action section of every vocabulary the environment can render (each named vocabulary,
+ * and the word pool four words at a time), without any level: text a from-scratch tokenizer
+ * learns its label pieces from, as a pretrained tokenizer already covers its language. It
+ * holds no grid, so no evaluation item can leak through it.
+ */
+export function renderableActionSections(): string[] {
+  const out = Object.values(VOCABULARIES).map(actionSection).filter((s) => s !== "");
+  for (let i = 0; i < WORD_POOL.length; i += 4) {
+    const labels = [0, 1, 2, 3].map((k) => WORD_POOL[(i + k) % WORD_POOL.length]!) as unknown as Labels;
+    out.push(actionSection(wordVocabulary(labels)));
+  }
+  return out;
+}
