@@ -16,7 +16,6 @@ import {
   expandExperimentRequest,
   outboxChannel,
   estimateMemory,
-  preflightMemory,
   TaskName,
 } from "@trainyard/contracts";
 import {

@@ -44,7 +44,7 @@ const ENUMS: { match: (p: Path) => boolean; options: string[] }[] = [
   },
   {
     match: (p) => pathKey(p) === "model.tokenizer",
-    options: keysOf({ lines: true, qwen: true } satisfies Record<TinyModel["tokenizer"], true>),
+    options: keysOf({ lines: true, qwen: true, labels: true } satisfies Record<TinyModel["tokenizer"], true>),
   },
   {
     match: (p) => pathKey(p) === "compute.backend",

@@ -29,9 +29,14 @@ export async function serveCheckpoint(rt: TrainerRuntime, ctx: JobContext, dir: 
   const spec = ctx.spec;
   const cfgPath = join(dir, "..", `serve-${runId}.json`);
   await writeFile(cfgPath, JSON.stringify(serveConfig(spec, dir, name, rt.serveHost), null, 2));
-  const handle = await rt
-    .backendFor(spec.compute.backend)
-    .start(launchSpec(rt, spec, { runId, args: ["serve", "--config", cfgPath], artifactDir: ctx.artifactDir, experimentId: ctx.job.experimentId }));
+  const handle = await rt.backendFor(spec.compute.backend).start(
+    launchSpec(rt, spec, {
+      runId,
+      args: ["serve", "--config", cfgPath],
+      artifactDir: ctx.artifactDir,
+      experimentId: ctx.job.experimentId,
+    }),
+  );
   const events = handle.events()[Symbol.asyncIterator]();
   const stderr: string[] = [];
   const tail = () => (stderr.length ? `\n${stderr.slice(-10).join("\n")}` : "");

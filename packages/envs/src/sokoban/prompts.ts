@@ -138,7 +138,9 @@ export function wordVocabulary(labels: Labels): Vocabulary {
  * holds no grid, so no evaluation item can leak through it.
  */
 export function renderableActionSections(): string[] {
-  const out = Object.values(VOCABULARIES).map(actionSection).filter((s) => s !== "");
+  const out = Object.values(VOCABULARIES)
+    .map(actionSection)
+    .filter((s) => s !== "");
   for (let i = 0; i < WORD_POOL.length; i += 4) {
     const labels = [0, 1, 2, 3].map((k) => WORD_POOL[(i + k) % WORD_POOL.length]!) as unknown as Labels;
     out.push(actionSection(wordVocabulary(labels)));
