@@ -5,6 +5,7 @@ const here = (p: string) => fileURLToPath(new URL(p, import.meta.url));
 const pkgs = ["envs", "contracts", "db", "datasets", "eval", "compute"];
 const apps = ["api", "worker", "cli"];
 
+const BROWSER = "tests/browser/**/*.test.ts";
 const ALL = ["packages/*/src/**/*.test.ts", "apps/*/src/**/*.test.ts", "tests/**/*.test.ts"];
 /**
  * Unit tests: pure code and the local file system only — no Postgres, Redis, HTTP servers, child
@@ -39,8 +40,15 @@ export default defineConfig({
       // The template database (and the Redis check) is set up once, for the tests that use them.
       {
         extends: true,
-        test: { name: "integration", include: ALL, exclude: [...UNIT, "**/node_modules/**"], globalSetup: ["tests/setup/global.ts"] },
+        test: {
+          name: "integration",
+          include: ALL,
+          exclude: [...UNIT, BROWSER, "**/node_modules/**"],
+          globalSetup: ["tests/setup/global.ts"],
+        },
       },
+      // Run on their own (scripts/test.sh), so the first-render timings measure the page, not a neighbour's trainer.
+      { extends: true, test: { name: "browser", include: [BROWSER], globalSetup: ["tests/setup/global.ts"] } },
     ],
   },
 });

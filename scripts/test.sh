@@ -15,11 +15,11 @@ bash scripts/check-migrations.sh
 log "drift: RNG fixtures vs the reference implementations"
 "$TRAINYARD_PYTHON" scripts/gen-rng-fixtures.py --check
 log "vitest"
-npx vitest run --exclude 'tests/browser/**'
+npx vitest run --project unit --project integration
 # On their own afterwards, so the browser tests' timings (the list's first render) measure the
 # page rather than a neighbouring test's trainer.
 log "vitest: browser tests"
-npx vitest run tests/browser
+npx vitest run --project browser
 if [ -d infra/trainer/tests ]; then
   log "pytest (trainer)"
   PYTHONPATH=infra/trainer "$TRAINYARD_PYTHON" -m pytest -q -p no:cacheprovider infra/trainer/tests
