@@ -2,7 +2,9 @@
  * FakeKubernetesApi: a TEST DOUBLE of the Kubernetes API server (we cannot run a cluster in CI).
  * A real HTTP server on 127.0.0.1 with a KubeConfig pointing at it, so @kubernetes/client-node
  * runs unmodified. It serves only what the kubernetes backend uses: Jobs (create, read, delete),
- * pods (list by `job-name`, read, delete) and pod logs (follow, timestamps, sinceTime).
+ * pods (list by `job-name`, read, delete), pod logs (follow, timestamps, sinceTime) and, for
+ * multi-node runs, Services (create; kept in `services`, checked to be headless and owned by
+ * an existing Job). An Indexed Job still runs its scripted pods one at a time.
  *
  * Every request is recorded (verb, path, query, JSON body). `problems` lists what a real API
  * server would refuse: a missing bearer token, a body that is not JSON, a Job name that is not a
@@ -96,6 +98,7 @@ export class FakeKubernetesApi {
   /** Scripts of the pods the next Job runs, one per attempt (the last repeats). */
   nextPods: PodScript[] = [{ lines: [], exitCode: 0 }];
   readonly jobs = new Map<string, FakeJob>();
+  readonly services = new Map<string, Record<string, any>>(); // eslint-disable-line @typescript-eslint/no-explicit-any
   readonly pods = new Map<string, FakePod>();
   private readonly timers = new Set<NodeJS.Timeout>();
 
@@ -195,6 +198,17 @@ export class FakeKubernetesApi {
           details: { name: m[2], group: "batch", kind: "jobs" },
         });
       }
+    }
+    if ((m = /^\/api\/v1\/namespaces\/([^/]+)\/services$/.exec(url.pathname)) && method === "POST") {
+      const svc = body as Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
+      const key = `${m[1]}/${svc?.metadata?.name}`;
+      if (this.services.has(key)) return status(res, 409, "AlreadyExists", `services "${svc.metadata.name}" already exists`);
+      const owner = svc?.metadata?.ownerReferences?.[0];
+      const job = [...this.jobs.values()].find((j) => j.manifest.metadata.uid === owner?.uid);
+      if (!job || owner?.kind !== "Job") this.problems.push(`Service ${key} is not owned by an existing Job: it would outlive it`);
+      const created = { ...svc, metadata: { ...svc.metadata, namespace: m[1], uid: randomBytes(8).toString("hex") } };
+      this.services.set(key, created);
+      return json(res, 201, created);
     }
     if ((m = /^\/api\/v1\/namespaces\/([^/]+)\/pods$/.exec(url.pathname)) && method === "GET") {
       const sel = /^job-name=([a-z0-9-]+)$/.exec(q.get("labelSelector") ?? "");
