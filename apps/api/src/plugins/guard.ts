@@ -55,7 +55,10 @@ function refuseStrings(req: FastifyRequest): void {
  */
 function sameHost(origin: string, req: FastifyRequest): boolean {
   try {
-    return new URL(origin).host === (req.headers.host ?? "").toLowerCase();
+    const o = new URL(origin);
+    const h = new URL(`http://${req.headers.host ?? ""}`);
+    // Ports are compared only when both name one (default ports are elided differently per scheme).
+    return o.hostname === h.hostname && (!o.port || !h.port || o.port === h.port);
   } catch {
     return false; // "null" (sandboxed frames, file://) and garbage are never this server
   }
