@@ -176,4 +176,18 @@ describe("recovery", () => {
     expect(done.state).toBe("succeeded");
     expect(done.jobs[0]).toMatchObject({ state: "succeeded", attempts: 2 });
   });
+
+  it("duplicate delivery to the worker already running the attempt is skipped (regression: attempts 3 after a re-attach)", async () => {
+    const { claimJob } = await import("@trainyard/db");
+    worker = await startTestWorker(h.db, h.prefix, { consume: false });
+    const exp = await submit();
+    const buildId = exp.jobs[0]!.id;
+    const first = await claimJob(h.db, buildId, "worker-b", 60_000);
+    expect("job" in first && first.job.attempts).toBe(1);
+    // BullMQ's stalled entry reaches the same worker while its handler still holds the lease.
+    expect(await claimJob(h.db, buildId, "worker-b", 60_000)).toEqual({ skip: "already running here" });
+    expect(await claimJob(h.db, buildId, "worker-c", 60_000)).toEqual({ skip: "running elsewhere" });
+    const row = await h.db.job.findUniqueOrThrow({ where: { id: buildId } });
+    expect([row.state, row.attempts, row.leaseOwner]).toEqual(["running", 1, "worker-b"]);
+  });
 });

@@ -118,8 +118,10 @@ export async function claimJob(db: Db, jobId: string, owner: string, leaseMs: nu
       await advanceExperiment(tx, job.experimentId);
       return { skip: "cancelled" };
     }
-    if (job.state === "running" && job.leaseUntil && job.leaseUntil > new Date() && job.leaseOwner !== owner) {
-      return { skip: "running elsewhere" };
+    // A live lease means some handler runs this attempt, this worker's own included: a second
+    // delivery (BullMQ's stalled entry after the reconciler re-delivered it) must not start another.
+    if (job.state === "running" && job.leaseUntil && job.leaseUntil > new Date()) {
+      return { skip: job.leaseOwner === owner ? "already running here" : "running elsewhere" };
     }
     if (job.state !== "queued" && job.state !== "running") return { skip: `already ${job.state}` };
     if (!job.enqueuedAt) return { skip: "dependencies not met" };
