@@ -12,7 +12,7 @@ import { TyError, type ComputePolicy, type LookupAll, type RuntimeConfig } from 
 import { hashApiKey } from "@trainyard/db";
 import helmet from "@fastify/helmet";
 import rateLimit from "@fastify/rate-limit";
-import { errorAnswer, errorsPlugin, handleClientError } from "./plugins/errors.js";
+import { errorAnswer, errorsPlugin, handleClientError, MAX_PARAM_LENGTH } from "./plugins/errors.js";
 import { guardPlugin } from "./plugins/guard.js";
 import { metricsPlugin } from "./plugins/metrics.js";
 import { SseGate } from "./sse.js";
@@ -77,8 +77,8 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     requestTimeout: deps.config.REQUEST_TIMEOUT_MS ?? 30_000,
     // Node's parser errors (bad request line, huge headers) answer the one error body too.
     clientErrorHandler: handleClientError,
-    // Ids are UUIDs; anything much longer is refused (FST_ERR_MAX_PARAM_LENGTH → 414 TY_ERR_URI_TOO_LONG).
-    routerOptions: { maxParamLength: 200 },
+    // Ids are UUIDs; a longer parameter matches no route and the not-found handler answers 414.
+    routerOptions: { maxParamLength: MAX_PARAM_LENGTH },
     // Router-level errors (bad percent-encoding, long params) skip the error handler: answer here.
     frameworkErrors: (err, req, reply) => {
       const a = errorAnswer(err);

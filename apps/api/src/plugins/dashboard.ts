@@ -16,7 +16,7 @@ import { fileURLToPath } from "node:url";
 import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
 import fp from "fastify-plugin";
 import fastifyStatic from "@fastify/static";
-import { errorBody } from "./errors.js";
+import { errorBody, MAX_PARAM_LENGTH, overlongSegment } from "./errors.js";
 
 export interface DashboardOptions {
   /** Directory of the build (index.html + assets/); default: apps/dashboard/dist of this checkout. */
@@ -82,6 +82,8 @@ export const dashboardPlugin = fp(async (app: FastifyInstance, opts: DashboardOp
   app.setNotFoundHandler(async (req, reply) => {
     const path = req.url.split("?")[0] ?? "/";
     if (built && (req.method === "GET" || req.method === "HEAD") && isClientRoute(path)) return sendIndex(req, reply);
+    if (overlongSegment(path))
+      return reply.status(414).send(errorBody("TY_ERR_URI_TOO_LONG", `a path segment is longer than ${MAX_PARAM_LENGTH} characters`));
     return reply.status(404).send(errorBody("TY_ERR_ROUTE_NOT_FOUND", `no route ${req.method} ${path}`));
   });
 });

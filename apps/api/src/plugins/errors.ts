@@ -48,6 +48,17 @@ function codeForStatus(status: number): ErrorCode {
   }
 }
 
+/** Ids are UUIDs: a path segment much longer than one is refused with 414, not looked up. */
+export const MAX_PARAM_LENGTH = 200;
+
+/**
+ * find-my-way answers a parameter over maxParamLength with "no route" (Fastify 5 has no error for
+ * it), so the not-found handler asks this first: a 414 says what is wrong with the URL.
+ */
+export function overlongSegment(path: string): boolean {
+  return path.split("/").some((seg) => seg.length > MAX_PARAM_LENGTH);
+}
+
 export function errorBody(code: ErrorCode, message: string, issues?: ApiIssue[]): ApiErrorBody {
   const statusCode = ERROR_CODES[code].status;
   return { statusCode, code, error: STATUS_CODES[statusCode] ?? "Error", message, ...(issues ? { issues } : {}) };
