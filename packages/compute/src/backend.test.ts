@@ -107,7 +107,7 @@ describe("createBackend and the error catalogue", () => {
   it("has stable, well-formed codes", () => {
     for (const [code, info] of Object.entries(COMPUTE_ERROR_CODES)) {
       expect(code).toMatch(/^TY_ERR_COMPUTE_[A-Z_]+$/);
-      expect(["user_error", "infra_error", "timed_out", "crashed"]).toContain(info.failureKind);
+      expect(["user_error", "config_error", "infra_error", "timed_out", "crashed"]).toContain(info.failureKind);
       expect(info.meaning.length).toBeGreaterThan(10);
     }
     const e = new ComputeError("TY_ERR_COMPUTE_OOM", "x");

@@ -24,7 +24,7 @@ const MODELS: Record<string, string> = {
   "rbac.authorization.k8s.io/v1/RoleBinding": "V1RoleBinding",
 };
 
-type Obj = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
+type Obj = Record<string, any>;
 const render = (values: Record<string, unknown> = {}) =>
   renderChart(chartDir, { values, release: { name: "ty", namespace: "ml" } }) as Obj[];
 const find = (objs: Obj[], kind: string, name: string) => objs.find((o) => o.kind === kind && o.metadata.name === name)!;
