@@ -66,13 +66,15 @@ describe("trainer config from the spec", () => {
 
   it("demo-cpu: the tiny model's shape and tokenizer, CPU, no LoRA", () => {
     const m = modelConfig(expandExperimentRequest({ preset: "demo-cpu" }));
-    expect(m).toMatchObject({ model: "tiny", device: "cpu", tiny_arch: "llama", tiny_tokenizer: "labels", vocab_size: 2048 });
+    expect(m).toMatchObject({ model: "tiny", device: "cpu", tiny_arch: "llama", tiny_tokenizer: "lines", vocab_size: 2048 });
+    expect(m).toMatchObject({ tokenizer_texts: [], freeze_embeddings: false });
     expect(m.context_length).toBe(1536);
     expect(SftTrainerConfig.safeParse({ ...trainerConfig(inputs("demo-cpu", "sft")) }).success).toBe(true);
   });
 
   it("the labels tokenizer learns every vocabulary the environment renders, and no level", () => {
-    const m = modelConfig(expandExperimentRequest({ preset: "demo-cpu" }));
+    const m = modelConfig(expandExperimentRequest({ preset: "demo-cpu", model: { tokenizer: "labels", freezeEmbeddings: true } }));
+    expect(m.tiny_tokenizer).toBe("labels");
     const texts = m.tokenizer_texts as string[];
     const all = texts.join("\n");
     for (const label of [
