@@ -12,3 +12,4 @@ export * from "./matrix.js";
 export * from "./history.js";
 export * from "./evals.js";
 export * from "./pagination.js";
+export * from "./metrics.js";

@@ -1,14 +1,50 @@
 /**
  * GET /metrics (Prometheus text format, operator key): HTTP latency by route, and from Postgres at
- * scrape time the queue depth per job kind, job outcomes per kind and webhook delivery outcomes.
- * Counts come from Postgres (the system of record) so they survive API restarts and agree across
- * replicas; each app has its own registry so tests can build many apps in one process.
+ * scrape time the queue depth per job kind, job outcomes and durations per kind, webhook delivery
+ * outcomes and scored evaluation items. Counts come from Postgres (the system of record) so they
+ * survive API restarts and agree across replicas however many worker processes ran the jobs;
+ * each app has its own registry so tests can build many apps in one process.
  */
 import type { FastifyInstance } from "fastify";
 import fp from "fastify-plugin";
-import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from "prom-client";
-import { fromDbKind } from "@trainyard/db";
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics, type Metric } from "prom-client";
+import { evalItemOutcomes, fromDbKind, jobDurationHistogram, type DurationSeries } from "@trainyard/db";
 import { withDeadline } from "../dependencies.js";
+
+/** Seconds: a dataset build takes seconds, a paper-scale training run up to its 72 h timeout. */
+const JOB_DURATION_BUCKETS = [1, 5, 15, 30, 60, 300, 900, 1800, 3600, 4 * 3600, 12 * 3600, 24 * 3600, 72 * 3600];
+
+/**
+ * A histogram whose buckets Postgres counts at scrape time. prom-client's Histogram takes one
+ * observation at a time and renders its own in-process state, which a worker process would hold
+ * and the API could not see; this renders the aggregate rows in the same exposition format.
+ */
+class ScrapedHistogram {
+  readonly type = "histogram";
+  readonly aggregator = "sum";
+  constructor(
+    readonly name: string,
+    readonly help: string,
+    private readonly bounds: readonly number[],
+    private readonly read: () => Promise<DurationSeries[]>,
+  ) {}
+
+  async get() {
+    const values: { metricName: string; labels: Record<string, string | number>; value: number }[] = [];
+    for (const s of await this.read()) {
+      const labels = { kind: s.kind, state: s.state };
+      this.bounds.forEach((le, i) =>
+        values.push({ metricName: `${this.name}_bucket`, labels: { ...labels, le }, value: s.buckets[i] ?? 0 }),
+      );
+      values.push({ metricName: `${this.name}_bucket`, labels: { ...labels, le: "+Inf" }, value: s.count });
+      values.push({ metricName: `${this.name}_sum`, labels, value: s.sum });
+      values.push({ metricName: `${this.name}_count`, labels, value: s.count });
+    }
+    return { name: this.name, help: this.help, type: this.type, aggregator: this.aggregator, values };
+  }
+
+  reset() {}
+}
 
 export const metricsPlugin = fp(async (app: FastifyInstance) => {
   const registry = new Registry();
@@ -62,6 +98,26 @@ export const metricsPlugin = fp(async (app: FastifyInstance) => {
       this.reset();
       const rows = await withDeadline(db.webhookDelivery.groupBy({ by: ["state"], _count: { _all: true } }), 3000, "postgres");
       for (const r of rows) this.set({ state: r.state }, r._count._all);
+    },
+  });
+
+  registry.registerMetric(
+    new ScrapedHistogram(
+      "trainyard_job_duration_seconds",
+      "Finished jobs' durations (first start to end, retries included) per job kind and final state",
+      JOB_DURATION_BUCKETS,
+      () => withDeadline(jobDurationHistogram(db, JOB_DURATION_BUCKETS), 3000, "postgres"),
+    ) as unknown as Metric,
+  );
+  new Counter({
+    name: "trainyard_eval_items_total",
+    help: "Evaluation items scored, per outcome (success, failure: valid but unsolved, invalid)",
+    labelNames: ["outcome"],
+    registers: [registry],
+    async collect() {
+      this.reset();
+      const counts = await withDeadline(evalItemOutcomes(db), 3000, "postgres");
+      for (const [outcome, n] of Object.entries(counts)) this.inc({ outcome }, n);
     },
   });
 
