@@ -16,6 +16,8 @@ export interface JobContext {
     seed: number | null;
     attempts: number;
     params: JobParams;
+    /** Id of the API request that submitted the experiment (`x-request-id`); null for jobs stored without one. */
+    requestId: string | null;
   };
   spec: ExperimentSpec;
   /** Aborted on cancel request, timeout or lost lease; `signal.reason` says which. */

@@ -6,7 +6,17 @@
 import type { Logger } from "pino";
 import { classifyJobFailure, JOB_CATALOGUE, JobParams, parseStoredSpec, type JobKind } from "@trainyard/contracts";
 import { COMPUTE_ERROR_CODES } from "@trainyard/compute";
-import { claimJob, completeJob, failJob, fromDbKind, heartbeat, markCancelled, reportProgress, type Db } from "@trainyard/db";
+import {
+  claimJob,
+  completeJob,
+  failJob,
+  fromDbKind,
+  heartbeat,
+  jobRequestIds,
+  markCancelled,
+  reportProgress,
+  type Db,
+} from "@trainyard/db";
 import type { AbortReason, HandlerRegistry, JobContext } from "./context.js";
 import { EventBuffer } from "./event-buffer.js";
 
@@ -44,7 +54,15 @@ export async function runJob(deps: RunnerDeps, jobId: string): Promise<RunOutcom
   const kind = fromDbKind(row.kind);
   const exp = await db.experiment.findUniqueOrThrow({ where: { id: row.experimentId } });
   const spec = parseStoredSpec(exp.spec);
-  const log = logger.child({ jobId, job: row.name, experimentId: row.experimentId, attempt: row.attempts });
+  // The submitting request's id joins this job's lines to the API's (`reqId`, as Fastify logs it).
+  const { requestId } = jobRequestIds(row.payload);
+  const log = logger.child({
+    jobId,
+    job: row.name,
+    experimentId: row.experimentId,
+    attempt: row.attempts,
+    ...(requestId ? { reqId: requestId } : {}),
+  });
 
   const ac = new AbortController();
   deps.running.set(jobId, ac);
@@ -90,6 +108,7 @@ export async function runJob(deps: RunnerDeps, jobId: string): Promise<RunOutcom
       seed: row.seed,
       attempts: row.attempts,
       params: JobParams.parse(row.payload),
+      requestId,
     },
     spec,
     signal: ac.signal,
@@ -123,7 +142,10 @@ export async function runJob(deps: RunnerDeps, jobId: string): Promise<RunOutcom
     await flushEvents();
     if (reason === "cancel") {
       await markCancelled(db, jobId);
-      log.info("job cancelled");
+      // The cancelling request's id (stored by the cancel), beside the submit's `reqId`.
+      const stored = await db.job.findUnique({ where: { id: jobId }, select: { payload: true } }).catch(() => null);
+      const { cancelRequestId } = jobRequestIds(stored?.payload);
+      log.info(cancelRequestId ? { cancelReqId: cancelRequestId } : {}, "job cancelled");
       return "cancelled";
     }
     if (reason === "timeout") {

@@ -70,8 +70,10 @@ export async function startWorker(opts: WorkerOptions): Promise<RunningWorker> {
   subscriber.on("message", (ch: string, msg: string) => {
     if (ch !== cancelCh) return;
     try {
-      const { jobIds } = JSON.parse(msg) as { jobIds: string[] };
-      for (const id of jobIds) running.get(id)?.abort("cancel");
+      const { jobIds, reqId } = JSON.parse(msg) as { jobIds: string[]; reqId?: string };
+      const here = jobIds.filter((id) => running.has(id));
+      if (here.length) logger.info({ jobIds: here, ...(reqId ? { cancelReqId: reqId } : {}) }, "cancel requested");
+      for (const id of here) running.get(id)?.abort("cancel");
     } catch (err) {
       logger.warn({ err }, "bad cancel message");
     }

@@ -12,6 +12,8 @@ export interface CreateExperimentInput {
   spec: ExperimentSpec;
   /** Idempotency-Key header and a hash of the request it came with. */
   idempotency?: { key: string; requestHash: string };
+  /** The submitting request's id: stored in every job's payload so worker and trainer logs carry it. */
+  requestId?: string;
 }
 
 export interface CreateExperimentResult {
@@ -26,7 +28,7 @@ export function sha256(text: string): string {
 }
 
 /** Experiment, its job DAG, the initial status events and the enqueue intents: one transaction. */
-async function insertExperiment(tx: Tx, projectId: string, spec: ExperimentSpec): Promise<ExperimentView> {
+async function insertExperiment(tx: Tx, projectId: string, spec: ExperimentSpec, requestId?: string): Promise<ExperimentView> {
   const exp = await tx.experiment.create({
     data: { projectId, name: spec.name, task: spec.task, preset: spec.preset, spec: spec as object, specHash: sha256(canonicalJson(spec)) },
   });
@@ -42,7 +44,7 @@ async function insertExperiment(tx: Tx, projectId: string, spec: ExperimentSpec)
         arm: p.arm,
         seed: p.seed,
         dependsOn: p.dependsOn,
-        payload: p.params as object,
+        payload: { ...p.params, ...(requestId ? { requestId } : {}) } as object,
         maxAttempts: cat.attempts,
         enqueuedAt: ready ? new Date() : null,
       },
@@ -76,9 +78,9 @@ function sortJobs<T extends { name: string }>(jobs: T[], order: string[]): T[] {
  * on the unique index until the first commits, then replays its stored answer.
  */
 export async function createExperiment(db: Db, input: CreateExperimentInput): Promise<CreateExperimentResult> {
-  const { projectId, spec, idempotency } = input;
+  const { projectId, spec, idempotency, requestId } = input;
   if (!idempotency) {
-    const body = await db.$transaction((tx) => insertExperiment(tx, projectId, spec), { timeout: 30_000 });
+    const body = await db.$transaction((tx) => insertExperiment(tx, projectId, spec, requestId), { timeout: 30_000 });
     return { statusCode: 201, body, replayed: false };
   }
   for (let attempt = 0; attempt < 5; attempt++) {
@@ -90,7 +92,7 @@ export async function createExperiment(db: Db, input: CreateExperimentInput): Pr
             VALUES (${projectId}::uuid, ${idempotency.key}, ${idempotency.requestHash}, 0, 'null'::jsonb)
             ON CONFLICT DO NOTHING`;
           if (inserted === 0) return null;
-          const body = await insertExperiment(tx, projectId, spec);
+          const body = await insertExperiment(tx, projectId, spec, requestId);
           await tx.idempotencyKey.update({
             where: { projectId_key: { projectId, key: idempotency.key } },
             data: { statusCode: 201, responseBody: body as object },

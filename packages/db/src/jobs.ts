@@ -218,6 +218,8 @@ export async function requestCancelExperiment(
   db: Db,
   projectId: string,
   experimentId: string,
+  /** The cancelling request's id, stored in each affected job's payload as `cancelRequestId`. */
+  requestId?: string,
 ): Promise<{ running: string[]; state: string } | null> {
   return db.$transaction(async (tx) => {
     const exp = await tx.experiment.findFirst({ where: { id: experimentId, projectId } });
@@ -228,16 +230,29 @@ export async function requestCancelExperiment(
     const jobs = await tx.job.findMany({ where: { experimentId, state: { in: ["queued", "running"] } } });
     const running: string[] = [];
     for (const j of jobs) {
+      const data = requestId ? { payload: { ...(j.payload as object), cancelRequestId: requestId } } : {};
       if (j.state === "queued") {
-        await setState(tx, j, "cancelled", { error: { code: "TY_ERR_JOB_CANCELLED", message: "cancelled by request" } });
+        await setState(tx, j, "cancelled", { error: { code: "TY_ERR_JOB_CANCELLED", message: "cancelled by request" }, data });
       } else {
-        await setState(tx, j, "cancel_requested", { message: "cancel requested" });
+        await setState(tx, j, "cancel_requested", { message: "cancel requested", data });
         running.push(j.id);
       }
     }
     const { state } = await advanceExperiment(tx, experimentId);
     return { running, state };
   });
+}
+
+/**
+ * The request ids a job's payload carries: the submit's (`requestId`) and, once cancelled by
+ * request, the cancel's (`cancelRequestId`). Jobs stored before request ids were kept have none.
+ */
+export function jobRequestIds(payload: unknown): { requestId: string | null; cancelRequestId: string | null } {
+  const p = (payload ?? {}) as { requestId?: unknown; cancelRequestId?: unknown };
+  return {
+    requestId: typeof p.requestId === "string" ? p.requestId : null,
+    cancelRequestId: typeof p.cancelRequestId === "string" ? p.cancelRequestId : null,
+  };
 }
 
 /** Progress in [0, 1] of a running job (no event: progress is polled/streamed via the row). */

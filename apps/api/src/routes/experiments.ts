@@ -94,6 +94,7 @@ export async function experimentRoutes(appBase: FastifyInstance) {
       const result = await createExperiment(app.db, {
         projectId: principal.projectId,
         spec,
+        requestId: req.id,
         ...(key ? { idempotency: { key, requestHash: sha256(`POST /v1/experiments ${canonicalJson(req.body)}`) } } : {}),
       });
       if (!result.replayed) {
@@ -170,10 +171,10 @@ export async function experimentRoutes(appBase: FastifyInstance) {
   app.post("/experiments/:id/cancel", { schema: { summary: "Cancel an experiment", params: IdParams } }, async (req, reply) => {
     const principal = principalOf(req);
     if (!isUuid(req.params.id)) throw new TyError("TY_ERR_NOT_FOUND", `experiment ${req.params.id} not found`);
-    const r = await requestCancelExperiment(app.db, principal.projectId, req.params.id);
+    const r = await requestCancelExperiment(app.db, principal.projectId, req.params.id, req.id);
     if (!r) throw new TyError("TY_ERR_NOT_FOUND", `experiment ${req.params.id} not found`);
     if (r.running.length) {
-      await app.redis.publish(cancelChannel(app.deps.config.REDIS_PREFIX), JSON.stringify({ jobIds: r.running }));
+      await app.redis.publish(cancelChannel(app.deps.config.REDIS_PREFIX), JSON.stringify({ jobIds: r.running, reqId: req.id }));
     }
     const exp = await getExperiment(app.db, principal.projectId, req.params.id);
     return reply.status(202).send(exp);
