@@ -115,3 +115,17 @@ def test_an_interpreter_without_the_stack_is_not_available(tmp_path, toy_file):
     error = of_type([json.loads(line) for line in p.stdout.splitlines()], "error")
     assert p.returncode == 1 and len(error) == 1
     assert error[0]["code"] == "TY_ERR_NOT_AVAILABLE" and error[0]["failure_kind"] == "infra_error" and "setup.sh" in error[0]["message"]
+
+
+def test_the_starting_line_names_the_request_id_it_was_given(tmp_path):
+    bad = tmp_path / "bad.json"
+    bad.write_text("{not json", encoding="utf-8")
+
+    def first_event(extra: dict[str, str]) -> dict:
+        env = {k: v for k, v in trainer_env().items() if k != "TRAINYARD_REQUEST_ID"} | extra
+        p = subprocess.run([PYTHON, "-m", "trainyard_trainer", "sft", "--config", str(bad)], capture_output=True, text=True, env=env, timeout=60)
+        return json.loads(p.stdout.splitlines()[0])
+
+    with_id = first_event({"TRAINYARD_REQUEST_ID": "req-7f3a"})
+    assert with_id["state"] == "starting" and with_id["message"].endswith(" sft request req-7f3a"), with_id
+    assert "request" not in first_event({})["message"]

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import importlib.util
 import json
+import os
 import sys
 import traceback
 
@@ -16,6 +17,7 @@ from .config import CONFIGS, from_dict
 from . import launch
 from .protocol import Emitter, StopFlag, TrainerError, claim_stdout_for_rank
 
+REQUEST_ID_ENV = "TRAINYARD_REQUEST_ID"  # the submitting API request's id (x-request-id), set by the worker
 USAGE = "usage: python -m trainyard_trainer <sft|grpo|serve> --config FILE.json"
 
 
@@ -61,13 +63,19 @@ def run(mode: str, cfg, emit: Emitter, stop: StopFlag) -> None:
     script.run(cfg, emit, stop)
 
 
+def start_message(mode: str) -> str:
+    """The `starting` line; names the API request that submitted the experiment (TRAINYARD_REQUEST_ID) when there is one."""
+    rid = os.environ.get(REQUEST_ID_ENV, "").strip()
+    return f"trainyard_trainer {__version__} {mode}" + (f" request {rid}" if rid else "")
+
+
 def main(argv: list[str] | None = None) -> int:
     emit = claim_stdout_for_rank(launch.rank() if launch.is_rank_process() else (0 if launch.lead_node() else 1))
     stop = StopFlag().install()
     try:
         mode, path = _parse_argv(list(sys.argv[1:] if argv is None else argv))
         if not launch.is_rank_process():  # the launcher said it already
-            emit.status("starting", f"trainyard_trainer {__version__} {mode}")
+            emit.status("starting", start_message(mode))
         cfg = _load_config(mode, path)
         if launch.should_launch(mode, cfg):
             return launch.supervise(mode, path, cfg, emit, stop)

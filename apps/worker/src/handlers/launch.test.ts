@@ -26,6 +26,7 @@ describe("launching the trainer's serve mode for evaluation", () => {
       args: ["serve", "--config", "/a/serve.json"],
       artifactDir: "/a",
       experimentId: "e1",
+      requestId: null,
     });
     expect(launch).toMatchObject({
       resources: { gpus: 4, cpus: 32, memoryGiB: 256 },
@@ -42,7 +43,7 @@ describe("launching the trainer's serve mode for evaluation", () => {
       preset: "paper-sokoban",
       compute: { backend: "process", resources: { gpus: 1, cpus: 8, memoryGiB: 64 } },
     });
-    const launch = launchSpec(rt, spec, { runId: "r2", args: ["serve"], artifactDir: "/a", experimentId: "e1" });
+    const launch = launchSpec(rt, spec, { runId: "r2", args: ["serve"], artifactDir: "/a", experimentId: "e1", requestId: null });
     expect(launch.resources.gpus).toBe(1);
     expect(launch.image).toBeUndefined();
     expect(serveConfig(spec, "/a/c", "n")).toMatchObject({ host: "127.0.0.1", device: "cuda", num_threads: 8 });
@@ -50,7 +51,7 @@ describe("launching the trainer's serve mode for evaluation", () => {
 
   it("the CPU demo serves on loopback, on the CPU, within the tiny model's context", () => {
     const spec = expandExperimentRequest({ preset: "demo-cpu" });
-    expect(launchSpec(rt, spec, { runId: "r3", args: [], artifactDir: "/a", experimentId: "e1" }).resources.gpus).toBe(0);
+    expect(launchSpec(rt, spec, { runId: "r3", args: [], artifactDir: "/a", experimentId: "e1", requestId: null }).resources.gpus).toBe(0);
     expect(serveConfig(spec, "/a/c", "n")).toMatchObject({ host: "127.0.0.1", device: "cpu", max_model_len: 1536, dtype: "auto" });
   });
 });
@@ -58,10 +59,29 @@ describe("launching the trainer's serve mode for evaluation", () => {
 describe("each job mounts only its experiment's artifacts", () => {
   it("names the experiment's checkpoint tree read-write and the given dataset read-only", () => {
     const spec = expandExperimentRequest({ preset: "demo-cpu" });
-    const launch = launchSpec(rt, spec, { runId: "r4", args: [], artifactDir: "/a", experimentId: "e1", readOnly: ["datasets/h1"] });
+    const launch = launchSpec(rt, spec, {
+      runId: "r4",
+      args: [],
+      artifactDir: "/a",
+      experimentId: "e1",
+      readOnly: ["datasets/h1"],
+      requestId: null,
+    });
     expect(launch.mounts).toEqual([
       { key: "checkpoints/e1", readOnly: false },
       { key: "datasets/h1", readOnly: true },
     ]);
+  });
+});
+
+describe("the trainer's environment", () => {
+  const spec = expandExperimentRequest({ preset: "demo-cpu" });
+  it("carries the submitting request's id as TRAINYARD_REQUEST_ID, beside the runtime's own variables", () => {
+    const launch = launchSpec(rt, spec, { runId: "r5", args: [], artifactDir: "/a", experimentId: "e1", requestId: "req-42" });
+    expect(launch.env).toEqual({ PYTHONPATH: "/repo/infra/trainer", TRAINYARD_REQUEST_ID: "req-42" });
+  });
+  it("sets no request id for a job stored without one", () => {
+    const launch = launchSpec(rt, spec, { runId: "r6", args: [], artifactDir: "/a", experimentId: "e1", requestId: null });
+    expect(launch.env).toEqual({ PYTHONPATH: "/repo/infra/trainer" });
   });
 });

@@ -22,6 +22,8 @@ export function launchSpec(
     experimentId: string;
     /** Further keys it may read (its dataset), mounted read-only. */
     readOnly?: string[];
+    /** The submitting request's id (the job's `requestId`): the trainer gets it as TRAINYARD_REQUEST_ID. */
+    requestId: string | null;
   },
 ): LaunchSpec {
   const c = spec.compute;
@@ -36,7 +38,7 @@ export function launchSpec(
         ? { image: c.image }
         : {}),
     command: [...rt.trainerCommand, ...run.args],
-    env: rt.trainerEnv,
+    env: { ...rt.trainerEnv, ...(run.requestId ? { TRAINYARD_REQUEST_ID: run.requestId } : {}) },
     artifactDir: resolve(run.artifactDir),
     // A tenant's image sees its own experiment's files only, never the whole store.
     mounts: [

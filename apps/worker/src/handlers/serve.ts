@@ -35,6 +35,7 @@ export async function serveCheckpoint(rt: TrainerRuntime, ctx: JobContext, dir: 
       args: ["serve", "--config", cfgPath],
       artifactDir: ctx.artifactDir,
       experimentId: ctx.job.experimentId,
+      requestId: ctx.job.requestId,
     }),
   );
   const events = handle.events()[Symbol.asyncIterator]();

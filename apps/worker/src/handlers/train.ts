@@ -118,6 +118,7 @@ export function trainHandler(rt: TrainerRuntime): JobHandler {
           args: [mode, "--config", configPath],
           artifactDir: ctx.artifactDir,
           experimentId: ctx.job.experimentId,
+          requestId: ctx.job.requestId,
           readOnly: [store.keyOf(dataset.uri)],
         }),
       ));
