@@ -214,6 +214,10 @@ describe("drills", () => {
       const steps = [10, 20];
       const perCheckpoint = splits.length * n;
       const total = steps.length * perCheckpoint;
+      // A subscriber to eval.completed: it must hear of each checkpoint once (its deliveries stay queued).
+      const hook = await h.db.webhookEndpoint.create({
+        data: { projectId: h.projectId, url: "https://hooks.invalid/eval", events: ["eval.completed"], secrets: ["whsec_dGVzdA=="] },
+      });
       child = await spawnWorkerProcess();
       const exp = await submitExperiment(h, {
         ...tiny("eval-killed", { maxSteps: 20, saveSteps: 10 }),
@@ -280,10 +284,12 @@ describe("drills", () => {
       expect(counts[0]).toMatchObject({ asked: 0, reused: perCheckpoint });
       expect(counts.reduce((a, c) => a + c.asked, 0)).toBe(storedByRetry);
       expect(total - storedByRetry).toBeGreaterThanOrEqual(before.length);
-      // One `eval` event per checkpoint and split: the retry skips the checkpoint the dead worker
-      // completed instead of serving it and announcing it again (it used to).
+      // One `eval` event per checkpoint and split, one eval.completed per checkpoint: the retry skips
+      // the checkpoint the dead worker completed instead of serving and announcing it again (it used to).
       const evalEvents = events.filter((e) => e.type === "eval").map((e) => e.data as { step: number; split: string });
       expect(evalEvents.map((e) => `${e.step}/${e.split}`).sort()).toEqual(steps.flatMap((s) => splits.map((sp) => `${s}/${sp}`)).sort());
+      const announced = await h.db.webhookDelivery.findMany({ where: { endpointId: hook.id, eventType: "eval.completed" } });
+      expect(announced.map((d) => (d.payload as { data: { summary: { step: number } } }).data.summary.step).sort()).toEqual(steps);
       // No model server outlives the job (the dead worker's one included).
       await waitFor(() => processesNaming(`${evalJob.id}-serve-`).length === 0 || null, 30_000, 100);
       expect((await experimentEnd(h, exp.id, 60_000, 250)).state).toBe("succeeded");
