@@ -1,10 +1,10 @@
 /**
- * Failure drills (docs/failure-modes.md, "Drills"): real Postgres, Redis, worker processes and
+ * Failure drills (docs/failure-modes.md#drills): real Postgres, Redis, worker processes and
  * Python trainer processes; each asserts on the data left behind (counts, no duplicates, nothing
  * lost). Tiny models and datasets keep the file short.
  */
 import { spawn, type ChildProcess } from "node:child_process";
-import { mkdtempSync, rmSync } from "node:fs";
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
@@ -58,6 +58,42 @@ async function trainerPids(jobId: string): Promise<number[]> {
     .map((e) => /trainer started on process \((\d+)\)/.exec((e.data as { message: string }).message))
     .filter((m): m is RegExpExecArray => m !== null)
     .map((m) => Number(m[1]));
+}
+
+/** A service worker in its own process (tests/helpers/worker-process.ts), once it consumes jobs. */
+async function spawnWorkerProcess(): Promise<ChildProcess> {
+  const proc = spawn(process.execPath, ["--import", "tsx", "tests/helpers/worker-process.ts"], {
+    env: { ...process.env, DRILL_DB_URL: h.tdb.url, DRILL_PREFIX: h.prefix, DRILL_ARTIFACTS: artifactDir, DRILL_LEASE_MS: "3000" },
+    stdio: ["ignore", "pipe", "inherit"],
+  });
+  await new Promise<void>((resolve, reject) => {
+    proc.stdout!.on("data", (b: Buffer) => b.toString().includes("ready") && resolve());
+    proc.once("exit", (code) => reject(new Error(`worker process exited (${code})`)));
+  });
+  return proc;
+}
+
+/** SIGKILL a process and wait until it is gone. */
+async function sigkill(proc: ChildProcess): Promise<void> {
+  if (proc.exitCode !== null || proc.signalCode !== null) return;
+  const gone = new Promise((r) => proc.once("exit", r));
+  proc.kill("SIGKILL");
+  await gone;
+}
+
+/** Live processes whose command line contains `needle` (the eval job's serve processes name their run id). */
+function processesNaming(needle: string): number[] {
+  const pids: number[] = [];
+  for (const name of readdirSync("/proc")) {
+    if (!/^\d+$/.test(name)) continue;
+    try {
+      const state = readFileSync(`/proc/${name}/stat`, "utf8").split(") ").at(-1)!.split(" ")[0];
+      if (state !== "Z" && readFileSync(`/proc/${name}/cmdline`, "utf8").includes(needle)) pids.push(Number(name));
+    } catch {
+      // exited while we looked
+    }
+  }
+  return pids;
 }
 
 async function statusCounts(experimentId: string): Promise<Map<string, number>> {
@@ -115,14 +151,7 @@ describe("drills", () => {
     "worker SIGKILLed mid-training: the job is retried and resumes from its last checkpoint, no duplicate rows",
     { timeout: 240_000 },
     async () => {
-      child = spawn(process.execPath, ["--import", "tsx", "tests/helpers/worker-process.ts"], {
-        env: { ...process.env, DRILL_DB_URL: h.tdb.url, DRILL_PREFIX: h.prefix, DRILL_ARTIFACTS: artifactDir, DRILL_LEASE_MS: "3000" },
-        stdio: ["ignore", "pipe", "inherit"],
-      });
-      await new Promise<void>((resolve, reject) => {
-        child!.stdout!.on("data", (b: Buffer) => b.toString().includes("ready") && resolve());
-        child!.once("exit", (code) => reject(new Error(`worker process exited (${code})`)));
-      });
+      child = await spawnWorkerProcess();
       const exp = await submitExperiment(h, tiny("worker-killed", { maxSteps: 40, saveSteps: 10 }));
       const sft = exp.jobs.find((j) => j.name.startsWith("sft:"))!;
       const first = await waitFor(() => h.db.checkpoint.findFirst({ where: { jobId: sft.id } }), 120_000, 100);
@@ -173,6 +202,97 @@ describe("drills", () => {
         (e) => e.experimentSeq,
       );
       expect(seqs).toEqual(seqs.map((_, i) => i + 1));
+    },
+  );
+
+  it(
+    "worker SIGKILLed mid-evaluation: the retry scores only the items not yet stored, no duplicate rows (was: a completed checkpoint served and announced again, the dead worker's model server left running)",
+    { timeout: 240_000 },
+    async () => {
+      const splits = ["id", "alpha"];
+      const n = 12;
+      const steps = [10, 20];
+      const perCheckpoint = splits.length * n;
+      const total = steps.length * perCheckpoint;
+      // A subscriber to eval.completed: it must hear of each checkpoint once (its deliveries stay queued).
+      const hook = await h.db.webhookEndpoint.create({
+        data: { projectId: h.projectId, url: "https://hooks.invalid/eval", events: ["eval.completed"], secrets: ["whsec_dGVzdA=="] },
+      });
+      child = await spawnWorkerProcess();
+      const exp = await submitExperiment(h, {
+        ...tiny("eval-killed", { maxSteps: 20, saveSteps: 10 }),
+        datasets: { train: { size: 12 }, eval: { size: n } },
+        splits,
+      });
+      const evalJob = exp.jobs.find((j) => j.name.startsWith("eval:"))!;
+      const stored = () =>
+        h.db.evalItem.findMany({
+          where: { evalResult: { jobId: evalJob.id } },
+          select: { id: true, createdAt: true, itemIndex: true, itemKey: true, evalResult: { select: { step: true, split: true } } },
+          orderBy: { id: "asc" },
+        });
+      // Kill once the second checkpoint has an item stored: the first is then complete and the second
+      // partly scored. Its 24 items are more than the 16 in flight, so its last item only starts
+      // once its first one is stored and takes a whole multi-turn episode after it.
+      await waitFor(
+        async () => (await h.db.evalItem.count({ where: { evalResult: { jobId: evalJob.id, step: 20 } } })) > 0 || null,
+        180_000,
+        20,
+      );
+      await sigkill(child);
+      child = null;
+      const before = await stored();
+      expect(before.filter((i) => i.evalResult.step === 10)).toHaveLength(perCheckpoint);
+      expect(before.length).toBeLessThan(total);
+      // The dead worker's model server stops by itself (it used to serve on for ever).
+      expect(processesNaming(`${evalJob.id}-serve-20-a1`)).not.toEqual([]);
+      await waitFor(() => processesNaming(`${evalJob.id}-serve-20-a1`).length === 0 || null, 15_000, 100);
+
+      worker = await startServiceWorker(h.db, h.prefix, artifactDir);
+      await waitFor(async () => ((await worker!.reconcile()).reclaimed > 0 ? true : null), 30_000, 500);
+      const job = await waitFor(
+        async () => {
+          const j = await h.db.job.findUniqueOrThrow({ where: { id: evalJob.id } });
+          return ["succeeded", "failed", "cancelled"].includes(j.state) ? j : null;
+        },
+        120_000,
+        250,
+      );
+      expect(job, JSON.stringify(job.error)).toMatchObject({ state: "succeeded", attempts: 2 });
+
+      // Every item exactly once; the rows stored before the kill untouched.
+      const after = await stored();
+      expect(after).toHaveLength(total);
+      const keys = after.map((i) => `${i.evalResult.step}/${i.evalResult.split}/${i.itemIndex}`);
+      expect(new Set(keys).size).toBe(total);
+      const byId = new Map(after.map((i) => [i.id, i]));
+      for (const b of before) expect(byId.get(b.id)).toEqual(b);
+      const results = await h.db.evalResult.findMany({ where: { jobId: evalJob.id }, orderBy: [{ step: "asc" }, { split: "asc" }] });
+      expect(results.map((r) => [r.step, r.split, r.n])).toEqual(steps.flatMap((s) => [...splits].sort().map((sp) => [s, sp, n])));
+
+      // The second attempt asked exactly the items no row held, and stored each once.
+      const events = await h.db.jobEvent.findMany({ where: { jobId: evalJob.id }, orderBy: { seq: "asc" } });
+      const retryStart = events.filter((e) => e.type === "status" && (e.data as { state: string }).state === "running")[1]!;
+      const counts = events
+        .filter((e) => e.type === "log" && e.seq > retryStart.seq)
+        .map((e) => /checkpoint step (\d+): asked (\d+) items, (\d+) already stored/.exec((e.data as { message: string }).message))
+        .filter((m): m is RegExpExecArray => m !== null)
+        .map((m) => ({ step: Number(m[1]), asked: Number(m[2]), reused: Number(m[3]) }));
+      const storedByRetry = after.filter((i) => i.createdAt >= retryStart.createdAt).length;
+      expect(counts.map((c) => c.step)).toEqual(steps);
+      for (const c of counts) expect(c.asked + c.reused).toBe(perCheckpoint);
+      expect(counts[0]).toMatchObject({ asked: 0, reused: perCheckpoint });
+      expect(counts.reduce((a, c) => a + c.asked, 0)).toBe(storedByRetry);
+      expect(total - storedByRetry).toBeGreaterThanOrEqual(before.length);
+      // One `eval` event per checkpoint and split, one eval.completed per checkpoint: the retry skips
+      // the checkpoint the dead worker completed instead of serving and announcing it again (it used to).
+      const evalEvents = events.filter((e) => e.type === "eval").map((e) => e.data as { step: number; split: string });
+      expect(evalEvents.map((e) => `${e.step}/${e.split}`).sort()).toEqual(steps.flatMap((s) => splits.map((sp) => `${s}/${sp}`)).sort());
+      const announced = await h.db.webhookDelivery.findMany({ where: { endpointId: hook.id, eventType: "eval.completed" } });
+      expect(announced.map((d) => (d.payload as { data: { summary: { step: number } } }).data.summary.step).sort()).toEqual(steps);
+      // No model server outlives the job (the dead worker's one included).
+      await waitFor(() => processesNaming(`${evalJob.id}-serve-`).length === 0 || null, 30_000, 100);
+      expect((await experimentEnd(h, exp.id, 60_000, 250)).state).toBe("succeeded");
     },
   );
 

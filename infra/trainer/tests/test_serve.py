@@ -147,3 +147,27 @@ def test_concurrent_requests_are_batched_then_sigterm_stops(server):
     assert p.returncode == 0
     assert [e.get("state") for e in events[-2:]] == ["stopping", None] and events[-1]["type"] == "done"
     assert events[-1]["result"]["max_batch"] > 1, events[-1]
+
+
+def test_a_server_whose_parent_died_stops_and_writes_nothing_more(monkeypatch):
+    """A SIGKILLed worker's model server used to serve for ever (the eval SIGKILL drill)."""
+    import io
+    import time
+
+    from trainyard_trainer import serve
+    from trainyard_trainer.protocol import Emitter, StopFlag
+
+    ppid = [4242]
+    monkeypatch.setattr(serve.os, "getppid", lambda: ppid[0])
+    out = io.StringIO()
+    emit, stop = Emitter(out), StopFlag()
+    serve.stop_when_orphaned(emit, stop, poll_s=0.01)
+    emit.log("before")
+    assert not stop.is_set
+    ppid[0] = 1  # re-parented: the process that started the server is gone
+    deadline = time.monotonic() + 5
+    while not stop.is_set and time.monotonic() < deadline:
+        time.sleep(0.01)
+    assert stop.is_set and stop.signal_name == "parent exited"
+    emit.log("after")  # the pipe's reader is gone: nothing is written, nothing raises
+    assert "before" in out.getvalue() and "after" not in out.getvalue()

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import math
+import os
 import signal
 import sys
 import threading
@@ -56,6 +57,12 @@ class Emitter:
         with self._lock:
             self._stream.write(line + "\n")
             self._stream.flush()
+
+    def discard(self) -> None:
+        """The reader is gone (the process that started us died): later events go nowhere instead
+        of failing with EPIPE, so a shutdown still runs to its end."""
+        with self._lock:
+            self._stream = open(os.devnull, "w")
 
     def raw(self, event: dict[str, Any]) -> None:
         """Pass on an event another process emitted (the distributed launcher relays rank 0)."""

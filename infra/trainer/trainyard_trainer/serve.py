@@ -14,7 +14,8 @@ them together with one KV cache. Every choice samples from its own generator (se
 request's `seed`, or at random), so the same request with the same seed gives the same text
 however it was batched.
 Output: a `status serving` event whose message is the base URL `http://HOST:PORT` (port 0 binds
-a free port), then nothing until SIGTERM → `status stopping`, `done`, exit 0.
+a free port), then nothing until SIGTERM → `status stopping`, `done`, exit 0. The server also stops
+(exit 0) when the process that started it dies.
 """
 from __future__ import annotations
 
@@ -298,7 +299,25 @@ def use_vllm(cfg: ServeConfig) -> bool:
     return cfg.backend == "auto" and vllm_available()
 
 
+def stop_when_orphaned(emit: Emitter, stop: StopFlag, poll_s: float = 0.5) -> None:
+    """Stop serving once the process that started this one is gone (a SIGKILLed worker). Nothing
+    re-attaches to a model server (each eval attempt starts its own), so one left by a dead worker
+    served, holding its memory, for ever: the eval-job SIGKILL drill found them."""
+    parent = os.getppid()
+
+    def watch() -> None:
+        while not stop.is_set:
+            if os.getppid() != parent:
+                emit.discard()
+                stop.request("parent exited")
+                return
+            time.sleep(poll_s)
+
+    threading.Thread(target=watch, name="parent-watch", daemon=True).start()
+
+
 def run(cfg: ServeConfig, emit: Emitter, stop: StopFlag) -> None:
+    stop_when_orphaned(emit, stop)
     if use_vllm(cfg):
         from .serve_vllm import run as run_vllm
 

@@ -130,6 +130,11 @@ export function evalRepository(db: Db, scope: EvalScope) {
       const stored = await db.evalItem.findMany({ where: { evalResultId: { in: [...resultIds] } }, select: { usage: true } });
       return stored.map((it) => (it.usage as { result?: unknown } | null)?.result).filter((r) => r != null);
     },
+    /** Whether an earlier attempt completed these results (`completed` ran for them). */
+    async isCompleted(resultIds: readonly string[]): Promise<boolean> {
+      const open = await db.evalResult.count({ where: { id: { in: [...resultIds] }, completedAt: null } });
+      return open === 0;
+    },
     saveItem: (resultId: string, item: EvalItemRow) => saveEvalItem(db, resultId, item),
     async finishResult(resultId: string, s: SplitSummaryRow): Promise<void> {
       await db.evalResult.update({
@@ -137,18 +142,23 @@ export function evalRepository(db: Db, scope: EvalScope) {
         data: { n: s.n, success: s.success, validity: s.validity, meanReward: s.meanReward, metrics: pgSafe(s.metrics) },
       });
     },
-    /** Queue `eval.completed` for the project's subscribed webhooks. */
-    async completed(evalId: string, summary: Record<string, unknown>): Promise<void> {
+    /**
+     * Mark a checkpoint's results completed and queue `eval.completed` for the project's subscribed
+     * webhooks, in one transaction: a retry of the job skips a completed checkpoint, so the webhook
+     * goes out once (`evalId`: the first split's result).
+     */
+    async completed(resultIds: readonly string[], summary: Record<string, unknown>): Promise<void> {
       const exp = await db.experiment.findUniqueOrThrow({ where: { id: scope.experimentId }, select: { projectId: true } });
-      await db.$transaction((tx) =>
-        emitWebhookEvent(tx, exp.projectId, "eval.completed", {
+      await db.$transaction(async (tx) => {
+        await tx.evalResult.updateMany({ where: { id: { in: [...resultIds] } }, data: { completedAt: new Date() } });
+        await emitWebhookEvent(tx, exp.projectId, "eval.completed", {
           experimentId: scope.experimentId,
           jobId: scope.jobId,
-          evalId,
+          evalId: resultIds[0],
           state: "succeeded",
           summary,
-        } as never),
-      );
+        } as never);
+      });
     },
   };
 }

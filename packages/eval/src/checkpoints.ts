@@ -2,8 +2,9 @@
  * Evaluation of a training run: every checkpoint, on every split, against a server started for
  * that checkpoint. Each scored item is stored as it finishes (so a retried job never asks an item
  * twice), each split's aggregates when the checkpoint is done, then `onSplit` and the store's
- * `completed` (the `eval.completed` webhook) fire. Storage and serving are passed in: the
- * repository is packages/db's `evalRepository`, the server the worker's compute launch.
+ * `completed` (the `eval.completed` webhook) fire; a retry skips a checkpoint already completed.
+ * Storage and serving are passed in: the repository is packages/db's `evalRepository`, the server
+ * the worker's compute launch.
  */
 import { createModelClient } from "./model.js";
 import type { ItemResult } from "./episodes.js";
@@ -46,9 +47,12 @@ export interface SplitSummary {
 export interface EvalStore {
   openResults(cp: CheckpointRef, splits: readonly string[]): Promise<Map<string, string>>;
   storedResults(resultIds: readonly string[]): Promise<unknown[]>;
+  /** Whether `completed` already ran for these results (an earlier attempt of the job). */
+  isCompleted(resultIds: readonly string[]): Promise<boolean>;
   saveItem(resultId: string, item: StoredItem): Promise<void>;
   finishResult(resultId: string, s: Omit<SplitSummary, "split"> & { metrics: Record<string, unknown> }): Promise<void>;
-  completed(evalId: string, summary: Record<string, unknown>): Promise<void>;
+  /** Marks the results completed (atomically with queueing `eval.completed`). */
+  completed(resultIds: readonly string[], summary: Record<string, unknown>): Promise<void>;
 }
 
 export interface EvaluateCheckpointsOptions<C extends CheckpointRef> {
@@ -71,6 +75,8 @@ export interface EvaluateCheckpointsOptions<C extends CheckpointRef> {
   signal?: AbortSignal;
   onProgress?(fraction: number): void;
   onSplit?(step: number, s: SplitSummary): Promise<void>;
+  /** After a checkpoint's items are all scored: how many this call asked, how many were already stored. */
+  onCheckpoint?(step: number, items: { asked: number; reused: number }): Promise<void>;
 }
 
 export interface CheckpointsReport {
@@ -119,7 +125,18 @@ export async function evaluateCheckpoints<C extends CheckpointRef>(o: EvaluateCh
 
   for (const [ci, cp] of o.checkpoints.entries()) {
     const results = await o.store.openResults(cp, o.splits);
-    const previous = (await o.store.storedResults([...results.values()])) as ItemResult[];
+    const resultIds = o.splits.map((split) => results.get(split)!);
+    const previous = (await o.store.storedResults(resultIds)) as ItemResult[];
+    // An earlier attempt of the job finished this checkpoint (its aggregates, `onSplit` and
+    // `eval.completed` all went out): serving it again only to announce it twice was the
+    // duplicate the SIGKILL-mid-evaluation drill found.
+    if (await o.store.isCompleted(resultIds)) {
+      for (const r of previous) generatedTokens += r.completionTokens;
+      await o.onCheckpoint?.(cp.step, { asked: 0, reused: previous.length });
+      evaluated.push(cp.step);
+      o.onProgress?.((ci + 1) / o.checkpoints.length);
+      continue;
+    }
     const served = await o.serve(cp, ci);
     try {
       const client = createModelClient("openai", { baseURL: served.url, model: cp.servingName, apiKey: "none" });
@@ -138,6 +155,7 @@ export async function evaluateCheckpoints<C extends CheckpointRef>(o: EvaluateCh
         onResult: (r) => o.store.saveItem(results.get(r.split)!, itemRow(r, positionOf(r.split, r.key))),
         onProgress: (pr) => o.onProgress?.((ci + pr.done / pr.total) / o.checkpoints.length),
       });
+      await o.onCheckpoint?.(cp.step, { asked: report.asked, reused: report.reused });
       const summary: SplitSummary[] = [];
       for (const [split, m] of Object.entries(report.splits)) {
         generatedTokens += m.completionTokens;
@@ -147,7 +165,7 @@ export async function evaluateCheckpoints<C extends CheckpointRef>(o: EvaluateCh
         await o.store.finishResult(results.get(split)!, { ...s, metrics });
         await o.onSplit?.(cp.step, s);
       }
-      await o.store.completed(results.get(o.splits[0]!)!, { arm: o.arm, seed: o.seed, step: cp.step, splits: summary });
+      await o.store.completed(resultIds, { arm: o.arm, seed: o.seed, step: cp.step, splits: summary });
       evaluated.push(cp.step);
     } finally {
       await served.stop();

@@ -108,7 +108,12 @@ describe("evaluateCheckpoints over evalRepository", () => {
     expect((id10.metrics as { scoring: string; model: string }).model).toBe("ck10");
 
     const asked = server.calls.length;
+    const completed = await t.db.evalResult.findMany({ where: { jobId, step: { in: [10, 20] } }, select: { completedAt: true } });
+    expect(completed.every((r) => r.completedAt !== null)).toBe(true);
     await run();
     expect(server.calls.length).toBe(asked); // every item was stored: a retry asks nothing
+    // ... and serves no completed checkpoint again, nor announces it twice.
+    expect(stopped).toBe(2);
+    expect(events).toHaveLength(4);
   });
 });

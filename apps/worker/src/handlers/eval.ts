@@ -49,6 +49,8 @@ export function evalHandler(rt: TrainerRuntime): JobHandler {
           step,
           metrics: { success: s.success, validity: s.validity, meanReward: s.meanReward, n: s.n },
         }),
+      // A retried job asks only the items no earlier attempt stored; this line says how many.
+      onCheckpoint: (step, i) => ctx.log(`checkpoint step ${step}: asked ${i.asked} items, ${i.reused} already stored`),
     });
     return { checkpoints: report.checkpoints, splits: p.splits, n, generatedTokens: report.generatedTokens };
   };
