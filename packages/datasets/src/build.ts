@@ -1,7 +1,8 @@
 /**
- * One dataset build: evaluation splits, training items per data variant, the leak policy, the
- * training files per arm (answer-only from the solver; CoT from the solver or a teacher), then
- * `manifest.json` last.
+ * One dataset build: evaluation splits and their leak index, the training files per arm
+ * (answer-only from the solver; CoT from the solver or a teacher), each written as its items are
+ * generated with the leak policy applied row by row, the evaluation files, then `manifest.json`
+ * last. Memory is bounded by the evaluation sets, not the training set (teacher variants aside).
  *
  * Layout under `prefix`: `train/<data>-<target>.jsonl`, `eval/<split>.jsonl`, `manifest.json`
  * (+ `.work/` for the teacher journal, not listed). Rows are the TRL prompt–completion format:
@@ -13,7 +14,7 @@
  */
 import { envRef } from "@trainyard/envs";
 import { emptySet } from "./errors.js";
-import { applyLeakPolicy, type Data } from "./leaks.js";
+import { LeakIndex, type Data } from "./leaks.js";
 import { BUILT_WITH, MANIFEST_FORMAT, parseManifest, type Manifest, type ManifestFile } from "./manifest.js";
 import { armName, datasetSpecHash, hashedSpec, type DatasetSpec } from "./spec.js";
 import type { ArtifactStore } from "./store.js";
@@ -108,31 +109,44 @@ export async function buildDataset(spec: DatasetSpec, opts: BuildOptions): Promi
   const notes: string[] = [];
   const ctx: BuildContext = { spec, store, ticker, notes };
   const datas = [...new Set(spec.train.arms.map((a) => a.data))];
+  const teacherArms = spec.cot.producer === "teacher" && spec.cot.teacher ? spec.train.arms.filter((a) => a.target === "cot") : [];
+  const teacherDatas = [...new Set(teacherArms.map((a) => a.data))];
   const evalUnits = spec.eval.splits.reduce((n, s) => n + s.size, 0);
-  const genUnits = datas.reduce((n, d) => n + source.trainUnits(d), 0);
-  ticker.plan(evalUnits + genUnits * (1 + spec.train.arms.length));
+  // Every file regenerates its variant's items as it writes them; teacher variants once more up front.
+  const armUnits = spec.train.arms.reduce((n, a) => n + source.trainUnits(a.data), 0);
+  ticker.plan(evalUnits + teacherDatas.reduce((n, d) => n + source.trainUnits(d), 0) + armUnits);
 
   ticker.setPhase("evaluation splits");
   const evals = new Map<string, EvalEntry[]>();
   for (const sp of spec.eval.splits) evals.set(sp.name, await source.evalSplit(sp, ctx));
+  const leaks = new LeakIndex(spec.leaks, evals, datas);
 
-  ticker.setPhase("training items");
-  const generated = new Map<Data, TrainEntry[]>();
-  for (const d of datas) generated.set(d, await source.train(d, ctx));
-  const { report, train } = applyLeakPolicy(spec.leaks, generated, evals);
-  const trainHashes = new Set<string>();
-  for (const entries of train.values()) for (const e of entries) trainHashes.add(e.hash);
+  // A variant's training items as the leak policy keeps them, generated lazily: nothing but the
+  // leak index's counters outlives a row. The first pass over a variant counts it for the report.
+  const counted = new Set<Data>();
+  const kept = async function* (data: Data): AsyncIterable<TrainEntry> {
+    const first = !counted.has(data);
+    for await (const e of source.train(data, ctx)) if (!(first ? leaks.count(data, e.hash) : leaks.drops(e.hash))) yield e;
+    if (first) {
+      counted.add(data);
+      leaks.checkNotEmpty(data);
+    }
+  };
 
-  const rowsOf = (d: Data) => train.get(d) ?? [];
-  const teacherArms = spec.cot.producer === "teacher" ? spec.train.arms.filter((a) => a.target === "cot") : [];
-  const rowUnits = spec.train.arms.reduce((n, a) => n + rowsOf(a.data).length, 0);
-  const teacherUnits = teacherArms.reduce((n, a) => n + rowsOf(a.data).length, 0);
-  ticker.planRemaining(rowUnits + teacherUnits * 20);
-
+  // The teacher needs its prompts up front: only its variants are held in memory.
+  const held = new Map<Data, TrainEntry[]>();
   let teacher: TeacherRun | null = null;
   if (teacherArms.length && spec.cot.teacher) {
+    ticker.setPhase("training items");
+    for (const d of teacherDatas) {
+      const entries: TrainEntry[] = [];
+      for await (const e of kept(d)) entries.push(e);
+      held.set(d, entries);
+    }
+    const teacherUnits = teacherArms.reduce((n, a) => n + (held.get(a.data)?.length ?? 0), 0);
+    ticker.planRemaining(armUnits + teacherUnits * 20);
     ticker.setPhase("teacher CoT");
-    const arms = teacherArms.map((a) => ({ name: armName(a), entries: rowsOf(a.data) }));
+    const arms = teacherArms.map((a) => ({ name: armName(a), entries: held.get(a.data) ?? [] }));
     const journal = store.pathFor(join(prefix, `.work/teacher-${hash.slice(0, 16)}.jsonl`));
     await log(`teacher CoT: ${arms.reduce((n, a) => n + a.entries.length, 0)} prompts, k=${spec.cot.teacher.samples}, journal ${journal}`);
     teacher = await runTeacher(spec.cot.teacher, source, arms, journal, opts.teacher ?? {}, signal, () => ticker.tick(20));
@@ -144,14 +158,16 @@ export async function buildDataset(spec: DatasetSpec, opts: BuildOptions): Promi
   ticker.setPhase("writing files");
   const files: ManifestFile[] = [];
   const template = source.template;
-  // Each file is streamed to disk row by row (in chunks of ROWS_PER_CHUNK lines): memory does not
-  // grow with the file, and no file is ever one string (Node caps strings near 512 MiB).
+  // Each file is streamed to disk row by row as its items are generated (in chunks of
+  // ROWS_PER_CHUNK lines): memory does not grow with the file or the training set, and no file is
+  // ever one string (Node caps strings near 512 MiB).
   for (const data of datas) {
     const arms = spec.train.arms.filter((a) => a.data === data);
     for (const arm of arms) {
       const name = armName(arm);
       const acc = teacher?.accepted.get(name) ?? null;
-      if (acc && rowsOf(data).length > 0 && !rowsOf(data).some((e) => acc.get(e.id) !== undefined)) {
+      const list = held.get(data);
+      if (acc && list && list.length > 0 && !list.some((e) => acc.get(e.id) !== undefined)) {
         throw emptySet(
           ["cot", "teacher"],
           `the teacher produced no accepted sample for ${name}: raise cot.teacher.samples or check the endpoint`,
@@ -160,7 +176,7 @@ export async function buildDataset(spec: DatasetSpec, opts: BuildOptions): Promi
       const count = { rows: 0, full: 0 };
       const rows = async function* (): AsyncIterable<string> {
         let chunk: string[] = [];
-        for (const e of rowsOf(data)) {
+        for await (const e of list ?? kept(data)) {
           const text =
             arm.target === "answer"
               ? (e.answer ?? source.env.solverCompletion(e.item))
@@ -178,8 +194,9 @@ export async function buildDataset(spec: DatasetSpec, opts: BuildOptions): Promi
               chunk = [];
             }
           }
-          await ticker.tick(1);
+          await ticker.tick(0);
         }
+        if (list) await ticker.tick(source.trainUnits(data));
         if (chunk.length) yield chunk.join("");
       };
       const upload = arm.target === "answer" && arm.data === "frozen" && spec.train.frozenSource.kind === "upload";
@@ -210,7 +227,7 @@ export async function buildDataset(spec: DatasetSpec, opts: BuildOptions): Promi
       for (let i = 0; i < entries.length; i += ROWS_PER_CHUNK)
         yield entries
           .slice(i, i + ROWS_PER_CHUNK)
-          .map((e) => JSON.stringify({ ...e.row, inTrain: trainHashes.has(e.hash) }) + "\n")
+          .map((e) => JSON.stringify({ ...e.row, inTrain: leaks.inTrain(e.hash) }) + "\n")
           .join("");
     };
     const path = `eval/${sp.name}.jsonl`;
@@ -218,6 +235,7 @@ export async function buildDataset(spec: DatasetSpec, opts: BuildOptions): Promi
     files.push({ path, kind: "eval", task: spec.task, name: sp.name, rows: entries.length, bytes: put.bytes, sha256: put.sha256 });
   }
 
+  const report = leaks.report();
   const generator: Manifest["generator"] = { train: {}, eval: {} };
   for (const d of datas) generator.train[d] = source.trainSeeds(d);
   for (const sp of spec.eval.splits) generator.eval[sp.name] = { first: sp.seedStart, last: sp.seedStart + sp.size - 1, count: sp.size };

@@ -5,10 +5,10 @@
  *
  * Every build reports, per evaluation split, how many of its items occur in the training data
  * (any state of any training level counts for Sokoban); with `leaks: "remove"` the training items
- * whose state occurs in any evaluation split are dropped before the files are written.
+ * whose state occurs in any evaluation split are dropped as the files are written.
  */
 import { emptySet } from "./errors.js";
-import type { EvalEntry, TrainEntry } from "./tasks/types.js";
+import type { EvalEntry } from "./tasks/types.js";
 
 export type Data = "frozen" | "diverse";
 
@@ -32,51 +32,110 @@ export interface OverlapReport {
   removed: Partial<Record<Data, number>>;
 }
 
-export function applyLeakPolicy(
-  policy: "keep" | "remove",
-  train: Map<Data, TrainEntry[]>,
-  evals: Map<string, EvalEntry[]>,
-): { report: OverlapReport; train: Map<Data, TrainEntry[]> } {
-  const trainHashes = new Map<Data, Map<string, number>>();
-  for (const [data, entries] of train) {
-    const counts = new Map<string, number>();
-    for (const e of entries) counts.set(e.hash, (counts.get(e.hash) ?? 0) + 1);
-    trainHashes.set(data, counts);
-  }
-  const allEval = new Set<string>();
-  const splits: Record<string, SplitOverlap> = {};
-  for (const [name, items] of evals) {
-    const bySet: Partial<Record<Data, number>> = {};
-    const trainRows: Partial<Record<Data, number>> = {};
-    let before = 0;
-    const hashes = new Set(items.map((i) => i.hash));
-    for (const h of hashes) allEval.add(h);
-    for (const it of items) if ([...trainHashes.values()].some((m) => m.has(it.hash))) before++;
-    for (const [data, counts] of trainHashes) {
-      bySet[data] = items.filter((i) => counts.has(i.hash)).length;
-      let rows = 0;
-      for (const h of hashes) rows += counts.get(h) ?? 0;
-      trainRows[data] = rows;
+/**
+ * The evaluation side of the leak check, built first (evaluation sets are small): each distinct
+ * evaluation state hash (a fixed-size SHA-256 hex string) gets a slot, and per training data
+ * variant one counter per slot. Training rows are looked up as they stream past and never kept,
+ * so the index's size depends on the evaluation sets only, whatever the training set's size.
+ */
+export class LeakIndex {
+  /** Distinct evaluation state hash -> slot. */
+  private readonly slots = new Map<string, number>();
+  /** Per evaluation split, in spec order: the slot of each item, in order. */
+  private readonly splitSlots: { name: string; slots: Uint32Array }[] = [];
+  /** Per training data variant, in build order: training rows seen per slot (before the policy). */
+  private readonly counts = new Map<Data, Float64Array>();
+  private readonly seen = new Map<Data, number>();
+
+  constructor(
+    readonly policy: "keep" | "remove",
+    evals: Iterable<readonly [string, readonly Pick<EvalEntry, "hash">[]]>,
+    datas: readonly Data[],
+  ) {
+    for (const [name, items] of evals) {
+      const slots = new Uint32Array(items.length);
+      items.forEach((it, i) => {
+        let slot = this.slots.get(it.hash);
+        if (slot === undefined) this.slots.set(it.hash, (slot = this.slots.size));
+        slots[i] = slot;
+      });
+      this.splitSlots.push({ name, slots });
     }
-    splits[name] = { items: items.length, inTrain: before, inTrainBefore: before, bySet, trainRows };
+    for (const d of datas) {
+      this.counts.set(d, new Float64Array(this.slots.size));
+      this.seen.set(d, 0);
+    }
   }
-  const removed: Partial<Record<Data, number>> = {};
-  if (policy === "keep") {
-    for (const data of train.keys()) removed[data] = 0;
-    return { report: { key: "stateHash", policy, splits, removed }, train };
+
+  /** Distinct evaluation hashes held. */
+  get size(): number {
+    return this.slots.size;
   }
-  const kept = new Map<Data, TrainEntry[]>();
-  for (const [data, entries] of train) {
-    const rest = entries.filter((e) => !allEval.has(e.hash));
-    if (rest.length === 0 && entries.length > 0) {
+
+  /** The hashes held (the index's only keys). */
+  hashes(): IterableIterator<string> {
+    return this.slots.keys();
+  }
+
+  /**
+   * Counts one training row of `data` (call once per row of the variant, on its first pass) and
+   * says whether the policy drops it.
+   */
+  count(data: Data, hash: string): boolean {
+    this.seen.set(data, (this.seen.get(data) ?? 0) + 1);
+    const slot = this.slots.get(hash);
+    if (slot === undefined) return false;
+    this.counts.get(data)![slot]!++;
+    return this.policy === "remove";
+  }
+
+  /** Whether the policy drops a training row with this state. */
+  drops(hash: string): boolean {
+    return this.policy === "remove" && this.slots.has(hash);
+  }
+
+  /** After `data`'s first pass: refuses a `remove` that left its training set empty. */
+  checkNotEmpty(data: Data): void {
+    const seen = this.seen.get(data) ?? 0;
+    if (this.policy === "remove" && seen > 0 && this.removed(data) === seen) {
       throw emptySet(
         ["leaks"],
         `removing the training items that occur in the evaluation splits would leave the ${data} training set empty`,
       );
     }
-    removed[data] = entries.length - rest.length;
-    kept.set(data, rest);
   }
-  for (const s of Object.values(splits)) s.inTrain = 0;
-  return { report: { key: "stateHash", policy, splits, removed }, train: kept };
+
+  /** Whether an evaluation item's state occurs in the training data as written (every variant counted). */
+  inTrain(hash: string): boolean {
+    const slot = this.slots.get(hash);
+    if (slot === undefined || this.policy === "remove") return false;
+    for (const c of this.counts.values()) if (c[slot]! > 0) return true;
+    return false;
+  }
+
+  private removed(data: Data): number {
+    if (this.policy === "keep") return 0;
+    return this.counts.get(data)!.reduce((a, b) => a + b, 0);
+  }
+
+  /** The overlap report, once every data variant has been counted. */
+  report(): OverlapReport {
+    const splits: Record<string, SplitOverlap> = {};
+    for (const { name, slots } of this.splitSlots) {
+      const bySet: Partial<Record<Data, number>> = {};
+      const trainRows: Partial<Record<Data, number>> = {};
+      let before = 0;
+      for (const slot of slots) if ([...this.counts.values()].some((c) => c[slot]! > 0)) before++;
+      for (const [data, c] of this.counts) {
+        bySet[data] = slots.filter((slot) => c[slot]! > 0).length;
+        let rows = 0;
+        for (const slot of new Set(slots)) rows += c[slot]!;
+        trainRows[data] = rows;
+      }
+      splits[name] = { items: slots.length, inTrain: this.policy === "remove" ? 0 : before, inTrainBefore: before, bySet, trainRows };
+    }
+    const removed: Partial<Record<Data, number>> = {};
+    for (const data of this.counts.keys()) removed[data] = this.removed(data);
+    return { key: "stateHash", policy: this.policy, splits, removed };
+  }
 }

@@ -52,7 +52,8 @@ async function expectedAcceptance(input: DatasetSpecInput, k: number) {
   const ctx = { spec, store: new LocalArtifactStore(tmpdir()), ticker: new Ticker(), notes: [] };
   const out: Record<string, { prompts: number; accepted: number; samples: number; fail500: number }> = {};
   for (const arm of spec.train.arms.filter((a) => a.target === "cot")) {
-    const entries = await source.train(arm.data, ctx);
+    const entries = [];
+    for await (const x of source.train(arm.data, ctx)) entries.push(x);
     const e = entries.map((x) => expected(x.item.prompt, k));
     out[`${arm.data}-cot`] = {
       prompts: entries.length,
@@ -172,7 +173,7 @@ describe("teacher rejection sampling over HTTP", () => {
     const source = taskSource(spec);
     const keyOf = new Map<string, string>();
     for (const data of ["frozen", "diverse"] as const)
-      for (const e of await source.train(data, ctx)) keyOf.set(`${data}-cot:${e.id}`, promptKey(e.item.prompt));
+      for await (const e of source.train(data, ctx)) keyOf.set(`${data}-cot:${e.id}`, promptKey(e.item.prompt));
     const stats = await api("/stats");
     for (const id of done) expect(stats.perPrompt[keyOf.get(id)!]).toBeUndefined();
     expect(Object.keys(stats.perPrompt).length).toBe(total - done.length);

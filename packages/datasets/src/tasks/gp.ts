@@ -13,7 +13,7 @@
 import { envRef, gp } from "@trainyard/envs";
 import type { SeedRange } from "../spec.js";
 import { GP_SEED0, gpDiverseIndices } from "../seeds.js";
-import { readUploadedFrozen } from "./gp-upload.js";
+import { readUploadedFrozen, type UploadedTask } from "./gp-upload.js";
 import type { BuildContext, EvalEntry, TaskSource, TrainEntry } from "./types.js";
 
 type Item = gp.GpItem;
@@ -22,6 +22,7 @@ export class GpSource implements TaskSource<Item> {
   readonly env: gp.GpEnv;
   readonly template = "chat" as const;
   private readonly ref: string;
+  private uploaded: Promise<UploadedTask[]> | null = null;
 
   constructor(
     private readonly ranges: { frozen: SeedRange; diverse: SeedRange },
@@ -85,24 +86,23 @@ export class GpSource implements TaskSource<Item> {
     };
   }
 
-  async train(data: "frozen" | "diverse", ctx: BuildContext): Promise<TrainEntry<Item>[]> {
+  async *train(data: "frozen" | "diverse", ctx: BuildContext): AsyncIterable<TrainEntry<Item>> {
     const r = this.ranges[data];
-    const out: TrainEntry<Item>[] = [];
     if (data === "frozen" && this.upload) {
-      const rows = await readUploadedFrozen(ctx.store, this.upload, r.size, this.env, ctx.notes);
-      for (const u of rows) {
-        out.push(this.entry(u.item, "frozen", u.answer));
+      // Read (and its note written) once per build; an upload is read whole anyway.
+      this.uploaded ??= readUploadedFrozen(ctx.store, this.upload, r.size, this.env, ctx.notes);
+      for (const u of await this.uploaded) {
+        yield this.entry(u.item, "frozen", u.answer);
         await ctx.ticker.tick();
       }
-      return out;
+      return;
     }
     const split = data === "frozen" ? "train-frozen" : "train-diverse";
     const indices = data === "frozen" ? Array.from({ length: r.size }, (_, i) => r.seedStart - GP_SEED0 + i) : gpDiverseIndices(r);
     for (const index of indices) {
-      out.push(this.entry(this.env.generate(split, index), data));
+      yield this.entry(this.env.generate(split, index), data);
       await ctx.ticker.tick();
     }
-    return out;
   }
 
   async evalSplit(split: { name: string; size: number; seedStart: number }, ctx: BuildContext): Promise<EvalEntry[]> {

@@ -1,9 +1,10 @@
 /**
  * Sokoban training pairs and evaluation levels (docs/sokoban-rules.md#training-pairs, docs/sokoban-rules.md#settings; docs/prompts.md#sokoban-prompt-diversity, docs/prompts.md#sokoban-targets).
  *
- * Training: every training level is generated and solved once, then expanded into one item per
- * state along its BFS plan (stepping the game after each), exactly like envs' `trainingPairs`;
- * the frozen and diverse sets share that expansion and differ only in the vocabulary of row r
+ * Training: every training level is generated and solved, then expanded into one item per
+ * state along its BFS plan (stepping the game after each), exactly like envs' `trainingPairs`,
+ * lazily, level by level, each time a file asks for them (the build writes rows as they come);
+ * the frozen and diverse sets have the same expansion and differ only in the vocabulary of row r
  * (`vocabulary(r)`, r = position in the full expansion, kept even if leak removal drops rows).
  * Each state is a full `SokobanItem` of setting `train`, so the env's own `solverCompletion`,
  * `cotCompletion`, `score` and `stateHash` apply to it unchanged.
@@ -36,7 +37,6 @@ export class SokobanSource implements TaskSource<Item> {
   readonly env = sokoban.sokobanEnv;
   readonly template = "raw" as const;
   private readonly ref = envRef(sokoban.sokobanEnv);
-  private readonly cache = new Map<string, State[]>();
 
   constructor(private readonly ranges: { frozen: SeedRange; diverse: SeedRange }) {}
 
@@ -49,19 +49,17 @@ export class SokobanSource implements TaskSource<Item> {
     return { levels: r.size, first: r.seedStart, last: r.seedStart + r.size - 1 };
   }
 
-  /** Generates, solves and expands the levels of a seed range (cached: frozen and diverse share it). */
-  private async expand(range: SeedRange, ctx: BuildContext): Promise<State[]> {
-    const key = `${range.seedStart}:${range.size}`;
-    const hit = this.cache.get(key);
-    if (hit) {
-      await ctx.ticker.tick(range.size);
-      return hit;
-    }
+  /**
+   * Generates, solves and expands the levels of a seed range, one level at a time: nothing is
+   * kept between levels, so a caller that writes each state as it comes holds one level in memory.
+   */
+  private async *expand(range: SeedRange, ctx: BuildContext): AsyncIterable<State> {
     const train = sokoban.getSetting("train");
-    const states: State[] = [];
+    let row = 0;
     for (const seed of seedList(range)) {
       const g = sokoban.generateLevel({ rows: train.rows, cols: train.cols, numBoxes: train.numBoxes }, seed);
       const plan = sokoban.solve(g.level);
+      const states: State[] = [];
       if (plan.length > 0) {
         const game = new sokoban.SokobanGame(g.level, { numBoxes: train.numBoxes });
         for (let i = 0; i < plan.length; i++) {
@@ -70,7 +68,7 @@ export class SokobanSource implements TaskSource<Item> {
             seed,
             step: i,
             pathLength: plan.length,
-            row: states.length,
+            row: row++,
             rows,
             observation: sokoban.renderObservation(game.level),
             plan: plan.slice(i),
@@ -83,15 +81,13 @@ export class SokobanSource implements TaskSource<Item> {
         }
       }
       await ctx.ticker.tick();
+      yield* states;
     }
-    this.cache.set(key, states);
-    return states;
   }
 
-  async train(data: "frozen" | "diverse", ctx: BuildContext): Promise<TrainEntry<Item>[]> {
-    const states = await this.expand(this.ranges[data], ctx);
+  async *train(data: "frozen" | "diverse", ctx: BuildContext): AsyncIterable<TrainEntry<Item>> {
     const base = sokoban.VOCABULARIES.base;
-    return states.map((s) => {
+    for await (const s of this.expand(this.ranges[data], ctx)) {
       const labels = data === "diverse" ? sokoban.vocabulary(s.row) : base.labels;
       const vocab = data === "diverse" ? sokoban.wordVocabulary(labels) : base;
       const answerId = s.plan[0]!;
@@ -109,7 +105,7 @@ export class SokobanSource implements TaskSource<Item> {
         usedSeed: s.usedSeed,
         displacement: s.displacement,
       };
-      return {
+      yield {
         id: `sokoban/train/${s.seed}/${s.step}`,
         item,
         hash: s.hash,
@@ -130,7 +126,7 @@ export class SokobanSource implements TaskSource<Item> {
           rows: s.rows,
         },
       };
-    });
+    }
   }
 
   async evalSplit(split: { name: string; size: number; seedStart: number }, ctx: BuildContext): Promise<EvalEntry[]> {

@@ -47,7 +47,11 @@ export interface TaskSource<I extends TaskItem = TaskItem> {
   readonly template: Template;
   /** Work units `train` will tick for one data variant (progress only). */
   trainUnits(data: "frozen" | "diverse"): number;
-  train(data: "frozen" | "diverse", ctx: BuildContext): Promise<TrainEntry<I>[]>;
+  /**
+   * The training items of one data variant, generated lazily in a fixed order (each call starts
+   * over): the build streams them to disk and never holds a whole set.
+   */
+  train(data: "frozen" | "diverse", ctx: BuildContext): AsyncIterable<TrainEntry<I>>;
   evalSplit(split: { name: string; size: number; seedStart: number }, ctx: BuildContext): Promise<EvalEntry[]>;
   /** Seeds actually used per training data variant, for the manifest. */
   trainSeeds(data: "frozen" | "diverse"): Record<string, unknown>;

@@ -123,6 +123,18 @@ describe("single-step RL reward (docs/sokoban-rules.md#single-step-reward)", () 
     expect(tokenToId("m", m)).toBe(4);
     expect(tokenToId("4", m)).toBe(4);
     expect(tokenToId("5", m)).toBe(0);
+    // The reference's alternation order holds across labels: n(label) for a later label beats an
+    // earlier label matched whole, and a label beats a bare digit.
+    const tricky = new Map([
+      ["2 (x)", 4],
+      ["X", 3],
+      ["1", 2],
+    ]);
+    expect(tokenToId("2 (x)", tricky)).toBe(2);
+    expect(tokenToId("x", tricky)).toBe(3);
+    expect(tokenToId("1", tricky)).toBe(2);
+    expect(tokenToId("4 ( X )", tricky)).toBe(0);
+    expect(tokenToId("3", new Map())).toBe(3);
   });
 
   it("explains failures with the shared taxonomy", () => {

@@ -80,23 +80,46 @@ export function lastAnswer(s: string): string | null {
   return a ? pyStrip(a) : null;
 }
 
-const mappingRegexCache = new Map<string, RegExp>();
+const labelRegexCache = new Map<string, RegExp>();
+
+/** The reference's token pattern for a single label (see tokenToId). */
+function labelPattern(label: string): RegExp {
+  let re = labelRegexCache.get(label);
+  if (!re) {
+    const alt = `(?:${reEscape(label)})`;
+    re = new RegExp(`^[${PY_WS}]*(([1-4])[${PY_WS}]*\\((${alt})\\)|(${alt})|([1-4]))[${PY_WS}]*$`, "iu");
+    if (labelRegexCache.size > 1000) labelRegexCache.clear();
+    labelRegexCache.set(label, re);
+  }
+  return re;
+}
+
+/**
+ * The reference's one pattern over all labels, `^\s*((\d)\s*\((l1|…|l4)\)|(l1|…|l4)|(\d))\s*$`,
+ * matched as one pattern per label: the first label for which `n(label)` matches wins, then the
+ * first for which the label alone matches, then the bare digit (the alternation's own order). A
+ * pattern per label set would compile one regexp per diverse training row, and V8 keeps every
+ * compiled regexp until a major GC: a 100k-level build's heap grew by gigabytes.
+ */
+function matchToken(text: string, labels: readonly string[]): RegExpExecArray | null {
+  let best: RegExpExecArray | null = null;
+  let rank = 4;
+  // No labels: the alternation is empty, which the empty label's pattern is too.
+  for (const label of labels.length ? labels : [""]) {
+    const m = labelPattern(label).exec(text);
+    const r = !m ? 4 : m[2] !== undefined ? 1 : m[4] !== undefined ? 2 : 3;
+    if (r < rank) [best, rank] = [m, r];
+    if (rank === 1) break;
+  }
+  return best;
+}
 
 /** `extract_action`: one token → id by `n(label)`, label (case-insensitive), bare digit; else 0. */
 export function tokenToId(token: string, mapping: Map<string, number>): number {
   const normalized = new Map<string, number>();
   for (const [k, v] of mapping) normalized.set(pyStrip(k).toLowerCase(), v);
-  const labels = [...mapping.keys()];
-  const cacheKey = JSON.stringify(labels);
-  let re = mappingRegexCache.get(cacheKey);
-  if (!re) {
-    const alt = `(?:${labels.map(reEscape).join("|")})`;
-    re = new RegExp(`^[${PY_WS}]*(([1-4])[${PY_WS}]*\\((${alt})\\)|(${alt})|([1-4]))[${PY_WS}]*$`, "iu");
-    if (mappingRegexCache.size > 1000) mappingRegexCache.clear();
-    mappingRegexCache.set(cacheKey, re);
-  }
   const text = pyStrip(token);
-  const m = re.exec(text);
+  const m = matchToken(text, [...mapping.keys()]);
   if (m) {
     if (m[2]) return Number(m[2]);
     if (m[4] !== undefined && m[4] !== "") return normalized.get(pyStrip(m[4]).toLowerCase()) ?? 0;
