@@ -182,9 +182,14 @@ describe.runIf(cluster)("sft on Slurm, failures", () => {
     const statuses = await h.db.jobEvent.findMany({ where: { jobId, type: "status" }, orderBy: { seq: "asc" } });
     const preempted = statuses.map((e) => e.data as { state: string; failureKind?: string; error?: { code: string } }).find((d) => d.error);
     expect(preempted).toMatchObject({ state: "queued", failureKind: "infra_error", error: { code: "TY_ERR_COMPUTE_PREEMPTED" } });
+    // Log lines are written in batches: the line may land just after the Slurm job id does.
+    const resumed = await waitFor(
+      async () => (await messages(jobId)).find((m) => m.startsWith("attempt 2: resuming from")) ?? null,
+      30_000,
+      250,
+    );
     const lastOfFirst = (await h.db.checkpoint.findFirst({ where: { jobId }, orderBy: { step: "desc" } }))!.step;
-    const resumed = (await messages(jobId)).find((m) => m.startsWith("attempt 2: resuming from"));
-    expect(Number(/\(step (\d+)\)/.exec(resumed ?? "")?.[1])).toBe(lastOfFirst);
+    expect(Number(/\(step (\d+)\)/.exec(resumed)?.[1])).toBe(lastOfFirst);
 
     const done = await ended(jobId);
     await cancel(experimentId); // the eval is not what this test is about

@@ -119,7 +119,6 @@ describe("/metrics after a run", () => {
     };
 
     const m = await scrape();
-    console.log(m.filter((x) => x.name.startsWith("trainyard_job_duration") || x.name.startsWith("trainyard_eval")));
     const H = "trainyard_job_duration_seconds";
     const count = (kind: string, state: string) => sample(m, `${H}_count`, { kind, state });
     const sum = (kind: string, state: string) => sample(m, `${H}_sum`, { kind, state });
