@@ -6,18 +6,9 @@
  *
  * This is how the Python trainer computes GRPO rewards with the same code as evaluation.
  */
-import { sokobanBatch } from "./sokoban/batch-ops.js";
-import { gpBatch } from "./gp/batch-ops.js";
+import { envIds, listEnvs } from "./registry.js";
 
 export const ENV_BAD_REQUEST = "TY_ERR_ENV_BAD_REQUEST";
-
-type Handler = (req: Record<string, unknown>) => Record<string, unknown>;
-
-// Keyed by env id; `vocabulary` needs no env (Sokoban's diverse training vocabulary).
-const HANDLERS: Record<string, Handler> = {
-  sokoban: sokobanBatch,
-  "general-points": gpBatch,
-};
 
 function fail(code: string, message: string): Record<string, unknown> {
   return { ok: false, error: { code, message } };
@@ -27,13 +18,14 @@ export function handleBatchRequest(req: unknown): Record<string, unknown> {
   if (typeof req !== "object" || req === null || Array.isArray(req)) return fail(ENV_BAD_REQUEST, "a request must be a JSON object");
   const r = req as Record<string, unknown>;
   if (typeof r.op !== "string") return fail(ENV_BAD_REQUEST, "op: missing or not a string");
-  const env = r.env === undefined && r.op === "vocabulary" ? "sokoban" : r.env;
-  if (typeof env !== "string") return fail(ENV_BAD_REQUEST, "env: missing; one of sokoban, general-points");
-  const handler = HANDLERS[env];
-  if (!handler) return fail(ENV_BAD_REQUEST, `env: unknown env '${env.slice(0, 40)}'; one of ${Object.keys(HANDLERS).join(", ")}`);
+  const op = r.op;
+  // Ids only (no aliases): the protocol's env names are exact.
+  const env = r.env === undefined ? listEnvs().find((e) => e.envlessBatchOps.includes(op)) : listEnvs().find((e) => e.id === r.env);
+  if (typeof r.env !== "string" && !env) return fail(ENV_BAD_REQUEST, `env: missing; one of ${envIds().join(", ")}`);
+  if (!env) return fail(ENV_BAD_REQUEST, `env: unknown env '${String(r.env).slice(0, 40)}'; one of ${envIds().join(", ")}`);
   let out: Record<string, unknown>;
   try {
-    out = handler(r);
+    out = env.batch(r);
   } catch (e) {
     const code = typeof (e as { code?: unknown }).code === "string" ? (e as { code: string }).code : "TY_ERR_ENV_INTERNAL";
     out = fail(code, e instanceof Error ? e.message : String(e));

@@ -45,13 +45,91 @@ export interface TaskItem {
   fallback: boolean;
 }
 
+/** How a prompt is sent to a model: as raw text, or as a user message under the model's chat template. */
+export type TemplateMode = "raw" | "chat";
+
+/** Decoding defaults for evaluation (the paper's, per task). */
+export interface SamplingDefaults {
+  temperature: number;
+  topP: number;
+  n: number;
+  maxTokens: number;
+}
+
+/** What one evaluation turn did (the harness adds the request's prompt, text, tokens, timing). */
+export interface EpisodeTurn {
+  /** The answer as parsed (e.g. a Sokoban label), null when none was read or the task has none. */
+  action: string | null;
+  /** The env action executed, null for an invalid turn or a task without actions. */
+  actionId: number | null;
+  valid: boolean;
+  reward: number;
+  reason: FailureReason | null;
+}
+
+/** How an evaluation episode ended. `steps` only for tasks that execute env steps. */
+export interface EpisodeEnd {
+  success: boolean;
+  validity: number;
+  reward: number;
+  reason: FailureReason | null;
+  steps?: number;
+}
+
+/**
+ * One evaluation item as the harness plays it: ask for `prompt()` until `done`, feeding each
+ * completion to `act`. Pure: the harness owns the model calls, retries and records.
+ */
+export interface EvalEpisode {
+  readonly done: boolean;
+  /** Turns played so far (the next request's turn index). */
+  readonly turn: number;
+  prompt(): string;
+  act(completion: string): EpisodeTurn;
+  /** The result once `done`. */
+  end(): EpisodeEnd;
+  /** Reward (and steps) to record when the endpoint failed before the episode was done. */
+  interrupted(): Pick<EpisodeEnd, "reward" | "steps">;
+}
+
+/**
+ * Everything shared code needs from a task, so it looks the task up in the registry instead of
+ * branching on its name (docs/conventions.md#adding-a-task).
+ */
 export interface Env<I extends TaskItem = TaskItem> {
   /** Stable id, e.g. `sokoban`. */
   readonly id: string;
+  /** Other names the CLI accepts for this env (e.g. `gp`). */
+  readonly aliases: readonly string[];
   /** Bumped on any change that could move results. */
   readonly version: number;
   /** Setting / split names accepted by `generate`. */
   readonly settings: readonly string[];
+  /** Evaluation splits: the paper's columns in order, then the extra variants. */
+  readonly evalSplits: readonly string[];
+  /** The paper's Table 1 columns, in order. */
+  readonly paperSplits: readonly string[];
+  /** How this task's prompts are sent by default; read it through `templateFor`. */
+  readonly template: TemplateMode;
+  /** The paper's evaluation decoding. */
+  readonly sampling: Readonly<SamplingDefaults>;
+  /** Most items one evaluation of a split may ask for. */
+  readonly maxEvalItems: number;
+  /** Names of a split and of an item key, as flags and messages spell them (`setting`/`seed`, `split`/`index`). */
+  readonly splitName: string;
+  readonly keyName: string;
+  /** Key of a split's first evaluation item; the first N items are keys `firstKey .. firstKey + N - 1`. */
+  firstKey(split: string): number;
+  /** A fresh evaluation episode for one item. */
+  episode(split: string, key: number): EvalEpisode;
+  /** One `env batch` request addressed to this env (the Python trainer's rewards). Throws a coded error on a bad request. */
+  batch(req: Record<string, unknown>): Record<string, unknown>;
+  /** `env batch` ops this env answers when a request names no env. */
+  readonly envlessBatchOps: readonly string[];
+  /** Every text the env can render into a prompt's answer vocabulary, for a tiny tokenizer that must know them. */
+  tokenizerTexts(): string[];
+  /** A person's view of one item (`trainyard env show`). */
+  show(split: string, key: number): string;
   /** Deterministic: the same (setting, key) gives a byte-identical item. */
   generate(setting: string, key: number): I;
   /** A completion the solver would give, in the prompt's own vocabulary/rule (answer-only). */

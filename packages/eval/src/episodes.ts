@@ -1,5 +1,6 @@
 /**
- * One evaluation item, played against a model client.
+ * One evaluation item, played against a model client. The env's episode (packages/envs) decides
+ * the turns and scores; this module sends the requests and keeps the records.
  *
  * Sokoban (docs/sokoban-rules.md#evaluation-parser): multi-turn through the env's `SokobanEpisode` — each turn the
  * whole prompt is rebuilt from the current board (no history), the first `<answer>` is parsed
@@ -9,7 +10,7 @@
  * An endpoint that still fails after the client's retries ends the item with `endpoint_error`
  * (success false, the turns played so far kept); the caller's abort is re-thrown, not scored.
  */
-import { generalPointsEnv, sokoban, type FailureReason } from "@trainyard/envs";
+import { requireEnv, type EpisodeTurn, type FailureReason } from "@trainyard/envs";
 import type { ChatMessage, CompletionRequest, CompletionResult, ModelClient, Sampling, TemplateMode } from "./client.js";
 import { isEndpointError, type EndpointError } from "./errors.js";
 import { itemKey, requestSeed, type EvalEnv } from "./splits.js";
@@ -96,11 +97,7 @@ async function ask(
   return { r: await ctx.client.complete(req), seed };
 }
 
-function turnRecord(
-  prompt: string,
-  r: CompletionResult,
-  seed: number | null,
-): Omit<TurnRecord, "action" | "actionId" | "valid" | "reward" | "reason"> {
+function turnRecord(prompt: string, r: CompletionResult, seed: number | null): Omit<TurnRecord, keyof EpisodeTurn> {
   return {
     prompt,
     completion: r.text,
@@ -129,78 +126,41 @@ function endpointFailure(e: unknown, ctx: ItemContext): EndpointError {
   return e;
 }
 
-export async function runSokobanItem(split: string, seed: number, ctx: ItemContext): Promise<ItemResult> {
-  const id = itemKey(split, seed);
-  const ep = sokoban.SokobanEpisode.fromSeed(split, seed);
+/**
+ * Plays one item of any registered env: the env's episode says what to ask and scores each
+ * answer; this loop owns the requests and the records.
+ */
+export async function runItem(env: EvalEnv, split: string, key: number, ctx: ItemContext): Promise<ItemResult> {
+  const id = itemKey(split, key);
+  const ep = requireEnv(env).episode(split, key);
   const turns: TurnRecord[] = [];
-  const base = { env: "sokoban" as const, split, key: seed, id };
-  let firstInvalid: FailureReason | null = null;
+  const base = { env, split, key, id };
   while (!ep.done) {
     const prompt = ep.prompt();
     let asked: Awaited<ReturnType<typeof ask>>;
     try {
-      asked = await ask(ctx, prompt, split, seed, ep.turns);
+      asked = await ask(ctx, prompt, split, key, ep.turn);
     } catch (e) {
       const error = endpointFailure(e, ctx).toJSON();
-      return finish({
-        ...base,
-        success: false,
-        validity: 0,
-        reward: ep.totalReward,
-        reason: "endpoint_error",
-        turns,
-        steps: ep.steps,
-        error,
-      });
+      const { reward, steps } = ep.interrupted();
+      return finish({ ...base, success: false, validity: 0, reward, reason: "endpoint_error", turns, ...stepsOf(steps), error });
     }
     const t = ep.act(asked.r.text);
-    const reason: FailureReason | null = t.valid ? null : t.parse.kind === "unknown_label" ? "unknown_label" : "format";
-    firstInvalid ??= reason;
-    const label = t.parse.kind === "no_answer" ? null : t.parse.label;
-    turns.push({
-      ...turnRecord(prompt, asked.r, asked.seed),
-      action: label,
-      actionId: t.actionId,
-      valid: t.valid,
-      reward: t.reward,
-      reason,
-    });
+    turns.push({ ...turnRecord(prompt, asked.r, asked.seed), ...t });
   }
-  // Why an unsolved episode failed: its parse failure if no turn was ever valid, else not_solved.
-  const reason: FailureReason | null = ep.success ? null : ep.validTurns === 0 && firstInvalid ? firstInvalid : "not_solved";
-  return finish({ ...base, success: ep.success, validity: ep.validity, reward: ep.totalReward, reason, turns, steps: ep.steps });
+  const end = ep.end();
+  return finish({
+    ...base,
+    success: end.success,
+    validity: end.validity,
+    reward: end.reward,
+    reason: end.reason,
+    turns,
+    ...stepsOf(end.steps),
+  });
 }
 
-export async function runGpItem(split: string, index: number, ctx: ItemContext): Promise<ItemResult> {
-  const id = itemKey(split, index);
-  const item = generalPointsEnv.generate(split, index);
-  const base = { env: "general-points" as const, split, key: index, id };
-  let asked: Awaited<ReturnType<typeof ask>>;
-  try {
-    asked = await ask(ctx, item.prompt, split, index, 0);
-  } catch (e) {
-    const error = endpointFailure(e, ctx).toJSON();
-    // Reward as for an empty answer (no formula: −3), so mean reward stays on the verifier's scale.
-    const reward = generalPointsEnv.score(item, "").reward;
-    return finish({ ...base, success: false, validity: 0, reward, reason: "endpoint_error", turns: [], error });
-  }
-  const s = generalPointsEnv.score(item, asked.r.text);
-  const turn: TurnRecord = {
-    ...turnRecord(item.prompt, asked.r, asked.seed),
-    action: null,
-    actionId: null,
-    valid: s.valid,
-    reward: s.reward,
-    reason: s.reason,
-  };
-  return finish({ ...base, success: s.success, validity: s.valid ? 1 : 0, reward: s.reward, reason: s.reason, turns: [turn] });
-}
-
-export function runItem(env: EvalEnv, split: string, key: number, ctx: ItemContext): Promise<ItemResult> {
-  switch (env) {
-    case "sokoban":
-      return runSokobanItem(split, key, ctx);
-    case "general-points":
-      return runGpItem(split, key, ctx);
-  }
+/** `steps` only for envs that execute steps, so other items' records keep their shape. */
+function stepsOf(steps: number | undefined): { steps?: number } {
+  return steps === undefined ? {} : { steps };
 }

@@ -12,7 +12,8 @@ import { randomUUID } from "node:crypto";
 import type { ModelClient, Sampling, TemplateMode } from "./client.js";
 import { runItem, type ItemResult } from "./episodes.js";
 import { aggregate, type SplitMetrics } from "./metrics.js";
-import { DEFAULT_TEMPLATE, PAPER_SAMPLING, itemKey, splitKeys, type EvalEnv } from "./splits.js";
+import { templateFor } from "@trainyard/envs";
+import { itemKey, paperSampling, splitKeys, type EvalEnv } from "./splits.js";
 
 export interface EvaluateOptions {
   env: EvalEnv;
@@ -73,7 +74,7 @@ export interface EvalReport {
 }
 
 export function resolveSampling(env: EvalEnv, over: Partial<Sampling> = {}): Sampling {
-  const s: Sampling = { ...PAPER_SAMPLING[env] };
+  const s: Sampling = { ...paperSampling(env) };
   for (const [k, v] of Object.entries(over)) if (v !== undefined) (s as unknown as Record<string, unknown>)[k] = v;
   if (s.n !== 1) throw new RangeError(`sampling.n: only one sample per request is scored, got ${s.n}`);
   return s;
@@ -82,7 +83,7 @@ export function resolveSampling(env: EvalEnv, over: Partial<Sampling> = {}): Sam
 export async function evaluate(o: EvaluateOptions): Promise<EvalReport> {
   const t0 = performance.now();
   if (o.splits.length === 0) throw new RangeError("splits: at least one split is required");
-  const template = o.template ?? DEFAULT_TEMPLATE[o.env];
+  const template = templateFor(o.env, o.template);
   const sampling = resolveSampling(o.env, o.sampling);
   const concurrency = o.concurrency ?? 32;
   if (!Number.isSafeInteger(concurrency) || concurrency < 1)

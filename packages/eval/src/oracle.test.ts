@@ -3,7 +3,7 @@
  * FakeModelServer on 127.0.0.1 → oracle reading only the prompt → env scoring → metrics.
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { createModelClient, evaluate, EVAL_SPLITS, type EvalReport, type ModelClient } from "./index.js";
+import { createModelClient, evaluate, evalSplits, type EvalReport, type ModelClient } from "./index.js";
 import { startFakeModelServer, type FakeServer } from "./testing/fake-server.js";
 import { gpFrozenOracle, gpPromptOracle, sokobanFrozenOracle, sokobanPromptOracle } from "./testing/oracles.js";
 
@@ -26,7 +26,7 @@ async function stop(r: Rig): Promise<void> {
 }
 
 describe("Sokoban oracles, multi-turn over /v1/completions", () => {
-  const splits = EVAL_SPLITS.sokoban;
+  const splits = evalSplits("sokoban");
   let follows: EvalReport;
   let frozen: EvalReport;
   let followRig: Rig;
@@ -59,7 +59,7 @@ describe("Sokoban oracles, multi-turn over /v1/completions", () => {
     ]);
   });
 
-  it.each(EVAL_SPLITS.sokoban)("%s: following the prompt solves all but Fake; the frozen words solve all but Alpha/Num/Rand", (split) => {
+  it.each(evalSplits("sokoban"))("%s: following the prompt solves all but Fake; the frozen words solve all but Alpha/Num/Rand", (split) => {
     const fake = split.startsWith("fake");
     const m = follows.splits[split]!;
     expect(m.n).toBe(N_SOKOBAN);
@@ -107,7 +107,7 @@ describe("Sokoban oracles, multi-turn over /v1/completions", () => {
 });
 
 describe("General Points oracles, single turn over /v1/chat/completions", () => {
-  const splits = EVAL_SPLITS["general-points"];
+  const splits = evalSplits("general-points");
   let follows: EvalReport;
   let frozen: EvalReport;
   let followRig: Rig;
@@ -122,7 +122,7 @@ describe("General Points oracles, single turn over /v1/chat/completions", () => 
   }, 120_000);
   afterAll(() => stop(followRig));
 
-  it.each(EVAL_SPLITS["general-points"])(
+  it.each(evalSplits("general-points"))(
     "%s: the stated rule solves all but the fakes; J=Q=K=10 solves only where that is the scoring rule",
     (split) => {
       const fake = split === "fake" || split === "all-5-fake";

@@ -1,6 +1,6 @@
 /** `trainyard env batch` (JSON lines in/out) and `trainyard env show` (a level or task for a person). */
 import type { Command } from "commander";
-import { handleBatchLine, sokoban, gp } from "@trainyard/envs";
+import { envIds, getEnv, handleBatchLine } from "@trainyard/envs";
 import { CliError } from "../errors.js";
 
 function int(flag: string, v: string): number {
@@ -33,7 +33,7 @@ export function registerEnv(program: Command): void {
   env
     .command("show")
     .description("draw a level or task in the terminal with its solution and exact prompt")
-    .argument("<env>", "sokoban | general-points")
+    .argument("<env>", envIds().join(" | "))
     .option("--setting <name>", "Sokoban setting (id, alpha, num, rand, large, two-boxes, complex, fake, train)", "id")
     .option("--seed <n>", "Sokoban level seed", "123")
     .option(
@@ -43,14 +43,17 @@ export function registerEnv(program: Command): void {
     )
     .option("--index <n>", "General Points task index", "0")
     .action((name: string, opts: { setting: string; seed: string; split: string; index: string }) => {
+      // Exact ids only (no aliases), as before; each env names its own split and key flags.
+      const task = getEnv(name);
+      if (!task || task.id !== name) throw new CliError(`<env>: unknown env '${name}'; one of ${envIds().join(", ")}`);
+      const flags = opts as unknown as Record<string, string>;
+      const keyFlag = `--${task.keyName}`;
       try {
-        if (name === "sokoban") process.stdout.write(sokoban.showSokobanLevel(opts.setting, int("--seed", opts.seed)) + "\n");
-        else if (name === "general-points") process.stdout.write(gp.showGpTask(opts.split, int("--index", opts.index)) + "\n");
-        else throw new CliError(`<env>: unknown env '${name}'; one of sokoban, general-points`);
+        process.stdout.write(task.show(flags[task.splitName]!, int(keyFlag, flags[task.keyName]!)) + "\n");
       } catch (e) {
         if (e instanceof CliError) throw e;
         const msg = (e as Error).message;
-        const flag = name === "sokoban" ? (/seed/i.test(msg) ? "--seed" : "--setting") : /index/i.test(msg) ? "--index" : "--split";
+        const flag = new RegExp(task.keyName, "i").test(msg) ? keyFlag : `--${task.splitName}`;
         throw new CliError(`${flag}: ${msg}`);
       }
     });

@@ -6,9 +6,6 @@
  */
 import type { Command } from "commander";
 import {
-  DEFAULT_TEMPLATE,
-  EVAL_SPLITS,
-  PAPER_SAMPLING,
   PROVIDERS,
   createModelClient,
   evaluate,
@@ -22,7 +19,7 @@ import {
   type SplitMetrics,
   type TemplateMode,
 } from "@trainyard/eval";
-import { PAPER_SPLITS } from "@trainyard/contracts";
+import { envIds, requireEnv, templateFor } from "@trainyard/envs";
 import { CliError } from "../errors.js";
 import { ProgressBar } from "../progress.js";
 
@@ -86,17 +83,17 @@ function num(flag: string, v: string | undefined, min: number, max: number): num
 }
 
 export function parseEvalFlags(f: EvalFlags): Parsed {
-  if (!f.env) throw new CliError("--env: required (sokoban or general-points)");
+  if (!f.env) throw new CliError(`--env: required (${envIds().join(" or ")})`);
   const env = parseEnv(f.env);
-  if (!env) throw new CliError(`--env: unknown env '${f.env}'; one of sokoban, general-points`);
-  const splits = (f.splits ?? PAPER_SPLITS[env].join(","))
+  if (!env) throw new CliError(`--env: unknown env '${f.env}'; one of ${envIds().join(", ")}`);
+  const task = requireEnv(env);
+  const splits = (f.splits ?? task.paperSplits.join(","))
     .split(",")
     .map((s) => s.trim())
     .filter((s) => s !== "");
   if (splits.length === 0) throw new CliError("--splits: at least one split is required");
   for (const s of splits) {
-    if (!EVAL_SPLITS[env].includes(s))
-      throw new CliError(`--splits: unknown split '${s}' for ${env}; one of ${EVAL_SPLITS[env].join(", ")}`);
+    if (!task.evalSplits.includes(s)) throw new CliError(`--splits: unknown split '${s}' for ${env}; one of ${task.evalSplits.join(", ")}`);
   }
   if (!f.endpoint) throw new CliError("--endpoint: required (the server's base URL, e.g. http://127.0.0.1:8000/v1)");
   let endpoint: string;
@@ -106,17 +103,17 @@ export function parseEvalFlags(f: EvalFlags): Parsed {
     throw new CliError(`--endpoint: expected an http(s) URL, got '${f.endpoint}'`);
   }
   if (!f.model) throw new CliError("--model: required (the served model name)");
-  const template = (f.template ?? DEFAULT_TEMPLATE[env]) as TemplateMode;
+  const template = templateFor(env, f.template as TemplateMode | undefined);
   if (template !== "raw" && template !== "chat") throw new CliError(`--template: expected raw or chat, got '${f.template}'`);
   const provider = (f.provider === "hf" ? "huggingface" : (f.provider ?? "openai")) as Provider;
   if (!PROVIDERS.includes(provider)) throw new CliError(`--provider: expected openai or huggingface, got '${f.provider}'`);
-  const paper = PAPER_SAMPLING[env];
+  const paper = task.sampling;
   return {
     env,
     splits: [...new Set(splits)],
     endpoint,
     model: f.model,
-    n: int("--n", f.n, 1, env === "general-points" ? 500 : 10_000) ?? 100,
+    n: int("--n", f.n, 1, task.maxEvalItems) ?? 100,
     concurrency: int("--concurrency", f.concurrency, 1, 4096) ?? 32,
     sampling: {
       temperature: num("--temperature", f.temperature, 0, 2) ?? paper.temperature,

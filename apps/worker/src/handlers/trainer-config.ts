@@ -14,7 +14,7 @@ import {
   type ArmSpec,
   type ExperimentSpec,
 } from "@trainyard/contracts";
-import { sokoban } from "@trainyard/envs";
+import { requireEnv, templateFor } from "@trainyard/envs";
 
 export interface TrainInputs {
   mode: "sft" | "grpo";
@@ -55,7 +55,7 @@ export function modelConfig(spec: ExperimentSpec): Record<string, unknown> {
       tiny_arch: m.arch,
       tiny_tokenizer: m.tokenizer,
       // The `labels` split learns every label the environment can render, not only the arm's.
-      tokenizer_texts: m.tokenizer === "labels" && spec.task === "sokoban" ? sokoban.renderableActionSections() : [],
+      tokenizer_texts: m.tokenizer === "labels" ? requireEnv(spec.task).tokenizerTexts() : [],
       freeze_embeddings: m.freezeEmbeddings,
       d_model: m.dModel,
       layers: m.layers,
@@ -78,7 +78,7 @@ export function modelConfig(spec: ExperimentSpec): Record<string, unknown> {
 
 export function trainerConfig(t: TrainInputs): Record<string, unknown> {
   const { spec } = t;
-  const template = spec.task === "sokoban" ? "raw" : "chat";
+  const template = templateFor(spec.task);
   const common = {
     ...modelConfig(spec),
     train_file: t.trainFile,

@@ -9,8 +9,14 @@ import { FACE_CARD_MAPPINGS } from "./cards.js";
 import { renderCot } from "./cot.js";
 import { GP_SPLITS, generateTask, isGpSplit, type GpTask } from "./generate.js";
 import { renderAnswer } from "./prompt.js";
-import { allSolutions, handFor, orderingSolutions } from "./solver.js";
-import { scoreFormula, verifyResponse, type GpOutcome, type ScoringMode } from "./verifier.js";
+import { gpBatch } from "./batch-ops.js";
+import { showGpTask } from "./show.js";
+import { singleTurnEpisode } from "../episode.js";
+import { paperSafe, solverFormula } from "./solver-formula.js";
+import { allSolutions, handFor } from "./solver.js";
+import { verifyResponse, type GpOutcome, type ScoringMode } from "./verifier.js";
+
+export { solverFormula };
 
 export const GP_ENV_ID = "general-points";
 
@@ -31,33 +37,6 @@ const REASON: Record<GpOutcome, FailureReason | null> = {
   formula_not_string: "format",
 };
 
-function paperSafe(formula: string, values: readonly number[], target: number): boolean {
-  return scoreFormula(formula, values, "paper", target).reward === 5;
-}
-
-/**
- * The formula the solver answers with under the prompt's stated rule. Prefers the reference
- * answer; if the paper verifier would reject it as float-unsafe (e.g. `8/(3-8/3)`), the first
- * paper-safe template solution in sorted-ordering order. Null when none exists (unsolvable under
- * the stated rule, or 3,3,8,8 whose only solution is float-unsafe).
- */
-export function solverFormula(task: GpTask): { formula: string; paperSafe: boolean } | null {
-  const { promptValues, target } = task;
-  const own = promptValues === task.values || promptValues.every((v, i) => v === task.values[i]);
-  if (own && paperSafe(task.solution, promptValues, target)) return { formula: task.solution, paperSafe: true };
-  const hand = handFor(promptValues, target);
-  if (hand.total === 0) return null;
-  let first: string | null = own ? task.solution : null;
-  for (let i = 0; i < hand.perms.length; i++) {
-    if (hand.counts[i] === 0) continue;
-    for (const s of orderingSolutions(hand, i)) {
-      if (paperSafe(s, promptValues, target)) return { formula: s, paperSafe: true };
-      first ??= s;
-    }
-  }
-  return first === null ? null : { formula: first, paperSafe: false };
-}
-
 /** Fallback when the stated rule admits no solution: every number once, summed (a wrong answer). */
 function noSolutionFormula(numbers: readonly number[]): string {
   return numbers.join("+");
@@ -69,13 +48,36 @@ export interface GpEnv extends Env<GpItem> {
   score(item: GpItem, completion: string): GpScore;
 }
 
+/** Test splits: every split but the training ones, the paper's eight columns first. */
+const GP_EVAL_SPLITS: readonly string[] = GP_SPLITS.filter((s) => !s.startsWith("train-"));
+
 export function makeGeneralPointsEnv(options: { mode?: ScoringMode } = {}): GpEnv {
   const mode = options.mode ?? "paper";
-  return {
+  const env: GpEnv = {
     id: GP_ENV_ID,
+    aliases: ["gp"],
     version: 1,
     mode,
     settings: GP_SPLITS,
+    evalSplits: GP_EVAL_SPLITS,
+    paperSplits: GP_EVAL_SPLITS.slice(0, 8),
+    // GP prompts are plain text; the paper sent them through the model's chat template.
+    template: "chat",
+    // docs/paper.md#evaluation-protocol
+    sampling: Object.freeze({ temperature: 0.5, topP: 1, n: 1, maxTokens: 8192 }),
+    // Fixed test sets of 500 tasks per split.
+    maxEvalItems: 500,
+    splitName: "split",
+    keyName: "index",
+    firstKey: () => 0,
+    episode(split: string, key: number) {
+      const item = env.generate(split, key);
+      return singleTurnEpisode(item.prompt, (completion) => env.score(item, completion));
+    },
+    batch: gpBatch,
+    envlessBatchOps: [],
+    tokenizerTexts: () => [],
+    show: showGpTask,
 
     generate(setting: string, key: number): GpItem {
       if (!isGpSplit(setting)) throw new RangeError(`unknown general-points split: ${setting}`);
@@ -115,6 +117,7 @@ export function makeGeneralPointsEnv(options: { mode?: ScoringMode } = {}): GpEn
       };
     },
   };
+  return env;
 }
 
 /**

@@ -5,7 +5,7 @@
  */
 
 import { SPLITS, generateTask, isGpSplit } from "./generate.js";
-import { solverFormula } from "./adapter.js";
+import { solverFormula } from "./solver-formula.js";
 
 function indent(text: string, prefix: string): string {
   return text

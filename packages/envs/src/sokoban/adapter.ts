@@ -15,9 +15,13 @@ import type { Env, FailureReason, Score } from "../env.js";
 import { playerIndex } from "./board.js";
 import { cotCompletion as writeCot } from "./cot.js";
 import { answerOnlyCompletion } from "./dataset.js";
+import { sokobanBatch } from "./batch-ops.js";
+import { sokobanEvalEpisode } from "./episode.js";
+import { renderableActionSections } from "./prompts.js";
+import { showSokobanLevel } from "./show.js";
 import { generateItem, itemLevel, type SokobanItem } from "./items.js";
 import { parseEvalDetailed, rlRewardDetail } from "./parse.js";
-import { SETTING_NAMES, getSetting } from "./settings.js";
+import { PAPER_EVAL_SETTINGS, SETTING_NAMES, getSetting } from "./settings.js";
 
 function solverLabel(item: SokobanItem): string {
   return item.promptLabels[(item.optimal[0] ?? 1) - 1]!;
@@ -46,10 +50,32 @@ export function stateHash(item: Pick<SokobanItem, "rows">): string {
   return createHash("sha256").update(canon, "utf8").digest("hex");
 }
 
+const EXTRA_EVAL_SETTINGS = SETTING_NAMES.filter(
+  (n) => getSetting(n).evalPrompt && !(PAPER_EVAL_SETTINGS as readonly string[]).includes(n),
+);
+
 export const sokobanEnv: Env<SokobanItem> = {
   id: "sokoban",
+  aliases: [],
   version: 1,
   settings: SETTING_NAMES,
+  evalSplits: [...PAPER_EVAL_SETTINGS, ...EXTRA_EVAL_SETTINGS],
+  paperSplits: PAPER_EVAL_SETTINGS,
+  // The prompts carry their own Qwen-style wrapper as text; the paper sends them raw.
+  template: "raw",
+  // docs/paper.md#evaluation-protocol
+  sampling: Object.freeze({ temperature: 0.5, topP: 1, n: 1, maxTokens: 4096 }),
+  // Levels are generated per seed, so a split has no fixed size.
+  maxEvalItems: 10_000,
+  splitName: "setting",
+  keyName: "seed",
+  firstKey: (split) => getSetting(split).firstSeed,
+  episode: sokobanEvalEpisode,
+  batch: sokobanBatch,
+  // `vocabulary` (the diverse training vocabulary) needs no env field.
+  envlessBatchOps: ["vocabulary"],
+  tokenizerTexts: renderableActionSections,
+  show: showSokobanLevel,
   generate: generateItem,
   solverCompletion: (item) => answerOnlyCompletion(solverLabel(item)),
   cotCompletion: (item) => writeCot(itemLevel(item), item.optimal, item.promptLabels, getSetting(item.setting).prompt.shown),

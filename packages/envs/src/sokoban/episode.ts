@@ -6,6 +6,7 @@
  * shows the same board again. The episode ends on success, after 30 executed steps, or after 30
  * turns. Validity = valid turns / turns.
  */
+import type { EvalEpisode, FailureReason } from "../env.js";
 import { levelToRows, type ActionId, type Level } from "./board.js";
 import { MAX_STEPS, SokobanGame } from "./dynamics.js";
 import { generateLevel } from "./generator.js";
@@ -96,4 +97,35 @@ export class SokobanEpisode {
     result.done = this.done;
     return result;
   }
+}
+
+/**
+ * The evaluation episode of one level (docs/sokoban-rules.md#evaluation-parser), as the shared
+ * harness plays it. An unsolved episode fails on its parse failure if no turn was ever valid,
+ * else `not_solved`.
+ */
+export function sokobanEvalEpisode(setting: string, seed: number): EvalEpisode {
+  const ep = SokobanEpisode.fromSeed(setting, seed);
+  let firstInvalid: FailureReason | null = null;
+  return {
+    get done() {
+      return ep.done;
+    },
+    get turn() {
+      return ep.turns;
+    },
+    prompt: () => ep.prompt(),
+    act(completion) {
+      const t = ep.act(completion);
+      const reason: FailureReason | null = t.valid ? null : t.parse.kind === "unknown_label" ? "unknown_label" : "format";
+      firstInvalid ??= reason;
+      const action = t.parse.kind === "no_answer" ? null : t.parse.label;
+      return { action, actionId: t.actionId, valid: t.valid, reward: t.reward, reason };
+    },
+    end() {
+      const reason: FailureReason | null = ep.success ? null : ep.validTurns === 0 && firstInvalid ? firstInvalid : "not_solved";
+      return { success: ep.success, validity: ep.validity, reward: ep.totalReward, reason, steps: ep.steps };
+    },
+    interrupted: () => ({ reward: ep.totalReward, steps: ep.steps }),
+  };
 }
