@@ -14,10 +14,10 @@ const ALL = ["packages/*/src/**/*.test.ts", "apps/*/src/**/*.test.ts", "tests/**
  */
 const UNIT = [
   "packages/envs/src/**/*.test.ts",
-  "packages/contracts/src/{compute-policy,errors,experiment,job-history,matrix,tasks,webhooks}.test.ts",
+  "packages/contracts/src/{compute-policy,errors,experiment,job-history,matrix,webhooks}.test.ts",
   "packages/datasets/src/{leaks,sokoban,spec,store}.test.ts",
   "packages/compute/src/{errors-doc,lines,outcome,slurm-output,kubernetes-logs}.test.ts",
-  "packages/eval/src/retry.test.ts",
+  "packages/eval/src/{retry,task-names}.test.ts",
   "apps/dashboard/src/lib/**/*.test.ts",
   "apps/worker/src/handlers/{launch,trainer-config}.test.ts",
 ];

@@ -5,7 +5,7 @@
  */
 import { describe, expect, it } from "vitest";
 import { envIds, requireEnv } from "@trainyard/envs";
-import { MAX_EVAL_ITEMS, PAPER_SPLITS, SPLIT_GROUPS, TASK_SPLITS, TaskName } from "./tasks.js";
+import { MAX_EVAL_ITEMS, PAPER_SPLITS, SPLIT_GROUPS, TASK_SPLITS, TaskName } from "@trainyard/contracts";
 
 describe("TaskName and the env registry", () => {
   it("name the same tasks, in the same order", () => {
