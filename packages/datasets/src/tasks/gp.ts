@@ -10,7 +10,7 @@
  * Diverse training data: 8 face-card rules × size/8 tasks, from the same offset inside each
  * rule's block of the envs split `train-diverse` (the paper's 10,000 = indices 0..9999).
  */
-import { envRef, gp } from "@trainyard/envs";
+import { envRef, gp, templateFor } from "@trainyard/envs";
 import type { SeedRange } from "../spec.js";
 import { GP_SEED0, gpDiverseIndices } from "../seeds.js";
 import { readUploadedFrozen, type UploadedTask } from "./gp-upload.js";
@@ -20,7 +20,7 @@ type Item = gp.GpItem;
 
 export class GpSource implements TaskSource<Item> {
   readonly env: gp.GpEnv;
-  readonly template = "chat" as const;
+  readonly template = templateFor(gp.GP_ENV_ID);
   private readonly ref: string;
   private uploaded: Promise<UploadedTask[]> | null = null;
 

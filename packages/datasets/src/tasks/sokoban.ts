@@ -11,7 +11,7 @@
  *
  * Evaluation: one row per level (played live, multi-turn, by the eval harness).
  */
-import { envRef, sokoban } from "@trainyard/envs";
+import { envRef, sokoban, templateFor } from "@trainyard/envs";
 import type { SeedRange } from "../spec.js";
 import { seedList } from "../seeds.js";
 import type { BuildContext, EvalEntry, TaskSource, TrainEntry } from "./types.js";
@@ -35,7 +35,7 @@ interface State {
 
 export class SokobanSource implements TaskSource<Item> {
   readonly env = sokoban.sokobanEnv;
-  readonly template = "raw" as const;
+  readonly template = templateFor(sokoban.sokobanEnv.id);
   private readonly ref = envRef(sokoban.sokobanEnv);
 
   constructor(private readonly ranges: { frozen: SeedRange; diverse: SeedRange }) {}

@@ -3,12 +3,12 @@
  * training items per data variant and its evaluation rows. The build never branches on the
  * task's name; everything task-specific is here, in sokoban.ts and gp.ts.
  */
-import type { Env, TaskItem } from "@trainyard/envs";
+import type { Env, TaskItem, TemplateMode } from "@trainyard/envs";
 import type { ArtifactStore } from "../store.js";
 import type { DatasetSpec } from "../spec.js";
 import type { Ticker } from "../ticker.js";
 
-export type Template = "raw" | "chat";
+export type Template = TemplateMode;
 export type ChatMessage = { role: "user" | "assistant" | "system"; content: string };
 
 export interface TrainEntry<I extends TaskItem = TaskItem> {
