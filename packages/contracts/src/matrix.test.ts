@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
-import { bootstrapCi, buildCells, chooseSteps, pairedDiff, type MatrixItemOutcome } from "./matrix.js";
+import { assembleMatrix, bootstrapCi, buildCells, chooseSteps, matrixCsv, pairedDiff, type MatrixItemOutcome } from "./matrix.js";
+import { expandExperimentRequest } from "./presets.js";
 
 const items = (rate: number, n = 100) => Array.from({ length: n }, (_, i) => i < rate * n);
 const o = (arm: string, seed: number, split: string, step: number, rate: number): MatrixItemOutcome => ({
@@ -50,5 +51,46 @@ describe("matrix statistics", () => {
     expect(d.diff).toBeCloseTo(0.7);
     expect(d.ci95[0]).toBeGreaterThan(0.5);
     expect(d.n).toBe(100);
+  });
+});
+
+describe("assembleMatrix (the one place the matrix is computed)", () => {
+  it("builds the served table from plain inputs: cells with paper values, checkpoints, paired differences, compute, CSV", () => {
+    const spec = expandExperimentRequest({ preset: "paper-sokoban" });
+    const started = new Date("2026-01-01T00:00:00Z");
+    const m = assembleMatrix({
+      experimentId: "e1",
+      spec,
+      preset: "paper-sokoban",
+      state: "succeeded",
+      select: "paper",
+      outcomes: [o("ans", 0, "id", 10, 0.5), o("ans", 0, "id", 20, 0.9), o("diverse-ans", 0, "id", 20, 0.6)],
+      jobs: [{ arm: "ans", startedAt: started, finishedAt: new Date(started.getTime() + 10_000), result: { trainedTokens: 5 } }],
+      overlap: null,
+    });
+    expect(Object.keys(m)).toEqual([
+      "experimentId",
+      "task",
+      "preset",
+      "state",
+      "selection",
+      "selectionRules",
+      "splits",
+      "groups",
+      "paperColumns",
+      "paperModel",
+      "rows",
+      "paired",
+      "overlap",
+    ]);
+    const ans = m.rows[0]!;
+    expect(ans.checkpoints[0]).toEqual({ paper: 20, ours: null, last: 20 });
+    expect(ans.cells.id).toMatchObject({ mean: 0.9, n: 100, paper: 0.98 });
+    expect(ans.cells.alpha).toBeNull();
+    expect(ans.compute).toEqual({ device: "gpu", gpuSeconds: 40, trainedTokens: 5, generatedTokens: 0 });
+    expect(m.paired).toEqual([{ a: "diverse-ans", b: "ans", split: "id", diff: expect.closeTo(-0.3, 5), ci95: expect.any(Array), n: 100 }]);
+    const csv = matrixCsv(m).split("\n");
+    expect(csv[0]).toBe("arm,method,data,target,split,group,mean,ci_low,ci_high,n,seeds,validity,paper");
+    expect(csv[1]).toMatch(/^ans,sft,frozen,answer,id,id,0\.9,[\d.]+,[\d.]+,100,1,1,0\.98$/);
   });
 });

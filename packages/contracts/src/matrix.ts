@@ -6,9 +6,13 @@
  * - Checkpoint per arm × seed chosen by the paper's rule (best average over every column but
  *   Fake) and by ours (best on the held-out `validation` split, which no column reports).
  * - Paired differences between arms on the same items (same split, same item index, same seed).
+ * `assembleMatrix` puts these together into the table the API serves (and `matrixCsv` its CSV);
+ * packages/db only loads its inputs, the CLI and the dashboard only draw it.
  * Pure and deterministic: the bootstrap uses a seeded xorshift generator.
  */
-import { SPLIT_GROUPS, type TaskName } from "./tasks.js";
+import type { ExperimentSpec } from "./experiment.js";
+import { paperValues } from "./paper-table.js";
+import { PAPER_SPLITS, SPLIT_GROUPS, type TaskName } from "./tasks.js";
 
 export interface MatrixItemOutcome {
   arm: string;
@@ -165,4 +169,135 @@ export function buildCells(
     }
     return { arm, steps, cells, chosen };
   });
+}
+
+function num(v: unknown): number {
+  return typeof v === "number" && Number.isFinite(v) ? v : 0;
+}
+
+/** What the matrix is computed from: an experiment's spec, evaluations, jobs and dataset overlap. */
+export interface MatrixInput {
+  experimentId: string;
+  spec: ExperimentSpec;
+  preset: string | null;
+  state: string;
+  select: Selection;
+  outcomes: MatrixItemOutcome[];
+  jobs: readonly { arm: string | null; startedAt: Date | null; finishedAt: Date | null; result: unknown }[];
+  overlap: unknown;
+}
+
+/**
+ * The generalization matrix as the API serves it (JSON, and CSV through `matrixCsv`): cells with
+ * CIs under the chosen checkpoint rule, the paper's values for a paper preset, paired
+ * differences between arms, each arm's compute. The one place the matrix is computed.
+ */
+export function assembleMatrix(input: MatrixInput) {
+  const { experimentId, spec, select, outcomes, jobs } = input;
+  const task = spec.task;
+  const rowsIn = spec.arms.map((a) => ({ arm: a.name, outcomes: outcomes.filter((o) => o.arm === a.name) }));
+  const built = buildCells(task, spec.splits, rowsIn, select);
+  const paper = input.preset?.startsWith("paper-") ? paperValues(task, spec.model.engine === "hf" ? spec.model.id : null) : null;
+
+  const device = spec.model.engine === "hf" ? "gpu" : "cpu";
+  const units = device === "gpu" ? spec.compute.resources.gpus : spec.compute.resources.cpus;
+
+  const rows = spec.arms.map((arm, i) => {
+    const b = built[i]!;
+    const armJobs = jobs.filter((j) => j.arm === arm.name);
+    let seconds = 0;
+    let trainedTokens = 0;
+    let generatedTokens = 0;
+    for (const j of armJobs) {
+      if (j.startedAt && j.finishedAt) seconds += ((j.finishedAt.getTime() - j.startedAt.getTime()) / 1000) * units;
+      const r = (j.result ?? {}) as Record<string, unknown>;
+      trainedTokens += num(r.trainedTokens ?? r.num_tokens);
+      generatedTokens += num(r.generatedTokens);
+    }
+    const cells = Object.fromEntries(
+      spec.splits.map((s) => [s, b.cells[s] ? { ...b.cells[s]!, paper: paper?.rows[arm.name]?.[s] ?? null } : null]),
+    );
+    return {
+      arm: arm.name,
+      method: arm.method,
+      data: arm.data,
+      target: arm.target,
+      checkpoints: b.steps,
+      cells,
+      compute: { device, [`${device}Seconds`]: Math.round(seconds * 10) / 10, trainedTokens, generatedTokens },
+    };
+  });
+
+  const paired = [];
+  for (let a = 0; a < spec.arms.length; a++) {
+    for (let c = a + 1; c < spec.arms.length; c++) {
+      for (const split of spec.splits) {
+        const seeds = [...built[a]!.chosen.keys()].filter((s) => built[c]!.chosen.has(s));
+        const pick = (k: number) => seeds.map((s) => built[k]!.chosen.get(s)!.find((o) => o.split === split)?.success ?? []);
+        const xa = pick(a);
+        const xb = pick(c);
+        if (!xa.some((x) => x.length) || !xb.some((x) => x.length)) continue;
+        paired.push({ a: spec.arms[c]!.name, b: spec.arms[a]!.name, split, ...pairedDiff(xb, xa, 500) });
+      }
+    }
+  }
+
+  return {
+    experimentId,
+    task,
+    preset: input.preset,
+    state: input.state,
+    selection: select,
+    selectionRules: {
+      paper:
+        "per arm and seed, the checkpoint with the best average success over every reported split except Fake (the paper's Table 1 rule)",
+      ours: "per arm and seed, the checkpoint with the best success on the held-out validation split (no reported column is used to choose)",
+      last: "the last checkpoint",
+    },
+    splits: spec.splits,
+    groups: Object.fromEntries(spec.splits.map((s) => [s, SPLIT_GROUPS[task][s] ?? "id"])),
+    paperColumns: PAPER_SPLITS[task],
+    paperModel: paper?.model ?? null,
+    rows,
+    paired,
+    overlap: input.overlap,
+  };
+}
+export type GeneralizationMatrix = ReturnType<typeof assembleMatrix>;
+
+/** CSV export: one line per arm × split. */
+export function matrixCsv(m: GeneralizationMatrix): string {
+  const head = "arm,method,data,target,split,group,mean,ci_low,ci_high,n,seeds,validity,paper";
+  const lines = [head];
+  for (const r of m.rows) {
+    for (const s of m.splits) {
+      const c = r.cells[s] as {
+        mean: number;
+        ci95: [number, number];
+        n: number;
+        seeds: number;
+        validity: number;
+        paper: number | null;
+      } | null;
+      const f = (x: number | null | undefined) => (x === null || x === undefined ? "" : String(Math.round(x * 10000) / 10000));
+      lines.push(
+        [
+          r.arm,
+          r.method,
+          r.data,
+          r.target,
+          s,
+          m.groups[s],
+          f(c?.mean),
+          f(c?.ci95[0]),
+          f(c?.ci95[1]),
+          c?.n ?? 0,
+          c?.seeds ?? 0,
+          f(c?.validity),
+          f(c?.paper),
+        ].join(","),
+      );
+    }
+  }
+  return lines.join("\n") + "\n";
 }
