@@ -18,8 +18,7 @@ import { LeakIndex, type Data } from "./leaks.js";
 import { BUILT_WITH, MANIFEST_FORMAT, parseManifest, type Manifest, type ManifestFile } from "./manifest.js";
 import { armName, datasetSpecHash, hashedSpec, type DatasetSpec } from "./spec.js";
 import type { ArtifactStore } from "./store.js";
-import { GpSource } from "./tasks/gp.js";
-import { SokobanSource } from "./tasks/sokoban.js";
+import { datasetTask } from "./tasks/index.js";
 import { completionField, promptField, type BuildContext, type EvalEntry, type TaskSource, type TrainEntry } from "./tasks/types.js";
 import type { TeacherDeps } from "./teacher/clients.js";
 import { runTeacher, type TeacherRun } from "./teacher/produce.js";
@@ -55,21 +54,7 @@ const join = (prefix: string, path: string) => (prefix ? `${prefix}/${path}` : p
 const ROWS_PER_CHUNK = 256;
 
 export function taskSource(spec: DatasetSpec): TaskSource {
-  const ranges = { frozen: spec.train.frozen, diverse: spec.train.diverse };
-  switch (spec.task) {
-    case "sokoban":
-      return new SokobanSource(ranges) as unknown as TaskSource;
-    case "general-points":
-      return new GpSource(
-        ranges,
-        spec.scoring,
-        spec.train.frozenSource.kind === "upload" ? spec.train.frozenSource.uri : null,
-      ) as unknown as TaskSource;
-    default: {
-      const never: never = spec.task;
-      throw new Error(`unknown task ${String(never)}`);
-    }
-  }
+  return datasetTask(spec.task).source(spec);
 }
 
 async function existing(store: ArtifactStore, prefix: string, hash: string, env: string): Promise<Manifest | null> {

@@ -29,7 +29,7 @@ export {
 } from "./store.js";
 export { BUILT_WITH, MANIFEST_FORMAT, ManifestFile, parseManifest, type Acceptance, type Manifest } from "./manifest.js";
 export { LeakIndex, type OverlapReport, type SplitOverlap } from "./leaks.js";
-export { evalSeedStart, gpDiverseIndices, sokobanSplitPosition, GP_SEED0 } from "./seeds.js";
+export { gpDiverseIndices, sokobanSplitPosition, GP_SEED0 } from "./seeds.js";
 export { Ticker, type ProgressFn } from "./ticker.js";
 export {
   teacherClient,

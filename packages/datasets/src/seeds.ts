@@ -8,7 +8,6 @@
  * selects, and the paper's base 123 / size 100 reproduces its seeds exactly.
  */
 import { gp, sokoban } from "@trainyard/envs";
-import type { TaskName } from "@trainyard/contracts";
 import { invalidSpec } from "./errors.js";
 import type { DatasetSpec, SeedRange } from "./spec.js";
 
@@ -26,15 +25,6 @@ export function sokobanSplitPosition(split: string): number {
   const p = EVAL_ORDER.indexOf(split);
   if (p < 0) throw new RangeError(`not a Sokoban evaluation setting: ${split}`);
   return p;
-}
-
-/**
- * First seed of a Sokoban evaluation setting. The reference gives each setting a block of 100
- * seeds (123–222 ID, 223–322 Large, ...), so a smaller set takes the first N of the paper's
- * block — the same levels the evaluation harness plays — and a larger one widens every block.
- */
-export function evalSeedStart(task: TaskName, split: string, base: number, size: number): number {
-  return task === "sokoban" ? base + sokobanSplitPosition(split) * Math.max(100, size) : base;
 }
 
 /** GP diverse training: rules in the reference's order, and the tasks each rule may use. */

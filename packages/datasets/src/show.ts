@@ -5,6 +5,7 @@
 import { createInterface } from "node:readline";
 import type { Manifest, ManifestFile } from "./manifest.js";
 import type { ArtifactStore } from "./store.js";
+import { datasetTask } from "./tasks/index.js";
 
 /** Reads rows `offset .. offset+limit-1` of a listed file (streamed, so big files stay cheap). */
 export async function readRows(
@@ -27,12 +28,6 @@ export async function readRows(
   return out;
 }
 
-function frame(rows: readonly string[]): string[] {
-  const cells = rows.map((r) => Array.from(r).join(" "));
-  const w = Math.max(...cells.map((c) => Array.from(c).length)) + 2;
-  return [`┌${"─".repeat(w)}┐`, ...cells.map((c) => `│ ${c}${" ".repeat(w - 2 - Array.from(c).length)} │`), `└${"─".repeat(w)}┘`];
-}
-
 const text = (v: unknown): string =>
   typeof v === "string" ? v : Array.isArray(v) ? v.map((m) => String((m as { content?: unknown }).content ?? "")).join("\n") : "";
 
@@ -47,33 +42,11 @@ function indent(s: string): string {
     .join("\n");
 }
 
-function sokobanRow(r: Record<string, unknown>): string[] {
-  const out = [...frame((r.rows as string[]) ?? [])];
-  if (r.answer !== undefined) {
-    out.push(`answer  ${String(r.answer)} (action ${String(r.answerId)}) · labels ${(r.labels as string[]).join(" | ")}`);
-    out.push(`level   seed ${String(r.seed)}, state ${String(r.step)} of a ${String(r.pathLength)}-move plan`);
-  } else {
-    out.push(`plan    ${(r.optimal as string[]).join(", ") || "(unsolvable)"} (${String(r.optimalLength)} moves)`);
-    out.push(`labels  shown ${(r.labels as string[]).join(" | ")} · accepted ${(r.accepted as string[]).join(" | ")}`);
-  }
-  return out;
-}
-
-function gpRow(r: Record<string, unknown>): string[] {
-  const cards = (r.cards as string[]) ?? [];
-  return [
-    `cards   ${cards.map((c) => `[${c}]`).join(" ")}`,
-    `rule    ${String(r.rule)} (${String(r.mapping)})`,
-    `values  ${(r.values as number[]).join(", ")}${JSON.stringify(r.values) !== JSON.stringify(r.promptValues) ? `  (scored; the stated rule gives ${(r.promptValues as number[]).join(", ")})` : ""}`,
-    `answer  ${String(r.solution)} = 24`,
-  ];
-}
-
 export function renderRows(manifest: Manifest, file: ManifestFile, rows: readonly Record<string, unknown>[], offset = 0): string {
   const out: string[] = [`${manifest.task} · ${file.path} · ${file.rows} rows · ${manifest.env} · template ${manifest.template}`];
   rows.forEach((r, i) => {
     out.push("", `── row ${offset + i} · ${String(r.id)}${r.inTrain === true ? " · state also in training data" : ""} ${"─".repeat(10)}`);
-    out.push(...(manifest.task === "sokoban" ? sokobanRow(r) : gpRow(r)));
+    out.push(...datasetTask(manifest.task).previewRow(r));
     if (r.completion !== undefined) out.push(`completion (${String(r.target)}):`, indent(clip(text(r.completion))));
     else out.push("prompt (first turn):", indent(clip(text(r.prompt), 400)));
   });

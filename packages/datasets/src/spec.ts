@@ -20,7 +20,8 @@ import {
 } from "@trainyard/contracts";
 import { createHash } from "node:crypto";
 import { invalidSpec } from "./errors.js";
-import { checkSeeds, evalSeedStart } from "./seeds.js";
+import { checkSeeds } from "./seeds.js";
+import { datasetTask } from "./tasks/index.js";
 
 const Int = z.number().int();
 const Range = z.strictObject({
@@ -194,7 +195,7 @@ export function resolveDatasetSpec(input: unknown): DatasetSpec {
   const splits = names.map((name) => {
     const o = s.eval.overrides?.[name];
     const size = o?.size ?? evalSize;
-    const seedStart = o?.seedStart ?? evalSeedStart(s.task, name, evalBase, evalSize);
+    const seedStart = o?.seedStart ?? datasetTask(s.task).evalSeedStart(name, evalBase, evalSize);
     return { name, size, seedStart };
   });
   splits.forEach((sp) => {

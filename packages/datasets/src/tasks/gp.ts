@@ -14,7 +14,7 @@ import { envRef, gp, templateFor } from "@trainyard/envs";
 import type { SeedRange } from "../spec.js";
 import { GP_SEED0, gpDiverseIndices } from "../seeds.js";
 import { readUploadedFrozen, type UploadedTask } from "./gp-upload.js";
-import type { BuildContext, EvalEntry, TaskSource, TrainEntry } from "./types.js";
+import type { BuildContext, DatasetTask, EvalEntry, TaskSource, TrainEntry } from "./types.js";
 
 type Item = gp.GpItem;
 
@@ -127,3 +127,33 @@ export class GpSource implements TaskSource<Item> {
     return out;
   }
 }
+
+function gpRow(r: Record<string, unknown>): string[] {
+  const cards = (r.cards as string[]) ?? [];
+  return [
+    `cards   ${cards.map((c) => `[${c}]`).join(" ")}`,
+    `rule    ${String(r.rule)} (${String(r.mapping)})`,
+    `values  ${(r.values as number[]).join(", ")}${JSON.stringify(r.values) !== JSON.stringify(r.promptValues) ? `  (scored; the stated rule gives ${(r.promptValues as number[]).join(", ")})` : ""}`,
+    `answer  ${String(r.solution)} = 24`,
+  ];
+}
+
+export const gpDataset: DatasetTask = {
+  source: (spec) =>
+    new GpSource(
+      { frozen: spec.train.frozen, diverse: spec.train.diverse },
+      spec.scoring,
+      spec.train.frozenSource.kind === "upload" ? spec.train.frozenSource.uri : null,
+    ) as unknown as TaskSource,
+  notes(spec, used) {
+    if (used.has("frozen") && spec.train.frozenSource.kind === "generated") {
+      return [
+        "frozen training data: the paper used a 10k subset of Chu et al.'s released GP-L SFT data, which cannot be downloaded here; these tasks are regenerated with the same distribution (4 cards, ranks 1..13, J=Q=K=10, redrawn until solvable) and the legacy wording \"count as '10'\" (envs split train-frozen). Upload the real file and set train.frozenSource to use it.",
+      ];
+    }
+    return [];
+  },
+  // Fixed test sets: every split counts task indices from the same base.
+  evalSeedStart: (_split, base) => base,
+  previewRow: gpRow,
+};

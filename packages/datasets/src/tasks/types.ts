@@ -57,6 +57,20 @@ export interface TaskSource<I extends TaskItem = TaskItem> {
   trainSeeds(data: "frozen" | "diverse"): Record<string, unknown>;
 }
 
+/**
+ * The dataset builder's side of one task, registered in tasks/index.ts: its training and
+ * evaluation source, its manifest notes and its preview rows.
+ */
+export interface DatasetTask {
+  source(spec: DatasetSpec): TaskSource;
+  /** Notes on this task's training data (departures from the paper); `used` = the arms' data variants. */
+  notes(spec: DatasetSpec, used: ReadonlySet<string>): string[];
+  /** First seed (or index) of an evaluation split of `size` items, from the spec's base seed. */
+  evalSeedStart(split: string, base: number, size: number): number;
+  /** Lines drawing one stored row for a person (`trainyard dataset show`). */
+  previewRow(r: Record<string, unknown>): string[];
+}
+
 export function promptField(template: Template, text: string): string | ChatMessage[] {
   return template === "raw" ? text : [{ role: "user", content: text }];
 }
