@@ -1,7 +1,8 @@
 /**
  * One conformance suite over every registered env (docs/conventions.md#one-environment-interface): deterministic
  * generation, the solver's answer (answer-only and CoT) verifies, garbage scores no success and
- * never throws, state hashes ignore the prompt wording. Shortcut-probe ("fake") settings are
+ * never throws, state hashes ignore the prompt wording, the evaluation description and episode
+ * agree with `generate`, `show` and bad `env batch` requests behave. Shortcut-probe ("fake") settings are
  * expected to fail the prompt-following solver by design.
  */
 import fc from "fast-check";
@@ -59,5 +60,47 @@ describe.each(listEnvs().map((e) => [e.id, e] as const))("env %s", (_id, env) =>
   it("hashes states, not prompts: different items differ, the hash is not the prompt's", () => {
     const hashes = new Set(KEYS.map((k) => env.stateHash(env.generate(env.settings.find((s) => s !== "train") ?? env.settings[0]!, k))));
     expect(hashes.size).toBeGreaterThan(1);
+  });
+
+  it("describes its evaluation: splits it can generate, the paper's columns first, a template, sampling, a cap", () => {
+    for (const split of env.evalSplits) expect(env.settings).toContain(split);
+    expect(env.evalSplits.slice(0, env.paperSplits.length)).toEqual([...env.paperSplits]);
+    expect(["raw", "chat"]).toContain(env.template);
+    expect(env.sampling.n).toBe(1);
+    expect(env.maxEvalItems).toBeGreaterThan(0);
+    expect(env.aliases).not.toContain(env.id);
+  });
+
+  it("plays an evaluation episode from the generated item: the first prompt is the item's; garbage never succeeds", () => {
+    for (const split of env.evalSplits) {
+      const key = env.firstKey(split);
+      const ep = env.episode(split, key);
+      expect(ep.turn).toBe(0);
+      expect(ep.prompt(), `${split}/${key}`).toBe(env.generate(split, key).prompt);
+      expect(Number.isFinite(ep.interrupted().reward)).toBe(true);
+      while (!ep.done) {
+        const t = ep.act("I don't know");
+        expect(t).toMatchObject({ valid: false, actionId: null });
+        expect(t.reason).not.toBeNull();
+      }
+      const end = ep.end();
+      expect(end).toMatchObject({ success: false, validity: 0 });
+      expect(end.reason).not.toBeNull();
+    }
+  });
+
+  it("shows an item the same way every time, and answers a bad `env batch` request with a coded error", () => {
+    const split = env.evalSplits[0]!;
+    const key = env.firstKey(split);
+    const view = env.show(split, key);
+    expect(view.split("\n").length).toBeGreaterThan(3);
+    expect(env.show(split, key)).toBe(view);
+    let code: unknown = null;
+    try {
+      env.batch({ op: "no-such-op", env: env.id });
+    } catch (e) {
+      code = (e as { code?: unknown }).code;
+    }
+    expect(code).toMatch(/^TY_ERR_ENV_/);
   });
 });
