@@ -1,6 +1,5 @@
 /**
- * General Points behind the shared `Env` interface (env.ts). Not registered here: the lead wires
- * the registry.
+ * General Points behind the shared `Env` interface (env.ts), registered in registry.ts.
  */
 
 import { createHash } from "node:crypto";

@@ -1,7 +1,7 @@
 /**
  * Sokoban ops of the `trainyard env batch` JSON protocol. Each request is validated field by
  * field; a bad one throws an Error carrying `code: "TY_ERR_ENV_BAD_REQUEST"` and a message that
- * names the field (the lead's dispatcher turns it into `{"ok":false,"error":{code,message}}`).
+ * names the field (batch.ts turns it into `{"ok":false,"error":{code,message}}`).
  */
 import { BoardError, actionId, actionName, levelToRows, parseRows, type ActionId, type Level } from "./board.js";
 import { MAX_STEPS, play } from "./dynamics.js";

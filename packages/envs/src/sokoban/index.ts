@@ -1,6 +1,6 @@
 /**
  * Sokoban environment at paper fidelity (docs/sokoban-rules.md, docs/prompts.md).
- * The registry wiring is the lead's: this module only exports `sokobanEnv` and its helpers.
+ * `sokobanEnv` is registered in registry.ts; this module exports it and its helpers.
  */
 export { sokobanEnv, stateHash } from "./adapter.js";
 export { sokobanBatch, EnvBadRequest, BAD_REQUEST } from "./batch-ops.js";
