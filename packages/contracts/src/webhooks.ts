@@ -227,30 +227,6 @@ export const WEBHOOK_RETRY_DELAYS_S = [5, 30, 120, 600, 1800, 3600, 7200, 14400,
 /** Attempts of one delivery: the first plus one per delay. */
 export const WEBHOOK_MAX_ATTEMPTS = WEBHOOK_RETRY_DELAYS_S.length + 1;
 
-/**
- * Wait before the next attempt after `attempt` failed, in ms, or null when none is left.
- * ±20 % jitter so one outage's retries do not arrive in lockstep; `scale` shrinks the schedule
- * (tests). A receiver's `retry-after` (429/503) is honoured, never shortened, up to the longest step.
- */
-export function webhookRetryDelayMs(
-  attempt: number,
-  opts: { retryAfterSeconds?: number | null; scale?: number; random?: () => number } = {},
-): number | null {
-  const base = WEBHOOK_RETRY_DELAYS_S[attempt - 1];
-  if (base === undefined) return null;
-  const ms = base * 1000 * (0.8 + 0.4 * (opts.random ?? Math.random)()) * (opts.scale ?? 1);
-  const asked = opts.retryAfterSeconds != null ? Math.min(opts.retryAfterSeconds, 28800) * 1000 : 0;
-  return Math.round(Math.max(ms, asked));
-}
-
-/** `retry-after` as seconds (delta-seconds or an HTTP date), or null. */
-export function parseRetryAfter(value: string | null | undefined, now = new Date()): number | null {
-  if (!value) return null;
-  if (/^\d+$/.test(value.trim())) return Number(value.trim());
-  const at = Date.parse(value);
-  return Number.isNaN(at) ? null : Math.max(0, Math.ceil((at - now.getTime()) / 1000));
-}
-
 /** Redis pub/sub channel that wakes webhook deliverers after a commit (they poll anyway). */
 export const webhooksChannel = (prefix: string) => `${prefix}:webhooks`;
 

@@ -11,7 +11,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { handleBatchRequest } from "@trainyard/envs";
-import { LocalArtifactStore, Ticker, buildDataset, resolveDatasetSpec, retryDelayMs, taskSource, type DatasetSpecInput } from "./index.js";
+import { LocalArtifactStore, Ticker, buildDataset, resolveDatasetSpec, taskSource, type DatasetSpecInput } from "./index.js";
 import { expected, promptKey } from "../test/teacher-server.js";
 
 const repo = fileURLToPath(new URL("../../..", import.meta.url));
@@ -180,7 +180,7 @@ describe("teacher rejection sampling over HTTP", () => {
     expect(journalLines()).toHaveLength(total);
   }, 180_000);
 
-  it("fails permanently on a 404 and computes retry delays from retry-after or backoff", async () => {
+  it("fails permanently on a 404, after one attempt", async () => {
     const input = teacherSpec(
       { task: "sokoban", train: { size: 1, arms: [{ data: "frozen", target: "cot" }] }, eval: { splits: [] } },
       { baseUrl: `${base}/nope/v1` },
@@ -190,11 +190,5 @@ describe("teacher rejection sampling over HTTP", () => {
     ).rejects.toMatchObject({
       code: "TY_ERR_TEACHER_REJECTED",
     });
-    const policy = { baseDelayMs: 500, maxDelayMs: 8000 };
-    expect(retryDelayMs(0, new Headers({ "retry-after": "2" }), policy)).toBe(2000);
-    expect(retryDelayMs(0, new Headers({ "retry-after-ms": "150" }), policy)).toBe(150);
-    expect(retryDelayMs(3, null, policy, () => 0)).toBe(4000);
-    expect(retryDelayMs(10, null, policy, () => 0)).toBe(8000);
-    expect(retryDelayMs(0, null, policy, () => 1)).toBe(375);
   });
 });

@@ -10,7 +10,7 @@
  */
 import { TASK_SPLITS, type TaskName } from "@trainyard/contracts";
 import { gp, sokoban } from "@trainyard/envs";
-import type { Sampling, TemplateMode } from "./client.js";
+import type { Sampling, TemplateMode } from "@trainyard/outbound";
 
 export type EvalEnv = TaskName;
 export const EVAL_ENVS: readonly EvalEnv[] = ["sokoban", "general-points"];
