@@ -8,14 +8,17 @@
  *            webhook-signature  `v1,<base64 HMAC-SHA256(key, "${id}.${timestamp}.${body}")>`, one
  *                               per valid secret, space-separated (two during a rotation's overlap)
  *          key = the base64-decoded part of the endpoint secret after `whsec_`.
+ * Signing is the `standardwebhooks` package's; verifyWebhook keeps its own timestamp check because
+ * the package's reads the system clock, which tests and receivers need to set.
  * 2xx = delivered; anything else is retried on WEBHOOK_RETRY_DELAYS_S (about 24 h), then `failed`.
  * Codes:   TY_ERR_WEBHOOK_URL_FORBIDDEN, TY_ERR_WEBHOOK_URL_UNRESOLVABLE (target refused, SSRF guard),
  *          TY_ERR_WEBHOOK_SIGNATURE_INVALID (verifyWebhook, on the receiver's side).
  */
-import { createHmac, randomBytes, timingSafeEqual } from "node:crypto";
+import { randomBytes, timingSafeEqual } from "node:crypto";
 import { isIP } from "node:net";
 import { z } from "zod";
 import ipaddr from "ipaddr.js";
+import { Webhook } from "standardwebhooks";
 import { TyError } from "./errors.js";
 import { WebhookEventType } from "./experiment.js";
 
@@ -161,12 +164,9 @@ export function newWebhookMessageId(): string {
   return `msg_${randomBytes(16).toString("hex")}`;
 }
 
-const secretKey = (secret: string) => Buffer.from(secret.startsWith("whsec_") ? secret.slice(6) : secret, "base64");
-
-/** `v1,<base64 signature>` of one message attempt. */
+/** `v1,<base64 signature>` of one message attempt (the standardwebhooks reference signer). */
 export function signWebhook(secret: string, id: string, timestampSeconds: number, body: string | Uint8Array): string {
-  const mac = createHmac("sha256", secretKey(secret)).update(`${id}.${timestampSeconds}.`).update(body);
-  return `v1,${mac.digest("base64")}`;
+  return new Webhook(secret).sign(id, new Date(timestampSeconds * 1000), body);
 }
 
 /** The three Standard Webhooks headers, signed with every given secret (newest first). */
