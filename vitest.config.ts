@@ -2,7 +2,7 @@ import { defineConfig } from "vitest/config";
 import { fileURLToPath } from "node:url";
 
 const here = (p: string) => fileURLToPath(new URL(p, import.meta.url));
-const pkgs = ["envs", "contracts", "db", "datasets", "eval", "compute"];
+const pkgs = ["envs", "contracts", "db", "outbound", "datasets", "eval", "compute"];
 const apps = ["api", "worker", "cli"];
 
 const BROWSER = "tests/browser/**/*.test.ts";
@@ -17,9 +17,11 @@ const UNIT = [
   "packages/contracts/src/{compute-policy,errors,experiment,job-history,matrix,webhooks}.test.ts",
   "packages/datasets/src/{leaks,sokoban,spec,store}.test.ts",
   "packages/compute/src/{errors-doc,lines,outcome,slurm-output,kubernetes-logs}.test.ts",
-  "packages/eval/src/{retry,task-names}.test.ts",
+  "packages/eval/src/task-names.test.ts",
+  "packages/outbound/src/retry.test.ts",
   "apps/dashboard/src/lib/**/*.test.ts",
   "apps/worker/src/handlers/{launch,trainer-config}.test.ts",
+  "apps/worker/src/webhooks/backoff.test.ts",
 ];
 
 // Tests import workspace packages from source, so they run without a build.

@@ -8,13 +8,14 @@ import { fileURLToPath } from "node:url";
 const root = resolve(dirname(fileURLToPath(import.meta.url)), "..");
 
 /** workspace -> workspaces it may import (docs/conventions.md#import-boundaries). */
-const ALL_PACKAGES = ["envs", "contracts", "db", "datasets", "eval", "compute"];
+const ALL_PACKAGES = ["envs", "contracts", "db", "outbound", "datasets", "eval", "compute"];
 const MAY_IMPORT = {
   "packages/envs": [],
   "packages/contracts": ["envs"], // types only (checked below)
   "packages/db": ["contracts"],
-  "packages/datasets": ["envs", "contracts"],
-  "packages/eval": ["envs", "contracts"],
+  "packages/outbound": [],
+  "packages/datasets": ["envs", "contracts", "outbound"],
+  "packages/eval": ["envs", "contracts", "outbound"],
   "packages/compute": ["contracts"],
   "apps/api": ["contracts", "db", "datasets"],
   "apps/worker": ALL_PACKAGES,

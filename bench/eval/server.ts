@@ -5,7 +5,7 @@
  * reply, as in docs/performance-reference.md#eval-client-overhead) after `latencyMs`, at most `capacity` at a time.
  * It prints `{"requests": N, "cpuMs": ...}` and exits when stdin closes.
  */
-import { startFakeModelServer } from "../../packages/eval/src/testing/fake-server.js";
+import { startFakeModelServer } from "../../packages/outbound/src/testing/fake-server.js";
 
 const latencyMs = Number(process.argv[2] ?? 20);
 const capacity = Number(process.argv[3] ?? 64);

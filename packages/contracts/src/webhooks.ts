@@ -8,14 +8,17 @@
  *            webhook-signature  `v1,<base64 HMAC-SHA256(key, "${id}.${timestamp}.${body}")>`, one
  *                               per valid secret, space-separated (two during a rotation's overlap)
  *          key = the base64-decoded part of the endpoint secret after `whsec_`.
+ * Signing is the `standardwebhooks` package's; verifyWebhook keeps its own timestamp check because
+ * the package's reads the system clock, which tests and receivers need to set.
  * 2xx = delivered; anything else is retried on WEBHOOK_RETRY_DELAYS_S (about 24 h), then `failed`.
  * Codes:   TY_ERR_WEBHOOK_URL_FORBIDDEN, TY_ERR_WEBHOOK_URL_UNRESOLVABLE (target refused, SSRF guard),
  *          TY_ERR_WEBHOOK_SIGNATURE_INVALID (verifyWebhook, on the receiver's side).
  */
-import { createHmac, randomBytes, timingSafeEqual } from "node:crypto";
+import { randomBytes, timingSafeEqual } from "node:crypto";
 import { isIP } from "node:net";
 import { z } from "zod";
 import ipaddr from "ipaddr.js";
+import { Webhook } from "standardwebhooks";
 import { TyError } from "./errors.js";
 import { WebhookEventType } from "./experiment.js";
 
@@ -161,12 +164,9 @@ export function newWebhookMessageId(): string {
   return `msg_${randomBytes(16).toString("hex")}`;
 }
 
-const secretKey = (secret: string) => Buffer.from(secret.startsWith("whsec_") ? secret.slice(6) : secret, "base64");
-
-/** `v1,<base64 signature>` of one message attempt. */
+/** `v1,<base64 signature>` of one message attempt (the standardwebhooks reference signer). */
 export function signWebhook(secret: string, id: string, timestampSeconds: number, body: string | Uint8Array): string {
-  const mac = createHmac("sha256", secretKey(secret)).update(`${id}.${timestampSeconds}.`).update(body);
-  return `v1,${mac.digest("base64")}`;
+  return new Webhook(secret).sign(id, new Date(timestampSeconds * 1000), body);
 }
 
 /** The three Standard Webhooks headers, signed with every given secret (newest first). */
@@ -226,30 +226,6 @@ export function verifyWebhook(
 export const WEBHOOK_RETRY_DELAYS_S = [5, 30, 120, 600, 1800, 3600, 7200, 14400, 28800, 28800] as const;
 /** Attempts of one delivery: the first plus one per delay. */
 export const WEBHOOK_MAX_ATTEMPTS = WEBHOOK_RETRY_DELAYS_S.length + 1;
-
-/**
- * Wait before the next attempt after `attempt` failed, in ms, or null when none is left.
- * ±20 % jitter so one outage's retries do not arrive in lockstep; `scale` shrinks the schedule
- * (tests). A receiver's `retry-after` (429/503) is honoured, never shortened, up to the longest step.
- */
-export function webhookRetryDelayMs(
-  attempt: number,
-  opts: { retryAfterSeconds?: number | null; scale?: number; random?: () => number } = {},
-): number | null {
-  const base = WEBHOOK_RETRY_DELAYS_S[attempt - 1];
-  if (base === undefined) return null;
-  const ms = base * 1000 * (0.8 + 0.4 * (opts.random ?? Math.random)()) * (opts.scale ?? 1);
-  const asked = opts.retryAfterSeconds != null ? Math.min(opts.retryAfterSeconds, 28800) * 1000 : 0;
-  return Math.round(Math.max(ms, asked));
-}
-
-/** `retry-after` as seconds (delta-seconds or an HTTP date), or null. */
-export function parseRetryAfter(value: string | null | undefined, now = new Date()): number | null {
-  if (!value) return null;
-  if (/^\d+$/.test(value.trim())) return Number(value.trim());
-  const at = Date.parse(value);
-  return Number.isNaN(at) ? null : Math.max(0, Math.ceil((at - now.getTime()) / 1000));
-}
 
 /** Redis pub/sub channel that wakes webhook deliverers after a commit (they poll anyway). */
 export const webhooksChannel = (prefix: string) => `${prefix}:webhooks`;

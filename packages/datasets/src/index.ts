@@ -31,16 +31,8 @@ export { BUILT_WITH, MANIFEST_FORMAT, ManifestFile, parseManifest, type Acceptan
 export { LeakIndex, type OverlapReport, type SplitOverlap } from "./leaks.js";
 export { gpDiverseIndices, sokobanSplitPosition, GP_SEED0 } from "./seeds.js";
 export { Ticker, type ProgressFn } from "./ticker.js";
-export {
-  teacherClient,
-  openAiTeacher,
-  huggingFaceTeacher,
-  type TeacherClient,
-  type TeacherDeps,
-  type TeacherPrompt,
-} from "./teacher/clients.js";
+export { teacherClient, type RetryStats, type TeacherClient, type TeacherDeps, type TeacherPrompt } from "./teacher/clients.js";
 export { Journal, rejectionSample, type SampleJob, type SampleOutcome } from "./teacher/sampler.js";
-export { retryDelayMs, withRetries, type RetryPolicy, type RetryStats } from "./teacher/retry.js";
 export { presetDatasetSpec } from "./presets.js";
 export { readRows, renderRows } from "./show.js";
 export { readEvalKeys } from "./eval-keys.js";

@@ -1,44 +1,32 @@
 /**
- * Teacher CoT against a REAL OpenAI-compatible HTTP server in its own process
- * (test/teacher-server.ts): it answers from the solver, answers some prompts wrongly (once or
- * always) and fails some first requests with HTTP 500. The build must accept exactly the
- * prompts the server's policy makes acceptable, retry every 500, and resume after being killed.
+ * Teacher CoT against a REAL OpenAI-compatible HTTP server (test/teacher-server.ts, on the shared
+ * fake model server): it answers from the solver, answers some prompts wrongly (once or always)
+ * and fails some first requests with HTTP 500. The build must accept exactly the prompts the
+ * server's policy makes acceptable, retry every 500, and resume after being killed.
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { spawn, type ChildProcess } from "node:child_process";
+import { spawn } from "node:child_process";
 import { existsSync, mkdtempSync, readFileSync, readdirSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { handleBatchRequest } from "@trainyard/envs";
-import { LocalArtifactStore, Ticker, buildDataset, resolveDatasetSpec, retryDelayMs, taskSource, type DatasetSpecInput } from "./index.js";
-import { expected, promptKey } from "../test/teacher-server.js";
+import { startFakeModelServer } from "@trainyard/outbound";
+import { LocalArtifactStore, Ticker, buildDataset, resolveDatasetSpec, taskSource, teacherClient, type DatasetSpecInput } from "./index.js";
+import { TeacherSpec } from "./spec.js";
+import { expected, promptKey, startTeacherServer, type TeacherServer } from "../test/teacher-server.js";
 
 const repo = fileURLToPath(new URL("../../..", import.meta.url));
 const childEnv = { ...process.env, TSX_TSCONFIG_PATH: join(repo, "packages/datasets/test/tsconfig.json") };
-let server: ChildProcess;
+let server: TeacherServer;
 let base = "";
 
-const api = async (path: string, body?: unknown) =>
-  (await fetch(`${base}${path}`, body === undefined ? {} : { method: "POST", body: JSON.stringify(body) })).json() as Promise<any>;
-
 beforeAll(async () => {
-  server = spawn(process.execPath, ["--import", "tsx", join(repo, "packages/datasets/test/teacher-server.ts")], {
-    cwd: repo,
-    env: childEnv,
-  });
-  base = await new Promise<string>((res, rej) => {
-    let out = "";
-    server.stdout!.on("data", (c: Buffer) => {
-      out += String(c);
-      const m = /PORT=(\d+)/.exec(out);
-      if (m) res(`http://127.0.0.1:${m[1]}`);
-    });
-    server.on("exit", (code) => rej(new Error(`teacher server exited ${code}`)));
-  });
-}, 60_000);
-afterAll(() => {
-  server?.kill("SIGKILL");
+  server = await startTeacherServer();
+  base = server.base;
+});
+afterAll(async () => {
+  await server?.close();
 });
 
 function teacherSpec(input: DatasetSpecInput, teacher: Record<string, unknown>): DatasetSpecInput {
@@ -72,7 +60,7 @@ const cotArms = [
 
 describe("teacher rejection sampling over HTTP", () => {
   it("Sokoban via /v1/completions: accepts what the policy allows, retries every 500", async () => {
-    await api("/reset", {});
+    server.reset();
     const input = teacherSpec(
       { task: "sokoban", train: { size: 6, seedStart: 300, arms: [...cotArms] }, eval: { splits: [] } },
       { samples: 2, concurrency: 4 },
@@ -80,7 +68,7 @@ describe("teacher rejection sampling over HTTP", () => {
     const want = await expectedAcceptance(input, 2);
     const dir = mkdtempSync(join(tmpdir(), "ty-teacher-"));
     const r = await buildDataset(resolveDatasetSpec(input), { store: new LocalArtifactStore(dir), prefix: "" });
-    const stats = await api("/stats");
+    const stats = server.stats;
     for (const arm of ["frozen-cot", "diverse-cot"]) {
       const w = want[arm]!;
       expect(r.manifest.cot.acceptance![arm]).toMatchObject({
@@ -110,7 +98,7 @@ describe("teacher rejection sampling over HTTP", () => {
       ["openai", { samplesPerRequest: 2 }],
       ["huggingface", {}],
     ] as const) {
-      await api("/reset", {});
+      server.reset();
       const input = teacherSpec(
         { task: "general-points", train: { size: 16, arms: [...cotArms] }, eval: { splits: [] } },
         { provider, samples: 2, concurrency: 3, ...extra, ...(provider === "huggingface" ? { baseUrl: base } : {}) },
@@ -126,8 +114,8 @@ describe("teacher rejection sampling over HTTP", () => {
   }, 120_000);
 
   it("resumes after the build process is killed halfway, without asking again for finished prompts", async () => {
-    await api("/reset", {});
-    await api("/config", { delayMs: 60 });
+    server.reset();
+    server.delayMs = 60;
     const input = teacherSpec(
       { task: "sokoban", train: { size: 10, seedStart: 500, arms: [...cotArms] }, eval: { splits: [] } },
       { samples: 2, concurrency: 2 },
@@ -162,8 +150,8 @@ describe("teacher rejection sampling over HTTP", () => {
     expect(done.length).toBeGreaterThan(0);
     expect(done.length).toBeLessThan(total);
 
-    await api("/reset-stats", {});
-    await api("/config", { delayMs: 0 });
+    server.resetStats();
+    server.delayMs = 0;
     const r = await buildDataset(resolveDatasetSpec(input), { store: new LocalArtifactStore(dir), prefix: "" });
     expect(r.teacher!.resumed).toBe(done.length);
     for (const arm of ["frozen-cot", "diverse-cot"]) expect(r.manifest.cot.acceptance![arm]!.accepted).toBe(want[arm]!.accepted);
@@ -174,13 +162,13 @@ describe("teacher rejection sampling over HTTP", () => {
     const keyOf = new Map<string, string>();
     for (const data of ["frozen", "diverse"] as const)
       for await (const e of source.train(data, ctx)) keyOf.set(`${data}-cot:${e.id}`, promptKey(e.item.prompt));
-    const stats = await api("/stats");
+    const stats = server.stats;
     for (const id of done) expect(stats.perPrompt[keyOf.get(id)!]).toBeUndefined();
     expect(Object.keys(stats.perPrompt).length).toBe(total - done.length);
     expect(journalLines()).toHaveLength(total);
   }, 180_000);
 
-  it("fails permanently on a 404 and computes retry delays from retry-after or backoff", async () => {
+  it("fails permanently on a 404, after one attempt", async () => {
     const input = teacherSpec(
       { task: "sokoban", train: { size: 1, arms: [{ data: "frozen", target: "cot" }] }, eval: { splits: [] } },
       { baseUrl: `${base}/nope/v1` },
@@ -190,11 +178,37 @@ describe("teacher rejection sampling over HTTP", () => {
     ).rejects.toMatchObject({
       code: "TY_ERR_TEACHER_REJECTED",
     });
-    const policy = { baseDelayMs: 500, maxDelayMs: 8000 };
-    expect(retryDelayMs(0, new Headers({ "retry-after": "2" }), policy)).toBe(2000);
-    expect(retryDelayMs(0, new Headers({ "retry-after-ms": "150" }), policy)).toBe(150);
-    expect(retryDelayMs(3, null, policy, () => 0)).toBe(4000);
-    expect(retryDelayMs(10, null, policy, () => 0)).toBe(8000);
-    expect(retryDelayMs(0, null, policy, () => 1)).toBe(375);
+  });
+});
+
+describe("teacher client on the shared outbound policy", () => {
+  it("honours retry-after, counts every attempt, does not retry a 4xx, and gives up after maxRetries", async () => {
+    let limited = 0;
+    const fake = await startFakeModelServer({
+      answer: (c) => {
+        if (c.prompt === "bad") return { status: 422 };
+        if (c.prompt === "down") return { status: 503, headers: { "retry-after-ms": "10" } };
+        return limited++ === 0 ? { status: 429, headers: { "retry-after": "1" } } : { texts: ["a", "b"] };
+      },
+    });
+    const signal = new AbortController().signal;
+    const client = teacherClient(TeacherSpec.parse({ baseUrl: fake.url, maxRetries: 2 }));
+    try {
+      const t0 = performance.now();
+      expect(await client.sample("p", 2, signal)).toEqual(["a", "b"]);
+      // The first backoff is at most 0.5 s: waiting a second means the server's retry-after won.
+      expect(performance.now() - t0).toBeGreaterThanOrEqual(990);
+      expect(client.stats).toEqual({ requests: 2, retries: 1, failures: { "429": 1 } });
+
+      await expect(client.sample("bad", 1, signal)).rejects.toMatchObject({ code: "TY_ERR_TEACHER_REJECTED" });
+      expect(fake.calls.filter((c) => c.prompt === "bad")).toHaveLength(1);
+
+      await expect(client.sample("down", 1, signal)).rejects.toMatchObject({ code: "TY_ERR_TEACHER_UNAVAILABLE" });
+      expect(fake.calls.filter((c) => c.prompt === "down")).toHaveLength(3);
+      expect(client.stats).toEqual({ requests: 6, retries: 3, failures: { "429": 1, "422": 1, "503": 3 } });
+    } finally {
+      await client.close();
+      await fake.close();
+    }
   });
 });

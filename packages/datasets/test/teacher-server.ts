@@ -1,18 +1,14 @@
 /**
- * A real OpenAI-compatible HTTP server for the teacher tests (run as its own process:
- * `node --import tsx packages/datasets/test/teacher-server.ts`; prints `PORT=<n>`).
- *
- * It answers from the solver, reading the state from the prompt text itself (the Sokoban grid
- * and vocabulary; the GP cards and rule), and misbehaves deterministically per prompt
- * (`policyOf`): some prompts get one HTTP 500 first, some are answered wrongly once, some always.
- *  POST /v1/completions       raw prompt → `choices[].text`                   (Sokoban)
- *  POST /v1/chat/completions  messages   → `choices[].message.content`       (General Points)
- *  GET  /stats  POST /reset (all state)  POST /reset-stats  POST /config {"delayMs": n}
- * Anything else is a 404 (a permanent error for the client).
+ * The teacher tests' model: the shared fake OpenAI-compatible server (packages/outbound's
+ * `startFakeModelServer`, a real HTTP server) answering from the solver, reading the state from
+ * the prompt text itself (the Sokoban grid and vocabulary; the GP cards and rule), and
+ * misbehaving deterministically per prompt (`policyOf`): some prompts get one HTTP 500 first,
+ * some are answered wrongly once, some always. A request's `n` samples come back as n choices.
+ * Any path but `/v1/completions` and `/v1/chat/completions` is a 404 (a permanent error).
  */
 import { createHash } from "node:crypto";
-import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
 import { gp, sokoban } from "../../envs/src/index.js";
+import { startFakeModelServer, type FakeAnswer, type FakeCall } from "../../outbound/src/index.js";
 
 export interface Policy {
   /** The first request for this prompt is answered with HTTP 500 (retry-after: 0). */
@@ -65,73 +61,67 @@ function gpAnswer(prompt: string, right: boolean): string {
   return `<think>The values are ${values.join(", ")}.</think>\n\n${gp.renderAnswer(cards, values, formula)}`;
 }
 
-const attempts = new Map<string, number>();
-const served = new Map<string, number>();
-let stats = { requests: 0, errors500: 0, perPrompt: {} as Record<string, number> };
-let delayMs = 0;
-
-async function body(req: IncomingMessage): Promise<Record<string, unknown>> {
-  let s = "";
-  for await (const c of req) s += c;
-  return s ? (JSON.parse(s) as Record<string, unknown>) : {};
+export interface TeacherServerStats {
+  requests: number;
+  errors500: number;
+  /** Completion requests per prompt key. */
+  perPrompt: Record<string, number>;
 }
 
-function send(res: ServerResponse, status: number, obj: unknown, headers: Record<string, string> = {}): void {
-  res.writeHead(status, { "content-type": "application/json", ...headers });
-  res.end(JSON.stringify(obj));
+export interface TeacherServer {
+  /** Base URL without `/v1`. */
+  base: string;
+  readonly stats: TeacherServerStats;
+  /** Forget every prompt (attempts, samples served) and the stats. */
+  reset(): void;
+  resetStats(): void;
+  /** Extra delay per completion request, ms. */
+  delayMs: number;
+  close(): Promise<void>;
 }
 
-async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
-  const url = req.url ?? "";
-  if (req.method === "GET" && url === "/stats") return send(res, 200, stats);
-  if (req.method === "POST" && (url === "/reset" || url === "/reset-stats")) {
-    stats = { requests: 0, errors500: 0, perPrompt: {} };
-    if (url === "/reset") {
+export async function startTeacherServer(): Promise<TeacherServer> {
+  const attempts = new Map<string, number>();
+  const served = new Map<string, number>();
+  let stats: TeacherServerStats = { requests: 0, errors500: 0, perPrompt: {} };
+  const answer = (call: FakeCall): FakeAnswer => {
+    const chat = call.endpoint === "chat";
+    const key = promptKey(call.prompt);
+    stats.requests++;
+    stats.perPrompt[key] = (stats.perPrompt[key] ?? 0) + 1;
+    const n = Number(call.body.n ?? 1);
+    const a = attempts.get(key) ?? 0;
+    attempts.set(key, a + 1);
+    const p = policyOf(call.prompt);
+    const delayMs = t.delayMs;
+    if (p.fail500 && a === 0) {
+      stats.errors500++;
+      return { status: 500, headers: { "retry-after": "0" }, delayMs };
+    }
+    const first = served.get(key) ?? 0;
+    served.set(key, first + n);
+    const texts = Array.from({ length: n }, (_, i) => {
+      const right = p.rightFrom !== null && first + i >= p.rightFrom;
+      return chat ? gpAnswer(call.prompt, right) : sokobanAnswer(call.prompt, right);
+    });
+    return { texts, delayMs };
+  };
+  const server = await startFakeModelServer({ answer, record: false });
+  const t: TeacherServer = {
+    base: server.url.replace(/\/v1$/, ""),
+    get stats() {
+      return stats;
+    },
+    reset() {
       attempts.clear();
       served.clear();
-    }
-    return send(res, 200, { ok: true });
-  }
-  if (req.method === "POST" && url === "/config") {
-    delayMs = Number((await body(req)).delayMs ?? 0);
-    return send(res, 200, { ok: true });
-  }
-  const chat = url === "/v1/chat/completions";
-  if (req.method !== "POST" || (!chat && url !== "/v1/completions")) return send(res, 404, { error: { message: `no route ${url}` } });
-  const b = await body(req);
-  const prompt = chat ? String((b.messages as { content: string }[])[0]!.content) : String(b.prompt);
-  const key = promptKey(prompt);
-  stats.requests++;
-  stats.perPrompt[key] = (stats.perPrompt[key] ?? 0) + 1;
-  if (delayMs) await new Promise((r) => setTimeout(r, delayMs));
-  const n = Number(b.n ?? 1);
-  const a = attempts.get(key) ?? 0;
-  attempts.set(key, a + 1);
-  const p = policyOf(prompt);
-  if (p.fail500 && a === 0) {
-    stats.errors500++;
-    return send(res, 500, { error: { message: "injected failure", type: "server_error" } }, { "retry-after": "0" });
-  }
-  const first = served.get(key) ?? 0;
-  served.set(key, first + n);
-  const texts = Array.from({ length: n }, (_, i) => {
-    const right = p.rightFrom !== null && first + i >= p.rightFrom;
-    return chat ? gpAnswer(prompt, right) : sokobanAnswer(prompt, right);
-  });
-  const choices = texts.map((t, index) =>
-    chat
-      ? { index, finish_reason: "stop", message: { role: "assistant", content: t } }
-      : { index, finish_reason: "stop", text: t, logprobs: null },
-  );
-  send(res, 200, { id: `cmpl-${key}`, object: chat ? "chat.completion" : "text_completion", created: 0, model: String(b.model), choices });
-}
-
-if (process.argv[1] && import.meta.url.endsWith(process.argv[1].split("/").pop()!)) {
-  const server = createServer((req, res) => {
-    handle(req, res).catch((e: unknown) => send(res, 400, { error: { message: String(e) } }));
-  });
-  server.listen(0, "127.0.0.1", () => {
-    const addr = server.address();
-    process.stdout.write(`PORT=${typeof addr === "object" && addr ? addr.port : 0}\n`);
-  });
+      stats = { requests: 0, errors500: 0, perPrompt: {} };
+    },
+    resetStats() {
+      stats = { requests: 0, errors500: 0, perPrompt: {} };
+    },
+    delayMs: 0,
+    close: () => server.close(),
+  };
+  return t;
 }

@@ -122,7 +122,8 @@ export async function emitExperimentCompleted(tx: Tx, experimentId: string): Pro
 
 /** The API shape of an endpoint: never its secrets (shown once, on create and rotate). */
 export function webhookEndpointView(e: WebhookEndpoint, now = new Date()) {
-  const overlap = e.secrets.length > 1 && e.previousSecretsExpireAt && e.previousSecretsExpireAt > now;
+  // One place decides whether the previous secret still signs: the deliverer's activeWebhookSecrets.
+  const overlap = activeWebhookSecrets(e, now).length > 1;
   return {
     id: e.id,
     url: e.url,

@@ -6,11 +6,10 @@
  * Storage and serving are passed in: the repository is packages/db's `evalRepository`, the server
  * the worker's compute launch.
  */
-import { createModelClient } from "./model.js";
+import { createModelClient, type Sampling } from "@trainyard/outbound";
 import type { ItemResult } from "./episodes.js";
 import { evaluate } from "./evaluate.js";
 import { splitKeys, type EvalEnv } from "./splits.js";
-import type { Sampling } from "./client.js";
 
 export interface CheckpointRef {
   id: string;

@@ -6,7 +6,7 @@
 import { Command } from "commander";
 import { afterEach, describe, expect, it, vi } from "vitest";
 import { registerEval, runEvalCommand, type EvalFlags } from "../../../apps/cli/src/commands/eval.js";
-import { startFakeModelServer, type FakeAnswer, type FakeCall, type FakeServer } from "./testing/fake-server.js";
+import { startFakeModelServer, type FakeAnswer, type FakeCall, type FakeServer } from "@trainyard/outbound";
 import { gpPromptOracle, sokobanFrozenOracle } from "./testing/oracles.js";
 
 const open: FakeServer[] = [];

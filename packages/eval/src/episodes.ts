@@ -11,8 +11,16 @@
  * (success false, the turns played so far kept); the caller's abort is re-thrown, not scored.
  */
 import { requireEnv, type EpisodeTurn, type FailureReason } from "@trainyard/envs";
-import type { ChatMessage, CompletionRequest, CompletionResult, ModelClient, Sampling, TemplateMode } from "./client.js";
-import { isEndpointError, type EndpointError } from "./errors.js";
+import {
+  isEndpointError,
+  type ChatMessage,
+  type CompletionRequest,
+  type CompletionResult,
+  type EndpointError,
+  type ModelClient,
+  type Sampling,
+  type TemplateMode,
+} from "@trainyard/outbound";
 import { itemKey, requestSeed, type EvalEnv } from "./splits.js";
 
 export interface TurnRecord {

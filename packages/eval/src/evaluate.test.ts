@@ -4,7 +4,7 @@
  */
 import { afterEach, describe, expect, it } from "vitest";
 import { createModelClient, evaluate, type ItemResult, type Provider } from "./index.js";
-import { startFakeModelServer, type FakeAnswer, type FakeCall } from "./testing/fake-server.js";
+import { startFakeModelServer, type FakeAnswer, type FakeCall } from "@trainyard/outbound";
 import { boardRows, gpPromptOracle, sokobanPromptOracle } from "./testing/oracles.js";
 
 const open: { close(): Promise<void> }[] = [];

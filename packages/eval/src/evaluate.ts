@@ -9,7 +9,7 @@
  * re-thrown once in-flight items finish; so is the caller's abort.
  */
 import { randomUUID } from "node:crypto";
-import type { ModelClient, Sampling, TemplateMode } from "./client.js";
+import type { ModelClient, Sampling, TemplateMode } from "@trainyard/outbound";
 import { runItem, type ItemResult } from "./episodes.js";
 import { aggregate, type SplitMetrics } from "./metrics.js";
 import { templateFor } from "@trainyard/envs";

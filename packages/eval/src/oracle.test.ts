@@ -4,7 +4,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createModelClient, evaluate, evalSplits, type EvalReport, type ModelClient } from "./index.js";
-import { startFakeModelServer, type FakeServer } from "./testing/fake-server.js";
+import { startFakeModelServer, type FakeServer } from "@trainyard/outbound";
 import { gpFrozenOracle, gpPromptOracle, sokobanFrozenOracle, sokobanPromptOracle } from "./testing/oracles.js";
 
 const N_SOKOBAN = 10;

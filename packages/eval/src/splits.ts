@@ -9,7 +9,7 @@
  * since a seed only means something together with its setting.
  */
 import type { TaskName } from "@trainyard/contracts";
-import type { Sampling } from "./client.js";
+import type { Sampling } from "@trainyard/outbound";
 import { getEnv, requireEnv } from "@trainyard/envs";
 
 export type EvalEnv = TaskName;

@@ -16,7 +16,7 @@ import {
   type TaskItem,
 } from "@trainyard/envs";
 import { createModelClient, evaluate, parseEnv, splitKeys, type EvalEnv } from "./index.js";
-import { startFakeModelServer, type FakeAnswer, type FakeCall } from "./testing/fake-server.js";
+import { startFakeModelServer, type FakeAnswer, type FakeCall } from "@trainyard/outbound";
 
 // The toy task: "is K even?", answered yes/no. Split `small` counts keys from 0, `big` from 1000.
 interface ParityItem extends TaskItem {

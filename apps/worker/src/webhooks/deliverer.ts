@@ -11,15 +11,9 @@ import { lookup as dnsLookup } from "node:dns/promises";
 import { performance } from "node:perf_hooks";
 import type { Redis } from "ioredis";
 import type { Logger } from "pino";
-import {
-  checkWebhookTarget,
-  parseRetryAfter,
-  webhookHeaders,
-  webhookRetryDelayMs,
-  webhooksChannel,
-  type LookupAll,
-} from "@trainyard/contracts";
+import { WEBHOOK_RETRY_DELAYS_S, checkWebhookTarget, webhookHeaders, webhooksChannel, type LookupAll } from "@trainyard/contracts";
 import { activeWebhookSecrets, type Db } from "@trainyard/db";
+import { retryDelayMs, type RetryPolicy } from "@trainyard/outbound";
 import { createWebhookFetch, type WebhookFetch } from "./http.js";
 import { claimDueDeliveries, recordDeliveryAttempt, type ClaimedDelivery } from "./queue.js";
 
@@ -56,6 +50,24 @@ export interface Deliverer {
   close(): Promise<void>;
 }
 
+/**
+ * Delivery's backoff through the one outbound retry policy: WEBHOOK_RETRY_DELAYS_S (`scale`d) with
+ * ±20 % jitter so one outage's retries do not arrive in lockstep; a receiver's `retry-after`
+ * lengthens a wait, never shortens it, up to the longest step.
+ */
+export function webhookRetryPolicy(scale = 1): RetryPolicy {
+  const steps = WEBHOOK_RETRY_DELAYS_S.map((s) => s * 1000 * scale);
+  return {
+    maxRetries: steps.length,
+    initialDelayMs: steps[0]!,
+    maxDelayMs: Math.max(...steps),
+    maxRetryAfterMs: Math.max(...WEBHOOK_RETRY_DELAYS_S) * 1000,
+    scheduleMs: steps,
+    jitter: [0.8, 1.2],
+    retryAfter: "floor",
+  };
+}
+
 /** A claim's lease beyond the request timeout: time to record the attempt. */
 const LEASE_MARGIN_MS = 30_000;
 
@@ -77,6 +89,7 @@ export function startDeliverer(opts: DelivererOptions): Deliverer {
   const allowPrivate = opts.allowPrivate ?? false;
   const fetchFn = opts.fetch ?? createWebhookFetch({ allowPrivate });
   const lookup: LookupAll = opts.lookup ?? ((host) => dnsLookup(host, { all: true, verbatim: true }));
+  const policy = webhookRetryPolicy(opts.backoffScale ?? 1);
   const shutdown = new AbortController();
   const channel = webhooksChannel(opts.prefix ?? "ty");
   const log = logger.child({ component: "webhooks" });
@@ -100,7 +113,8 @@ export function startDeliverer(opts: DelivererOptions): Deliverer {
     const t0 = performance.now();
     let status: number | null = null;
     let error: string | null = null;
-    let retryAfter: number | null = null;
+    // The receiver's `retry-after` / `retry-after-ms`, read on 429 and 503 only.
+    const retryHeaders: Record<string, string> = {};
     let response: string | null = null;
     const ep = d.endpoint;
     if (!ep?.enabled) {
@@ -124,21 +138,20 @@ export function startDeliverer(opts: DelivererOptions): Deliverer {
         response = text ? text.slice(0, 500) : null;
         if (status < 200 || status >= 300) {
           error = `HTTP ${status}${text ? `: ${text.slice(0, 200)}` : ""}`;
-          if (status === 429 || status === 503) retryAfter = parseRetryAfter(res.headers.get("retry-after"), clock());
+          if (status === 429 || status === 503)
+            for (const name of ["retry-after", "retry-after-ms"]) {
+              const v = res.headers.get(name);
+              if (v !== null) retryHeaders[name] = v;
+            }
         }
       } catch (e) {
         error = describe(e, timeoutMs);
       }
     }
     const settledAt = clock();
-    const delay =
-      error === null || !ep?.enabled
-        ? null
-        : webhookRetryDelayMs(d.attempts, {
-            retryAfterSeconds: retryAfter,
-            scale: opts.backoffScale ?? 1,
-            ...(opts.random ? { random: opts.random } : {}),
-          });
+    const wait =
+      error === null || !ep?.enabled ? null : retryDelayMs(policy, d.attempts - 1, retryHeaders, opts.random, settledAt.getTime());
+    const delay = wait === null ? null : Math.round(wait);
     const state = error === null ? "delivered" : delay === null ? "failed" : "pending";
     const entry = {
       attempt: d.attempts,

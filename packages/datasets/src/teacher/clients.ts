@@ -1,134 +1,93 @@
 /**
- * Teacher model clients behind one call: `sample(prompt, n) → n texts`.
+ * Teacher model clients behind one call: `sample(prompt, n) → n texts`, on packages/outbound's
+ * model client (its retry policy, per-attempt timeout and in-flight bound).
  *  - `openai`: any OpenAI-compatible server through the openai SDK. Raw-text prompts (Sokoban,
  *    already wrapped and pre-opened with `<think>`) go to `/v1/completions`; chat prompts (GP)
  *    to `/v1/chat/completions`. A reasoning server that splits Qwen3's thinking into
  *    `reasoning_content` gets it put back as `<think>…</think>\n\n` before the answer, the shape
- *    the paper's GP CoT data has.
- *  - `huggingface`: an HF endpoint through @huggingface/inference `chatCompletion({endpointUrl})`
- *    (chat only, one sample per request).
- * Both run with their own retries off; `withRetries` applies the one policy.
+ *    the paper's GP CoT data has (`mergeReasoning`).
+ *  - `huggingface`: an HF endpoint through @huggingface/inference (chat only, one sample per request).
+ * A request that fails for good becomes TY_ERR_TEACHER_REJECTED (not retryable, e.g. a 404) or
+ * TY_ERR_TEACHER_UNAVAILABLE (retries spent); every attempt is counted in `stats`.
  */
-import OpenAI from "openai";
-import { chatCompletion } from "@huggingface/inference";
+import { TyError } from "@trainyard/contracts";
+import { createModelClient, isEndpointError, isRetryable, type EndpointError, type FetchLike, type ModelClient } from "@trainyard/outbound";
+import { abortError } from "../errors.js";
 import type { ChatMessage } from "../tasks/types.js";
 import type { TeacherSpec } from "../spec.js";
-import { withRetries, type AttemptFailure, type RetryStats } from "./retry.js";
 
 export type TeacherPrompt = string | ChatMessage[];
+
+/** Attempts made and why attempts failed (`connection`, `timeout`, or the HTTP status). */
+export interface RetryStats {
+  requests: number;
+  retries: number;
+  failures: Record<string, number>;
+}
 
 export interface TeacherClient {
   /** `n` samples for one prompt, in the server's choice order. */
   sample(prompt: TeacherPrompt, n: number, signal: AbortSignal): Promise<string[]>;
   readonly stats: RetryStats;
+  /** Releases the client's sockets. */
+  close(): Promise<void>;
 }
 
 export interface TeacherDeps {
   /** API key (read from the environment at the edge, by the name in `apiKeyEnv`). */
   apiKey?: string;
-  /** Injectable fetch (tests pass a counting one; production uses the global). */
-  fetch?: typeof fetch;
+  /** Injectable fetch (tests pass a counting one; production uses a keep-alive agent). */
+  fetch?: FetchLike;
 }
 
-const errMessage = (e: unknown) => (e instanceof Error ? e.message : String(e));
+const failureKind = (e: EndpointError) => (e.kind === "status" ? String(e.status) : e.kind === "timeout" ? "timeout" : "connection");
 
-function openAiFailure(e: unknown, timedOut: boolean): AttemptFailure {
-  const status = e instanceof OpenAI.APIError && typeof e.status === "number" ? e.status : null;
-  const headers = e instanceof OpenAI.APIError && e.headers instanceof Headers ? e.headers : null;
-  return { status, headers, message: errMessage(e), timedOut };
-}
-
-function withReasoning(m: { content?: string | null; reasoning_content?: unknown; reasoning?: unknown }): string {
-  const content = m.content ?? "";
-  const r = typeof m.reasoning_content === "string" ? m.reasoning_content : typeof m.reasoning === "string" ? m.reasoning : null;
-  return r !== null && !content.includes("</think>") ? `<think>${r}</think>\n\n${content}` : content;
-}
-
-export function openAiTeacher(cfg: TeacherSpec, deps: TeacherDeps = {}): TeacherClient {
-  const client = new OpenAI({
+export function teacherClient(cfg: TeacherSpec, deps: TeacherDeps = {}): TeacherClient {
+  const stats: RetryStats = { requests: 0, retries: 0, failures: {} };
+  const count = (e: EndpointError) => (stats.failures[failureKind(e)] = (stats.failures[failureKind(e)] ?? 0) + 1);
+  const client: ModelClient = createModelClient(cfg.provider, {
     baseURL: cfg.baseUrl,
+    model: cfg.model,
     // Local OpenAI-compatible servers (vLLM, TGI) accept any key; the SDK insists on one.
     apiKey: deps.apiKey ?? "no-key",
-    maxRetries: 0,
-    timeout: cfg.timeoutMs,
-    ...(deps.fetch ? { fetch: deps.fetch } : {}),
+    fetch: deps.fetch,
+    timeoutMs: cfg.timeoutMs,
+    maxInFlight: cfg.concurrency,
+    retry: { maxRetries: cfg.maxRetries },
+    retryDeps: { onRetry: ({ error }) => count(error) },
+    mergeReasoning: true,
   });
-  const stats: RetryStats = { requests: 0, retries: 0, failures: {} };
-  const policy = { maxRetries: cfg.maxRetries, timeoutMs: cfg.timeoutMs };
-  return {
-    stats,
-    sample(prompt, n, signal) {
-      return withRetries(
-        async (s) => {
-          const common = { model: cfg.model, n, temperature: cfg.temperature, top_p: cfg.topP, max_tokens: cfg.maxTokens };
-          if (typeof prompt === "string") {
-            const r = await client.completions.create({ ...common, prompt }, { signal: s });
-            return [...r.choices].sort((a, b) => a.index - b.index).map((c) => c.text);
-          }
-          const r = await client.chat.completions.create({ ...common, messages: prompt }, { signal: s });
-          return [...r.choices]
-            .sort((a, b) => a.index - b.index)
-            .map((c) => withReasoning(c.message as Parameters<typeof withReasoning>[0]));
-        },
-        openAiFailure,
-        policy,
-        signal,
-        stats,
+  const once = async (prompt: TeacherPrompt, n: number, signal: AbortSignal): Promise<string[]> => {
+    if (signal.aborted) throw abortError(signal);
+    const sampling = { temperature: cfg.temperature, topP: cfg.topP, n, maxTokens: cfg.maxTokens };
+    try {
+      const r = await client.complete({ ...(typeof prompt === "string" ? { prompt } : { messages: prompt }), sampling, signal });
+      stats.requests += r.attempts;
+      stats.retries += r.attempts - 1;
+      return r.texts;
+    } catch (e) {
+      if (signal.aborted) throw abortError(signal);
+      if (!isEndpointError(e)) throw e;
+      stats.requests += e.attempts;
+      stats.retries += e.attempts - 1;
+      count(e);
+      if (!isRetryable(e))
+        throw new TyError("TY_ERR_TEACHER_REJECTED", `teacher endpoint refused the request (HTTP ${e.status}): ${e.message.slice(0, 300)}`);
+      throw new TyError(
+        "TY_ERR_TEACHER_UNAVAILABLE",
+        `teacher endpoint failed ${e.attempts} times (last: ${failureKind(e)}: ${e.message.slice(0, 300)})`,
       );
-    },
+    }
   };
-}
-
-export function huggingFaceTeacher(cfg: TeacherSpec, deps: TeacherDeps = {}): TeacherClient {
-  const stats: RetryStats = { requests: 0, retries: 0, failures: {} };
-  const policy = { maxRetries: cfg.maxRetries, timeoutMs: cfg.timeoutMs };
-  const baseFetch = deps.fetch ?? fetch;
   return {
     stats,
     async sample(prompt, n, signal) {
+      if (cfg.provider !== "huggingface") return once(prompt, n, signal);
       if (typeof prompt === "string") throw new RangeError("the huggingface teacher takes chat prompts only");
       const out: string[] = [];
-      for (let i = 0; i < n; i++) {
-        // HF errors carry the status but not the headers: keep the last response's headers for retry-after.
-        let lastHeaders: Headers | null = null;
-        const capture: typeof fetch = async (input, init) => {
-          const r = await baseFetch(input, init);
-          lastHeaders = r.headers;
-          return r;
-        };
-        const text = await withRetries(
-          async (s) => {
-            lastHeaders = null;
-            const r = await chatCompletion(
-              {
-                endpointUrl: cfg.baseUrl,
-                ...(deps.apiKey ? { accessToken: deps.apiKey } : {}),
-                model: cfg.model,
-                messages: prompt,
-                temperature: cfg.temperature,
-                top_p: cfg.topP,
-                max_tokens: cfg.maxTokens,
-              },
-              { fetch: capture, signal: s, retry_on_error: false },
-            );
-            const m = r.choices[0]?.message;
-            return m ? withReasoning(m as Parameters<typeof withReasoning>[0]) : "";
-          },
-          (e, timedOut) => {
-            const status = (e as { httpResponse?: { status?: unknown } }).httpResponse?.status;
-            return { status: typeof status === "number" ? status : null, headers: lastHeaders, message: errMessage(e), timedOut };
-          },
-          policy,
-          signal,
-          stats,
-        );
-        out.push(text);
-      }
+      for (let i = 0; i < n; i++) out.push(...(await once(prompt, 1, signal)));
       return out;
     },
+    close: () => client.close(),
   };
-}
-
-export function teacherClient(cfg: TeacherSpec, deps: TeacherDeps = {}): TeacherClient {
-  return cfg.provider === "huggingface" ? huggingFaceTeacher(cfg, deps) : openAiTeacher(cfg, deps);
 }

@@ -8,9 +8,8 @@ import type { Acceptance } from "../manifest.js";
 import type { TeacherSpec } from "../spec.js";
 import type { TaskSource, TrainEntry } from "../tasks/types.js";
 import { promptField } from "../tasks/types.js";
-import { teacherClient, type TeacherDeps } from "./clients.js";
+import { teacherClient, type RetryStats, type TeacherDeps } from "./clients.js";
 import { Journal, rejectionSample, type SampleJob } from "./sampler.js";
-import type { RetryStats } from "./retry.js";
 
 export interface TeacherRun {
   /** Accepted completion per arm and entry id (absent = dropped). */
@@ -47,7 +46,7 @@ export async function runTeacher(
     journal: new Journal(journalPath),
     signal,
     onDone,
-  });
+  }).finally(() => client.close());
   const accepted = new Map<string, Map<string, string>>();
   const acceptance: Record<string, Acceptance> = {};
   for (const arm of arms) {

@@ -16,7 +16,7 @@ import {
 import { EndpointError, headerRecord, isEndpointError } from "./errors.js";
 import { keepAliveTransport, type FetchLike } from "./http.js";
 import {
-  firstChoice,
+  choicesOf,
   policyClient,
   samplingBody,
   timeoutSignal,
@@ -74,14 +74,14 @@ async function hfAttempt(opts: ClientOptions, req: CompletionRequest, cap: Captu
   const body = samplingBody(req.sampling);
   if (req.messages) {
     const out = await chatCompletion({ ...body, ...base, messages: req.messages } as never, options);
-    return { ...firstChoice(out, true), usage: usageOf(out), raw: out };
+    return { ...choicesOf(out, true, opts.mergeReasoning), usage: usageOf(out), raw: out };
   }
   // textGeneration renames `max_new_tokens` to `max_tokens` and passes other parameters through.
   const { max_tokens, ...rest } = body;
   const out = await textGeneration({ ...base, inputs: req.prompt!, parameters: { ...rest, max_new_tokens: max_tokens } } as never, options);
   const raw = cap.body();
-  const finish = raw ? firstChoice(raw, false).finishReason : null;
-  return { text: out.generated_text, usage: usageOf(raw), finishReason: finish, raw: raw ?? out };
+  const finish = raw ? choicesOf(raw, false).finishReason : null;
+  return { text: out.generated_text, texts: [out.generated_text], usage: usageOf(raw), finishReason: finish, raw: raw ?? out };
 }
 
 export function huggingFaceClient(opts: ClientOptions): ModelClient {

@@ -1,9 +1,14 @@
 /**
- * The outbound-HTTP retry policy (docs/conventions.md#outbound-http-policy, after openai-node `src/client.ts`): retry on
- * connection errors, timeouts and 408/409/429/5xx (an `x-should-retry` header overrides), honour
- * `retry-after-ms` / `retry-after` up to a minute, otherwise back off 0.5 s → 8 s exponentially
- * with up to 25 % jitter; 2 retries by default. Shared by the model clients; the webhook deliverer
- * can use the same functions.
+ * The one outbound-HTTP retry policy (docs/conventions.md#outbound-http-policy), the one used by
+ * model clients (eval, teacher sampling) and webhook delivery: retry on connection errors,
+ * timeouts and 408/409/429/5xx (an `x-should-retry` header overrides), honour `retry-after-ms` /
+ * `retry-after` (seconds or an HTTP date), otherwise back off — 0.5 s → 8 s exponentially with up
+ * to 25 % jitter for model servers, or a fixed schedule (webhooks: 5 s … 8 h, ±20 %).
+ *
+ * The openai SDK implements the same rules, but its retries stay off (`maxRetries: 0`): its
+ * backoff would sleep while holding one of the client's in-flight slots, it does not retry a 2xx
+ * it cannot parse (`bad_response`), and the HF library has no bounded equivalent; one loop here
+ * serves both providers and counts every attempt.
  */
 import { EndpointError, isEndpointError } from "./errors.js";
 
@@ -14,8 +19,18 @@ export interface RetryPolicy {
   initialDelayMs: number;
   /** Backoff cap, ms (default 8000). */
   maxDelayMs: number;
-  /** A server's `retry-after` above this (ms) is ignored in favour of the backoff (default 60 000). */
+  /** Longest `retry-after` honoured, ms (default 60 000); see `retryAfter` for what happens above it. */
   maxRetryAfterMs: number;
+  /** Fixed waits before retry 1, 2, … instead of the exponential backoff (webhook delivery). */
+  scheduleMs?: readonly number[];
+  /** The backoff is multiplied by a factor uniform between these two (default [1, 0.75]). */
+  jitter?: readonly [number, number];
+  /**
+   * How a server's `retry-after` combines with the backoff. `replace` (default): it replaces the
+   * backoff, and one above `maxRetryAfterMs` is ignored (model servers ask for short waits).
+   * `floor`: the backoff never waits less than asked, up to `maxRetryAfterMs` (webhook receivers).
+   */
+  retryAfter?: "replace" | "floor";
 }
 
 export const DEFAULT_RETRY_POLICY: Readonly<RetryPolicy> = Object.freeze({
@@ -60,17 +75,24 @@ export function retryAfterMs(headers: Record<string, string>, capMs: number, now
   return ms !== null && ms >= 0 && ms <= capMs ? ms : null;
 }
 
-/** Delay before retry number `retry` (0-based). */
+/**
+ * Delay before retry number `retry` (0-based), given the failed answer's (lower-cased) headers.
+ * Returns null when the policy has no retry left.
+ */
 export function retryDelayMs(
   policy: RetryPolicy,
   retry: number,
   headers: Record<string, string>,
   random: () => number = Math.random,
-): number {
-  const asked = retryAfterMs(headers, policy.maxRetryAfterMs);
-  if (asked !== null) return asked;
-  const base = Math.min(policy.initialDelayMs * 2 ** retry, policy.maxDelayMs);
-  return base * (1 - random() * 0.25);
+  now = Date.now(),
+): number | null {
+  if (retry >= policy.maxRetries) return null;
+  const [from, to] = policy.jitter ?? [1, 0.75];
+  const steps = policy.scheduleMs;
+  const base = steps ? steps[Math.min(retry, steps.length - 1)]! : Math.min(policy.initialDelayMs * 2 ** retry, policy.maxDelayMs);
+  const backoff = base * (from + (to - from) * random());
+  if (policy.retryAfter === "floor") return Math.max(backoff, Math.min(retryAfterMs(headers, Infinity, now) ?? 0, policy.maxRetryAfterMs));
+  return retryAfterMs(headers, policy.maxRetryAfterMs, now) ?? backoff;
 }
 
 export function abortableSleep(ms: number, signal?: AbortSignal): Promise<void> {
@@ -105,8 +127,8 @@ export async function withRetries<T>(
     } catch (raw) {
       const e = isEndpointError(raw) ? raw : new EndpointError("connection", String((raw as Error)?.message ?? raw), { cause: raw });
       e.attempts = n + 1;
-      if (signal?.aborted || n >= policy.maxRetries || !isRetryable(e)) throw e;
-      const delayMs = retryDelayMs(policy, n, e.headers, deps.random);
+      const delayMs = signal?.aborted || !isRetryable(e) ? null : retryDelayMs(policy, n, e.headers, deps.random);
+      if (delayMs === null) throw e;
       deps.onRetry?.({ error: e, retry: n + 1, delayMs });
       try {
         await sleep(delayMs, signal);
@@ -114,32 +136,6 @@ export async function withRetries<T>(
         e.attempts = n + 1;
         throw new EndpointError("aborted", "aborted while waiting to retry", { cause: e });
       }
-    }
-  }
-}
-
-/** A FIFO counting semaphore: at most `limit` holders at once. */
-export class Limiter {
-  private active = 0;
-  private readonly waiting: (() => void)[] = [];
-  constructor(readonly limit: number) {
-    if (!(limit >= 1)) throw new RangeError(`limit must be >= 1, got ${limit}`);
-  }
-
-  get inFlight(): number {
-    return this.active;
-  }
-
-  async run<T>(fn: () => Promise<T>): Promise<T> {
-    if (this.active >= this.limit) await new Promise<void>((r) => this.waiting.push(r));
-    else this.active++;
-    try {
-      return await fn();
-    } finally {
-      // Hand the slot straight to the next waiter so `active` never dips below the true count.
-      const next = this.waiting.shift();
-      if (next) next();
-      else this.active--;
     }
   }
 }

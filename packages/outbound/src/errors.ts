@@ -1,6 +1,8 @@
 /**
- * Errors of the evaluation harness. Callers branch on `code` and `kind`, never on the message or
- * on `instanceof` across process boundaries (docs/conventions.md#coded-errors, docs/conventions.md#errors-across-processes).
+ * Errors of a model endpoint, for every model client (the eval harness's and the teacher's; the
+ * code keeps its eval name because results store it). Callers branch on `code` and `kind`, never
+ * on the message or on `instanceof` across process boundaries (docs/conventions.md#coded-errors,
+ * docs/conventions.md#errors-across-processes).
  *
  * `TY_ERR_EVAL_ENDPOINT` is not in packages/contracts' catalogue yet (that package is not ours to
  * edit here); `classifyJobError` treats an unknown code as a retryable infra error, which is what

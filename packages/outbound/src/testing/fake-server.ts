@@ -26,6 +26,8 @@ export type FakeAnswer =
   | {
       /** Completion text (default ""). */
       text?: string;
+      /** One choice per text (a request's `n` samples), instead of `text`. */
+      texts?: string[];
       finishReason?: string;
       /** Reply with this status; with `body`, send it verbatim instead of a completion object. */
       status?: number;
@@ -78,17 +80,16 @@ function send(res: ServerResponse, status: number, body: string, headers: Record
   res.end(body);
 }
 
-function completionBody(call: FakeCall, text: string, finishReason: string): string {
-  const usage = { prompt_tokens: tokens(call.prompt), completion_tokens: tokens(text), total_tokens: tokens(call.prompt) + tokens(text) };
+function completionBody(call: FakeCall, texts: string[], finishReason: string): string {
+  const out = texts.reduce((n, t) => n + tokens(t), 0);
+  const usage = { prompt_tokens: tokens(call.prompt), completion_tokens: out, total_tokens: tokens(call.prompt) + out };
   const base = { id: `fake-${call.index}`, created: 0, model: String(call.body.model ?? "fake"), usage };
   if (call.endpoint === "chat") {
-    return JSON.stringify({
-      ...base,
-      object: "chat.completion",
-      choices: [{ index: 0, message: { role: "assistant", content: text }, finish_reason: finishReason }],
-    });
+    const choices = texts.map((content, index) => ({ index, message: { role: "assistant", content }, finish_reason: finishReason }));
+    return JSON.stringify({ ...base, object: "chat.completion", choices });
   }
-  return JSON.stringify({ ...base, object: "text_completion", choices: [{ index: 0, text, finish_reason: finishReason, logprobs: null }] });
+  const choices = texts.map((text, index) => ({ index, text, finish_reason: finishReason, logprobs: null }));
+  return JSON.stringify({ ...base, object: "text_completion", choices });
 }
 
 export async function startFakeModelServer(opts: FakeServerOptions): Promise<FakeServer> {
@@ -138,7 +139,7 @@ export async function startFakeModelServer(opts: FakeServerOptions): Promise<Fak
       const status = ans.status ?? 200;
       if (status !== 200)
         return send(res, status, JSON.stringify({ error: { message: `fake status ${status}`, type: "fake" } }), ans.headers);
-      send(res, 200, completionBody(call, ans.text ?? "", ans.finishReason ?? "stop"), ans.headers);
+      send(res, 200, completionBody(call, ans.texts ?? [ans.text ?? ""], ans.finishReason ?? "stop"), ans.headers);
     } finally {
       release();
     }

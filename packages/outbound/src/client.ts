@@ -7,8 +7,9 @@
  */
 import OpenAI, { APIConnectionError, APIConnectionTimeoutError, APIError, APIUserAbortError } from "openai";
 import { EndpointError, headerRecord, isEndpointError } from "./errors.js";
+import pLimit from "p-limit";
 import { keepAliveTransport, type FetchLike } from "./http.js";
-import { DEFAULT_RETRY_POLICY, Limiter, withRetries, type RetryDeps, type RetryPolicy } from "./retry.js";
+import { DEFAULT_RETRY_POLICY, withRetries, type RetryDeps, type RetryPolicy } from "./retry.js";
 
 export type TemplateMode = "raw" | "chat";
 
@@ -48,7 +49,10 @@ export interface Usage {
 }
 
 export interface CompletionResult {
+  /** The first choice's text. */
   text: string;
+  /** Every choice's text, in the server's `index` order (`n` samples; one for a raw HF prompt). */
+  texts: string[];
   usage: Usage | null;
   finishReason: string | null;
   /** The provider's response object, untouched. */
@@ -82,6 +86,12 @@ export interface ClientOptions {
   retryDeps?: RetryDeps | undefined;
   /** Sockets of the default keep-alive agent (default: maxInFlight). */
   connections?: number | undefined;
+  /**
+   * A chat answer whose server split the thinking off into `reasoning_content` (vLLM's reasoning
+   * parser, Qwen3) gets it put back as `<think>…</think>\n\n` before the content (teacher data
+   * needs the paper's CoT shape). Default false: the content alone.
+   */
+  mergeReasoning?: boolean | undefined;
 }
 
 /** One attempt's outcome before the wrapper adds attempts and latency. */
@@ -103,11 +113,11 @@ export function policyClient(
   classify: (e: unknown) => EndpointError,
   close: () => Promise<void>,
 ): ModelClient {
-  const limiter = new Limiter(opts.maxInFlight ?? 256);
+  const limit = pLimit(opts.maxInFlight ?? 256);
   const timeoutMs = opts.timeoutMs ?? 600_000;
   const policy: RetryPolicy = { ...DEFAULT_RETRY_POLICY, ...(opts.retry ?? {}) };
   const once = (req: CompletionRequest) =>
-    limiter.run(async () => {
+    limit(async () => {
       // The clock starts once a slot is held: time spent queueing here is not the server's.
       const t0 = performance.now();
       try {
@@ -160,6 +170,15 @@ export function timeoutSignal(ms: number, outer?: AbortSignal): { signal: AbortS
   };
 }
 
+/** A signal that fires when `outer` does; `done()` detaches it from `outer`. */
+function childSignal(outer: AbortSignal): { signal: AbortSignal; done: () => void } {
+  const ac = new AbortController();
+  if (outer.aborted) ac.abort(outer.reason);
+  const onAbort = () => ac.abort(outer.reason);
+  outer.addEventListener("abort", onAbort, { once: true });
+  return { signal: ac.signal, done: () => outer.removeEventListener("abort", onAbort) };
+}
+
 /** The body fields every request carries; `extra` cannot override the recorded ones. */
 export function samplingBody(s: Sampling): Record<string, unknown> {
   const body: Record<string, unknown> = { ...s.extra, temperature: s.temperature, top_p: s.topP, n: s.n, max_tokens: s.maxTokens };
@@ -173,17 +192,40 @@ export function usageOf(raw: unknown): Usage | null {
   return { promptTokens: u.prompt_tokens, completionTokens: u.completion_tokens };
 }
 
-/** Text and finish reason of a completions or chat response, or a `bad_response` error. */
-export function firstChoice(raw: unknown, chat: boolean): { text: string; finishReason: string | null } {
-  const c = (raw as { choices?: unknown[] } | null)?.choices?.[0] as
-    { text?: unknown; message?: { content?: unknown }; finish_reason?: unknown } | undefined;
-  const text = chat ? c?.message?.content : c?.text;
-  // A chat answer with null content (e.g. a refusal or tool call) is an empty completion, not garbage.
-  if (c === undefined || typeof c !== "object" || !(typeof text === "string" || (chat && text === null && c.message))) {
+/** A chat message's text, with a split-off `reasoning_content` put back in front when asked. */
+function messageText(m: { content?: unknown; reasoning_content?: unknown; reasoning?: unknown }, mergeReasoning: boolean): string {
+  const content = typeof m.content === "string" ? m.content : "";
+  if (!mergeReasoning) return content;
+  const r = typeof m.reasoning_content === "string" ? m.reasoning_content : typeof m.reasoning === "string" ? m.reasoning : null;
+  return r !== null && !content.includes("</think>") ? `<think>${r}</think>\n\n${content}` : content;
+}
+
+/**
+ * Texts (in `index` order) and the first finish reason of a completions or chat response, or a
+ * `bad_response` error.
+ */
+export function choicesOf(
+  raw: unknown,
+  chat: boolean,
+  mergeReasoning = false,
+): { text: string; texts: string[]; finishReason: string | null } {
+  type Choice = { index?: unknown; text?: unknown; message?: { content?: unknown }; finish_reason?: unknown };
+  const list = (raw as { choices?: unknown } | null)?.choices;
+  const all = Array.isArray(list) ? (list as Choice[]) : [];
+  const bad = (c: Choice | undefined) => {
+    const text = chat ? c?.message?.content : c?.text;
+    // A chat answer with null content (e.g. a refusal or tool call) is an empty completion, not garbage.
+    return c === undefined || c === null || typeof c !== "object" || !(typeof text === "string" || (chat && text === null && c.message));
+  };
+  if (all.length === 0 || all.some(bad)) {
     const shown = typeof raw === "string" ? raw.slice(0, 120) : JSON.stringify(raw)?.slice(0, 120);
     throw new EndpointError("bad_response", `response has no ${chat ? "choices[0].message.content" : "choices[0].text"}: ${shown}`);
   }
-  return { text: (text as string | null) ?? "", finishReason: typeof c.finish_reason === "string" ? c.finish_reason : null };
+  const first = all[0]!;
+  const ordered = all.length > 1 ? [...all].sort((a, b) => Number(a.index ?? 0) - Number(b.index ?? 0)) : all;
+  const texts = ordered.map((c) => (chat ? messageText(c.message!, mergeReasoning) : (c.text as string)));
+  const text = chat ? messageText(first.message!, mergeReasoning) : (first.text as string);
+  return { text, texts, finishReason: typeof first.finish_reason === "string" ? first.finish_reason : null };
 }
 
 function classifyOpenAI(e: unknown): EndpointError {
@@ -213,20 +255,27 @@ export function openAIClient(opts: ClientOptions): ModelClient {
     maxRetries: 0, // our policy retries; the SDK's would multiply attempts
   });
   const attempt: Attempt = async (req, timeout) => {
+    // The SDK never removes its listener from a caller's signal, and callers share one signal
+    // across a whole run: hand it a per-attempt child that lets go of the parent afterwards.
+    const child = req.signal ? childSignal(req.signal) : null;
     // The SDK's own per-request timer (one AbortController per request, not two).
     const options = {
       timeout,
       maxRetries: 0,
-      ...(req.signal ? { signal: req.signal } : {}),
+      ...(child ? { signal: child.signal } : {}),
       ...(req.idempotencyKey ? { headers: { "Idempotency-Key": req.idempotencyKey } } : {}),
     };
     const params = { ...samplingBody(req.sampling), model: opts.model, stream: false };
-    if (req.messages) {
-      const raw: unknown = await sdk.chat.completions.create({ ...params, messages: req.messages } as never, options);
-      return { ...firstChoice(raw, true), usage: usageOf(raw), raw };
+    try {
+      if (req.messages) {
+        const raw: unknown = await sdk.chat.completions.create({ ...params, messages: req.messages } as never, options);
+        return { ...choicesOf(raw, true, opts.mergeReasoning), usage: usageOf(raw), raw };
+      }
+      const raw: unknown = await sdk.completions.create({ ...params, prompt: req.prompt } as never, options);
+      return { ...choicesOf(raw, false), usage: usageOf(raw), raw };
+    } finally {
+      child?.done();
     }
-    const raw: unknown = await sdk.completions.create({ ...params, prompt: req.prompt } as never, options);
-    return { ...firstChoice(raw, false), usage: usageOf(raw), raw };
   };
   return policyClient("openai", opts, attempt, classifyOpenAI, async () => {
     await own?.close();

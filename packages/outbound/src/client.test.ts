@@ -85,6 +85,19 @@ describe.each(["openai", "huggingface"] as const)("%s client", (provider) => {
     expect(delays).toEqual([120]);
   });
 
+  it("waits a retry-after in seconds in real time, with the same Idempotency-Key on every attempt", async () => {
+    const s = await serve((i) => (i === 0 ? { status: 503, headers: { "retry-after": "1" } } : "ok"));
+    const t0 = performance.now();
+    const r = await client(provider, s.url, { retry: { initialDelayMs: 1, maxDelayMs: 2 } }).complete({
+      prompt: "P",
+      sampling,
+      idempotencyKey: "item-7",
+    });
+    expect(r).toMatchObject({ text: "ok", attempts: 2 });
+    expect(performance.now() - t0).toBeGreaterThanOrEqual(990);
+    if (provider === "openai") expect(s.calls.map((c) => c.headers["idempotency-key"])).toEqual(["item-7", "item-7"]);
+  });
+
   it("times out a hanging request per attempt and retries it", async () => {
     const s = await serve((i) => (i < 1 ? { hang: true } : "late but fine"));
     const c = client(provider, s.url, { timeoutMs: 150 });
@@ -170,5 +183,23 @@ describe("transport", () => {
     expect(normalizeEndpoint("https://api.example.com/openai/v1beta")).toBe("https://api.example.com/openai/v1beta");
     expect(() => normalizeEndpoint("ftp://h")).toThrow(TypeError);
     expect(() => normalizeEndpoint("not a url")).toThrow(TypeError);
+  });
+});
+
+describe("choices", () => {
+  it("returns every choice in index order, and merges split-off reasoning only when asked", async () => {
+    const body = JSON.stringify({
+      object: "chat.completion",
+      choices: [
+        { index: 1, message: { role: "assistant", content: "B", reasoning_content: "think b" }, finish_reason: "stop" },
+        { index: 0, message: { role: "assistant", content: "A", reasoning_content: "think a" }, finish_reason: "length" },
+      ],
+    });
+    const s = await serve(() => ({ body }));
+    const messages = [{ role: "user" as const, content: "Q" }];
+    const plain = await client("openai", s.url).complete({ messages, sampling: { ...sampling, n: 2 } });
+    expect(plain).toMatchObject({ text: "B", texts: ["A", "B"], finishReason: "stop" }); // `text`: the first choice as sent
+    const merged = await client("openai", s.url, { mergeReasoning: true }).complete({ messages, sampling: { ...sampling, n: 2 } });
+    expect(merged.texts).toEqual(["<think>think a</think>\n\nA", "<think>think b</think>\n\nB"]);
   });
 });
