@@ -17,3 +17,4 @@ export * from "./trainer-config.js";
 export * from "./curves.js";
 export * from "./job-history.js";
 export * from "./memory.js";
+export * from "./responses.js";
