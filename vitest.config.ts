@@ -19,7 +19,7 @@ const UNIT = [
   "packages/compute/src/{errors-doc,lines,outcome,slurm-output,kubernetes-logs}.test.ts",
   "packages/eval/src/retry.test.ts",
   "apps/dashboard/src/lib/**/*.test.ts",
-  "apps/worker/src/handlers/{launch,trainer-config}.test.ts",
+  "apps/worker/src/handlers/{launch,trainer-config,trainer-defaults}.test.ts",
 ];
 
 // Tests import workspace packages from source, so they run without a build.

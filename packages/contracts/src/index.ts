@@ -18,3 +18,4 @@ export * from "./curves.js";
 export * from "./job-history.js";
 export * from "./memory.js";
 export * from "./responses.js";
+export * from "./defaults.js";
