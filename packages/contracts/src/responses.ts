@@ -87,6 +87,15 @@ export const ExperimentResponse = z.strictObject({ ...experimentFields, spec: St
 export type ExperimentResponse = z.infer<typeof ExperimentResponse>;
 
 const cursorPage = <T extends z.ZodType>(item: T) => z.strictObject({ items: z.array(item), nextCursor: z.string().nullable() });
+/** `GET /experiments/counts`: experiments matching the filters, in total and per state. */
+export const ExperimentCounts = z.object({
+  total: z.number().int(),
+  byState: z.record(JobState, z.number().int()),
+});
+export type ExperimentCounts = z.infer<typeof ExperimentCounts>;
+export const ValidateResponse = z.object({
+  spec: z.record(z.string(), z.unknown()).describe("The fully expanded, validated ExperimentSpec."),
+});
 export const ExperimentPage = cursorPage(z.union([ExperimentListed, ExperimentSummary]));
 export const JobList = z.strictObject({ items: z.array(JobResponse) });
 

@@ -3,6 +3,7 @@ import type { ZodTypeProvider } from "fastify-type-provider-zod";
 import { z } from "zod";
 import {
   EventStream,
+  ExperimentCounts,
   ExperimentPage,
   ExperimentResponse,
   JobEventPage,
@@ -10,6 +11,7 @@ import {
   JobState,
   PresetList,
   PresetResponse,
+  ValidateResponse,
   PageQuery,
   PRESETS,
   PresetName,
@@ -55,11 +57,6 @@ const ListQuery = PageQuery.extend({
   ...FilterQuery.shape,
   view: z.enum(["full", "summary"]).default("full").describe("`summary` leaves out each experiment's `spec`."),
 });
-const CountsResponse = z.object({
-  total: z.number().int(),
-  byState: z.record(JobState, z.number().int()),
-});
-const ValidateResponse = z.object({ spec: z.record(z.string(), z.unknown()).describe("The fully expanded, validated ExperimentSpec.") });
 
 export async function experimentRoutes(appBase: FastifyInstance) {
   const app = appBase.withTypeProvider<ZodTypeProvider>();
@@ -150,7 +147,7 @@ export async function experimentRoutes(appBase: FastifyInstance) {
       schema: {
         summary: "How many experiments match the filters, in total and per state",
         querystring: FilterQuery,
-        response: replies({ 200: CountsResponse }),
+        response: replies({ 200: ExperimentCounts }),
       },
     },
     async (req) => countExperiments(app.db, { projectId: principalOf(req).projectId, ...req.query }),
