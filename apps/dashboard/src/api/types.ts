@@ -26,7 +26,6 @@ export type {
   DatasetListItem,
   DatasetRows,
   ExperimentCounts,
-  ExperimentSpec,
   ExperimentSummary,
   JobState,
   ManifestFile,
