@@ -12,7 +12,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { LightMyRequestResponse } from "fastify";
 import { z } from "zod";
-import { ApiErrorBody } from "@trainyard/contracts";
+import { ApiErrorBody, ApiIssue } from "@trainyard/contracts";
 import { createApiKey } from "@trainyard/db";
 import { LocalArtifactStore, buildDataset, datasetKey, datasetSpecHash, resolveDatasetSpec } from "@trainyard/datasets";
 import type { RouteContract } from "./app.js";
@@ -42,8 +42,9 @@ function schemaFor(c: RouteContract, res: LightMyRequestResponse): z.ZodType | u
   return s;
 }
 
-/** Objects made strict all the way down, so an undeclared field anywhere fails. */
-const strict = (s: z.ZodType): z.ZodType => (s === ApiErrorBody ? ApiErrorBody.strict() : s);
+/** The error body is strict here (issues included); the contract keeps it open for clients that parse it. */
+const StrictError = ApiErrorBody.extend({ issues: z.array(ApiIssue.strict()).optional() }).strict();
+const strict = (s: z.ZodType): z.ZodType => (s === ApiErrorBody ? StrictError : s);
 
 async function call(r: Inject): Promise<LightMyRequestResponse> {
   const res = await h.app.inject({
