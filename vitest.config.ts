@@ -20,7 +20,7 @@ const UNIT = [
   "packages/eval/src/task-names.test.ts",
   "packages/outbound/src/retry.test.ts",
   "apps/dashboard/src/lib/**/*.test.ts",
-  "apps/worker/src/handlers/{launch,trainer-config}.test.ts",
+  "apps/worker/src/handlers/{launch,trainer-config,trainer-defaults}.test.ts",
   "apps/worker/src/webhooks/backoff.test.ts",
 ];
 

@@ -6,7 +6,7 @@ import Fastify, { type FastifyInstance, type FastifyReply } from "fastify";
 import { randomUUID } from "node:crypto";
 import type { Redis } from "ioredis";
 import type { Logger } from "pino";
-import { serializerCompiler, validatorCompiler, type ZodTypeProvider } from "fastify-type-provider-zod";
+import { validatorCompiler, type ZodTypeProvider } from "fastify-type-provider-zod";
 import type { Db } from "@trainyard/db";
 import { TyError, type ComputePolicy, type LookupAll, type RuntimeConfig } from "@trainyard/contracts";
 import { hashApiKey } from "@trainyard/db";
@@ -66,8 +66,20 @@ declare module "fastify" {
     redis: Redis;
     deps: AppDeps;
     sseGate: SseGate;
+    /** Every route's method, URL and response schemas, as registered (the response-contract test reads it). */
+    routeContracts: RouteContract[];
   }
 }
+
+export interface RouteContract {
+  method: string;
+  url: string;
+  hidden: boolean;
+  response: Record<string, unknown>;
+}
+
+/** Routes other packages register (Swagger UI, bull-board, the dashboard's static files): not ours to describe. */
+const FOREIGN_ROUTE = /^\/(?:docs|admin\/queues)(?:\/|$)|^\/\*$/;
 
 export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   const app = Fastify({
@@ -93,7 +105,20 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   }).withTypeProvider<ZodTypeProvider>();
 
   app.setValidatorCompiler(validatorCompiler);
-  app.setSerializerCompiler(serializerCompiler);
+  // Response schemas document and type the answers (packages/contracts/src/responses.ts) but never
+  // reshape them: a schema-driven serializer drops fields the schema lacks and reorders the rest,
+  // so bodies are written exactly as the handlers build them (what Fastify does with no schema).
+  app.setSerializerCompiler(() => (data) => JSON.stringify(data));
+  // Every route of ours declares its answers; one without them fails at start-up, not in a client.
+  const routeContracts: RouteContract[] = [];
+  app.decorate("routeContracts", routeContracts);
+  app.addHook("onRoute", (route) => {
+    if (FOREIGN_ROUTE.test(route.url)) return;
+    const response = route.schema?.response as Record<string, unknown> | undefined;
+    if (!response) throw new Error(`route ${String(route.method)} ${route.url} declares no response schema`);
+    for (const method of [route.method].flat())
+      routeContracts.push({ method, url: route.url, hidden: route.schema?.hide === true, response });
+  });
   // JSON only: a text/plain body must be a 415, not a string that fails validation.
   app.removeContentTypeParser("text/plain");
   app.decorate("db", deps.db);

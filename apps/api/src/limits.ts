@@ -2,7 +2,7 @@
  * What one experiment may ask for (caps on the spec) and what a project may have running at once
  * (quotas), both checked at submit so nothing accepted can swamp the shared worker later.
  */
-import { planJobs, TyError, type ApiIssue, type ExperimentSpec, type RuntimeConfig } from "@trainyard/contracts";
+import { parseStoredSpec, planJobs, TyError, type ApiIssue, type ExperimentSpec, type RuntimeConfig } from "@trainyard/contracts";
 import type { Db } from "@trainyard/db";
 
 export type Limits = Pick<
@@ -108,7 +108,7 @@ export async function checkProjectQuotas(db: Db, projectId: string, cost: SpecCo
   let rows = cost.datasetRows;
   for (const e of active) {
     try {
-      const c = specCost(e.spec as unknown as ExperimentSpec);
+      const c = specCost(parseStoredSpec(e.spec));
       gpuHours += c.gpuHours;
       rows += c.datasetRows;
     } catch {

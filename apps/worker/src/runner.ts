@@ -4,7 +4,7 @@
  * should do: nothing more (done), retry with backoff, or never retry.
  */
 import type { Logger } from "pino";
-import { classifyJobFailure, JOB_CATALOGUE, JobParams, parseStoredSpec, type JobKind } from "@trainyard/contracts";
+import { classifyJobFailure, JOB_CATALOGUE, parseStoredSpec, type JobKind } from "@trainyard/contracts";
 import { COMPUTE_ERROR_CODES } from "@trainyard/compute";
 import {
   claimJob,
@@ -107,7 +107,7 @@ export async function runJob(deps: RunnerDeps, jobId: string): Promise<RunOutcom
       arm: row.arm,
       seed: row.seed,
       attempts: row.attempts,
-      params: JobParams.parse(row.payload),
+      params: JOB_CATALOGUE[kind].params.parse(row.payload),
       requestId,
     },
     spec,

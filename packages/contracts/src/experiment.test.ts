@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { expandExperimentRequest, parseStoredSpec, PRESETS, planJobs, TyError, PresetName } from "./index.js";
+import { expandExperimentRequest, JOB_CATALOGUE, parseStoredSpec, PRESETS, planJobs, TyError, PresetName } from "./index.js";
 
 function errorOf(fn: () => unknown): TyError {
   try {
@@ -124,5 +124,17 @@ describe("stored specs are parsed again when read", () => {
     const e = errorOf(() => parseStoredSpec({ ...stored, task: "chess" }));
     expect(e.code).toBe("TY_ERR_INTERNAL");
     expect(e.message).toContain("task");
+  });
+});
+
+describe("per-kind job payloads", () => {
+  it("every planned job's params parse with its kind's catalogue schema, and not with another kind's", () => {
+    for (const preset of PresetName.options) {
+      for (const job of planJobs(expandExperimentRequest({ preset }))) {
+        expect(JOB_CATALOGUE[job.kind].params.parse(job.params), `${preset} ${job.name}`).toEqual(job.params);
+        const other = job.kind === "eval" ? "sft" : "eval";
+        expect(JOB_CATALOGUE[other].params.safeParse(job.params).success, `${preset} ${job.name} as ${other}`).toBe(false);
+      }
+    }
   });
 });

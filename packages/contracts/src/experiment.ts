@@ -2,6 +2,7 @@
  * The experiment spec: what a researcher submits. Fully expanded and validated before anything is
  * stored, so every impossible combination is a 4xx naming the field, never a failed GPU job.
  */
+import { SPEC_DEFAULTS } from "./defaults.js";
 import { z } from "zod";
 import { TaskName, TASK_SPLITS, MAX_EVAL_ITEMS } from "./tasks.js";
 import { TyError } from "./errors.js";
@@ -80,52 +81,52 @@ export const ArmSpec = z.strictObject({
 export type ArmSpec = z.infer<typeof ArmSpec>;
 
 export const SftSpec = z.strictObject({
-  epochs: z.number().min(0.01).max(100).default(5),
+  epochs: z.number().min(0.01).max(100).default(SPEC_DEFAULTS.sft.epochs),
   /** Stop after this many optimizer steps (overrides epochs when set). */
   maxSteps: z.number().int().min(1).max(1_000_000).optional(),
-  learningRate: z.number().positive().max(1).default(1e-5),
+  learningRate: z.number().positive().max(1).default(SPEC_DEFAULTS.sft.learningRate),
   /** Global batch size in sequences. */
-  batchSize: z.number().int().min(1).max(4096).default(128),
+  batchSize: z.number().int().min(1).max(4096).default(SPEC_DEFAULTS.sft.batchSize),
   /** Sequences per forward/backward on one device (gradient accumulation makes up the batch); 0 = the whole batch. */
-  microBatchSize: z.number().int().min(0).max(4096).default(0),
-  warmupRatio: z.number().min(0).max(0.5).default(0.1),
-  weightDecay: z.number().min(0).max(1).default(0.01),
-  gradClip: z.number().positive().max(100).default(1.0),
+  microBatchSize: z.number().int().min(0).max(4096).default(SPEC_DEFAULTS.sft.microBatchSize),
+  warmupRatio: z.number().min(0).max(0.5).default(SPEC_DEFAULTS.sft.warmupRatio),
+  weightDecay: z.number().min(0).max(1).default(SPEC_DEFAULTS.sft.weightDecay),
+  gradClip: z.number().positive().max(100).default(SPEC_DEFAULTS.sft.gradClip),
   /** Checkpoint every N optimizer steps (each checkpoint is evaluated). */
-  saveSteps: z.number().int().min(1).max(1_000_000).default(500),
+  saveSteps: z.number().int().min(1).max(1_000_000).default(SPEC_DEFAULTS.sft.saveSteps),
 });
 export type SftSpec = z.infer<typeof SftSpec>;
 
 export const GrpoSpec = z.strictObject({
   /** G: completions sampled per prompt. */
-  numGenerations: z.number().int().min(2).max(64).default(8),
+  numGenerations: z.number().int().min(2).max(64).default(SPEC_DEFAULTS.grpo.numGenerations),
   /** Prompts per generation batch (the paper's train_batch_size). */
-  promptsPerBatch: z.number().int().min(1).max(4096).default(256),
+  promptsPerBatch: z.number().int().min(1).max(4096).default(SPEC_DEFAULTS.grpo.promptsPerBatch),
   /** Prompts per optimizer step; must divide promptsPerBatch. */
-  miniBatchPrompts: z.number().int().min(1).max(4096).default(256),
+  miniBatchPrompts: z.number().int().min(1).max(4096).default(SPEC_DEFAULTS.grpo.miniBatchPrompts),
   /** Completions per forward/backward on one device; 0 = the whole mini-batch (miniBatchPrompts × numGenerations). */
-  microBatchSize: z.number().int().min(0).max(65536).default(0),
-  learningRate: z.number().positive().max(1).default(1e-6),
+  microBatchSize: z.number().int().min(0).max(65536).default(SPEC_DEFAULTS.grpo.microBatchSize),
+  learningRate: z.number().positive().max(1).default(SPEC_DEFAULTS.grpo.learningRate),
   /** PPO clip ratio. */
-  epsilon: z.number().min(0).max(1).default(0.2),
+  epsilon: z.number().min(0).max(1).default(SPEC_DEFAULTS.grpo.epsilon),
   /** KL coefficient (the paper uses 0: no reference model). */
-  beta: z.number().min(0).max(10).default(0),
-  maxCompletionLength: z.number().int().min(1).max(32768).default(1024),
-  temperature: z.number().min(0).max(2).default(1.0),
+  beta: z.number().min(0).max(10).default(SPEC_DEFAULTS.grpo.beta),
+  maxCompletionLength: z.number().int().min(1).max(32768).default(SPEC_DEFAULTS.grpo.maxCompletionLength),
+  temperature: z.number().min(0).max(2).default(SPEC_DEFAULTS.grpo.temperature),
   /** Optimizer steps of GRPO. */
-  steps: z.number().int().min(1).max(1_000_000).default(100),
+  steps: z.number().int().min(1).max(1_000_000).default(SPEC_DEFAULTS.grpo.steps),
   /** For `sft-then-grpo`: SFT steps on the arm's data before GRPO (the paper: 10 CoT steps). */
-  warmStartSteps: z.number().int().min(1).max(1_000_000).default(10),
-  saveSteps: z.number().int().min(1).max(1_000_000).default(50),
+  warmStartSteps: z.number().int().min(1).max(1_000_000).default(SPEC_DEFAULTS.grpo.warmStartSteps),
+  saveSteps: z.number().int().min(1).max(1_000_000).default(SPEC_DEFAULTS.grpo.saveSteps),
 });
 export type GrpoSpec = z.infer<typeof GrpoSpec>;
 
 export const SamplingSpec = z.strictObject({
-  temperature: z.number().min(0).max(2).default(0.5),
-  topP: z.number().gt(0).max(1).default(1),
+  temperature: z.number().min(0).max(2).default(SPEC_DEFAULTS.sampling.temperature),
+  topP: z.number().gt(0).max(1).default(SPEC_DEFAULTS.sampling.topP),
   /** Completions per item (the paper: 1). */
-  n: z.number().int().min(1).max(16).default(1),
-  maxTokens: z.number().int().min(1).max(65536).default(4096),
+  n: z.number().int().min(1).max(16).default(SPEC_DEFAULTS.sampling.n),
+  maxTokens: z.number().int().min(1).max(65536).default(SPEC_DEFAULTS.sampling.maxTokens),
 });
 export type SamplingSpec = z.infer<typeof SamplingSpec>;
 

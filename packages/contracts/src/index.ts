@@ -17,3 +17,5 @@ export * from "./trainer-config.js";
 export * from "./curves.js";
 export * from "./job-history.js";
 export * from "./memory.js";
+export * from "./responses.js";
+export * from "./defaults.js";

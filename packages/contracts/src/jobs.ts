@@ -69,6 +69,8 @@ export interface CatalogueEntry {
   /** BullMQ queue name (before the deployment prefix). */
   queue: string;
   payload: typeof JobPayload;
+  /** The job row's stored `payload` for this kind (read back with it: the worker parses it on every run). */
+  params: z.ZodType<JobParams>;
   /** Total tries, the first included. Only infra errors are retried. */
   attempts: number;
   backoff: { type: "exponential" | "fixed"; delayMs: number };
@@ -80,13 +82,35 @@ export const JOB_CATALOGUE: Record<JobKind, CatalogueEntry> = {
   "dataset-build": {
     queue: "dataset-build",
     payload: JobPayload,
+    params: DatasetBuildParams,
     attempts: 3,
     backoff: { type: "exponential", delayMs: 2_000 },
     timeoutMs: 2 * 3600_000,
   },
-  sft: { queue: "sft", payload: JobPayload, attempts: 3, backoff: { type: "exponential", delayMs: 10_000 }, timeoutMs: 72 * 3600_000 },
-  grpo: { queue: "grpo", payload: JobPayload, attempts: 3, backoff: { type: "exponential", delayMs: 10_000 }, timeoutMs: 72 * 3600_000 },
-  eval: { queue: "eval", payload: JobPayload, attempts: 3, backoff: { type: "exponential", delayMs: 5_000 }, timeoutMs: 24 * 3600_000 },
+  sft: {
+    queue: "sft",
+    payload: JobPayload,
+    params: TrainParams,
+    attempts: 3,
+    backoff: { type: "exponential", delayMs: 10_000 },
+    timeoutMs: 72 * 3600_000,
+  },
+  grpo: {
+    queue: "grpo",
+    payload: JobPayload,
+    params: TrainParams,
+    attempts: 3,
+    backoff: { type: "exponential", delayMs: 10_000 },
+    timeoutMs: 72 * 3600_000,
+  },
+  eval: {
+    queue: "eval",
+    payload: JobPayload,
+    params: EvalParams,
+    attempts: 3,
+    backoff: { type: "exponential", delayMs: 5_000 },
+    timeoutMs: 24 * 3600_000,
+  },
 };
 
 export interface PlannedJob {

@@ -4,7 +4,8 @@ import { prismaCode, type Db, type Tx } from "./client.js";
 import { appendEvent } from "./events.js";
 import { toDbKind } from "./kinds.js";
 import { writeOutbox } from "./outbox.js";
-import { experimentView, type ExperimentView } from "./views.js";
+import type { ExperimentResponse } from "@trainyard/contracts";
+import { experimentView, experimentWithJobs } from "./views.js";
 import { afterCursor, newestFirst } from "./pagination.js";
 
 export interface CreateExperimentInput {
@@ -18,7 +19,7 @@ export interface CreateExperimentInput {
 
 export interface CreateExperimentResult {
   statusCode: number;
-  body: ExperimentView;
+  body: ExperimentResponse;
   /** True when an earlier identical request's stored answer is replayed. */
   replayed: boolean;
 }
@@ -28,7 +29,7 @@ export function sha256(text: string): string {
 }
 
 /** Experiment, its job DAG, the initial status events and the enqueue intents: one transaction. */
-async function insertExperiment(tx: Tx, projectId: string, spec: ExperimentSpec, requestId?: string): Promise<ExperimentView> {
+async function insertExperiment(tx: Tx, projectId: string, spec: ExperimentSpec, requestId?: string): Promise<ExperimentResponse> {
   const exp = await tx.experiment.create({
     data: { projectId, name: spec.name, task: spec.task, preset: spec.preset, spec: spec as object, specHash: sha256(canonicalJson(spec)) },
   });
@@ -58,7 +59,7 @@ async function insertExperiment(tx: Tx, projectId: string, spec: ExperimentSpec,
   }
   const fresh = await tx.experiment.findUniqueOrThrow({ where: { id: exp.id } });
   const jobs = await tx.job.findMany({ where: { experimentId: exp.id }, orderBy: [{ createdAt: "asc" }, { name: "asc" }] });
-  return experimentView(
+  return experimentWithJobs(
     fresh,
     sortJobs(
       jobs,
@@ -109,7 +110,7 @@ export async function createExperiment(db: Db, input: CreateExperimentInput): Pr
           { code: "custom", path: ["headers", "idempotency-key"], message: "reused with a different body" },
         ]);
       }
-      return { statusCode: stored.statusCode, body: stored.responseBody as unknown as ExperimentView, replayed: true };
+      return { statusCode: stored.statusCode, body: stored.responseBody as unknown as ExperimentResponse, replayed: true };
     } catch (e) {
       if (prismaCode(e) === "P2002" || prismaCode(e) === "P2034") continue;
       throw e;
@@ -174,13 +175,13 @@ export async function countExperiments(db: Db, q: Omit<ExperimentFilters, "state
   return { total: Object.values(byState).reduce((a, b) => a + b, 0), byState };
 }
 
-export async function getExperiment(db: Db, projectId: string, id: string): Promise<ExperimentView | null> {
+export async function getExperiment(db: Db, projectId: string, id: string): Promise<ExperimentResponse | null> {
   if (!isUuid(id)) return null;
   const exp = await db.experiment.findFirst({ where: { id, projectId } });
   if (!exp) return null;
   const jobs = await db.job.findMany({ where: { experimentId: id } });
   const order = planJobs(parseStoredSpec(exp.spec)).map((p) => p.name);
-  return experimentView(exp, sortJobs(jobs, order));
+  return experimentWithJobs(exp, sortJobs(jobs, order));
 }
 
 export function isUuid(id: string): boolean {

@@ -1,9 +1,9 @@
-import type { JobCompute } from "@trainyard/contracts";
+import type { ExperimentResponse, JobCompute, JobErrorInfo, JobEventResponse, JobResponse } from "@trainyard/contracts";
 import type { Experiment, Job, JobEvent } from "./generated/prisma/client.js";
 import { fromDbKind } from "./kinds.js";
 
-/** The API's JSON shapes of stored rows (also what idempotent replays return). */
-export function jobView(j: Job) {
+/** The API's JSON shapes of stored rows (also what idempotent replays return); contracts' responses.ts types them. */
+export function jobView(j: Job): JobResponse {
   return {
     id: j.id,
     experimentId: j.experimentId,
@@ -14,8 +14,8 @@ export function jobView(j: Job) {
     dependsOn: j.dependsOn,
     state: j.state,
     failureKind: j.failureKind,
-    error: j.error,
-    result: j.result,
+    error: j.error as JobErrorInfo | null,
+    result: j.result as Record<string, unknown> | null,
     progress: j.progress,
     attempts: j.attempts,
     maxAttempts: j.maxAttempts,
@@ -28,9 +28,8 @@ export function jobView(j: Job) {
     finishedAt: j.finishedAt?.toISOString() ?? null,
   };
 }
-export type JobView = ReturnType<typeof jobView>;
 
-export function experimentView(e: Experiment, jobs?: Job[]) {
+export function experimentView(e: Experiment): ExperimentSummaryView {
   return {
     id: e.id,
     name: e.name,
@@ -39,18 +38,23 @@ export function experimentView(e: Experiment, jobs?: Job[]) {
     state: e.state,
     progress: e.progress,
     specHash: e.specHash,
-    spec: e.spec,
+    spec: e.spec as ExperimentResponse["spec"],
     /** Last experiment-wide event sequence number (an experiment stream's `?after=`). */
     eventSeq: e.eventSeq,
     createdAt: e.createdAt.toISOString(),
     updatedAt: e.updatedAt.toISOString(),
     finishedAt: e.finishedAt?.toISOString() ?? null,
-    ...(jobs ? { jobs: jobs.map(jobView) } : {}),
   };
 }
-export type ExperimentView = ReturnType<typeof experimentView>;
+/** A list item: the experiment without its jobs. */
+type ExperimentSummaryView = Omit<ExperimentResponse, "jobs">;
 
-export function eventView(ev: JobEvent) {
+/** The experiment with its jobs (jobs last, as every single-experiment answer has them). */
+export function experimentWithJobs(e: Experiment, jobs: Job[]): ExperimentResponse {
+  return { ...experimentView(e), jobs: jobs.map(jobView) };
+}
+
+export function eventView(ev: JobEvent): JobEventResponse {
   return {
     jobId: ev.jobId,
     experimentId: ev.experimentId,
@@ -61,4 +65,3 @@ export function eventView(ev: JobEvent) {
     createdAt: ev.createdAt.toISOString(),
   };
 }
-export type EventView = ReturnType<typeof eventView>;

@@ -13,6 +13,7 @@ import {
   type UpdateWebhookEndpoint,
   type WebhookEventData,
   type WebhookEventType,
+  type WebhookDeliveryResponse,
   type WebhookMessageType,
 } from "@trainyard/contracts";
 import type { Db, Tx } from "./client.js";
@@ -222,12 +223,12 @@ export interface WebhookAttemptLog {
   response?: string | null;
 }
 
-export function webhookDeliveryView(d: WebhookDelivery, opts: { payload?: boolean } = {}) {
+export function webhookDeliveryView(d: WebhookDelivery) {
   return {
     id: d.id,
     endpointId: d.endpointId,
     messageId: d.messageId,
-    eventType: d.eventType,
+    eventType: d.eventType as WebhookMessageType,
     state: d.state,
     attempts: d.attempts,
     lastStatus: d.lastStatus,
@@ -236,8 +237,12 @@ export function webhookDeliveryView(d: WebhookDelivery, opts: { payload?: boolea
     createdAt: d.createdAt.toISOString(),
     deliveredAt: d.deliveredAt?.toISOString() ?? null,
     log: d.log as unknown as WebhookAttemptLog[],
-    ...(opts.payload ? { payload: d.payload } : {}),
   };
+}
+
+/** One delivery's answer: the list's view plus the signed message. */
+function webhookDeliveryWithPayload(d: WebhookDelivery): WebhookDeliveryResponse {
+  return { ...webhookDeliveryView(d), payload: d.payload };
 }
 export type WebhookDeliveryView = ReturnType<typeof webhookDeliveryView>;
 
@@ -261,7 +266,7 @@ export async function sendWebhookTest(db: Db, projectId: string, id: string, now
   const d = await db.webhookDelivery.create({
     data: { endpointId: e.id, messageId: newWebhookMessageId(), eventType: "webhook.test", payload, nextAttemptAt: now },
   });
-  return webhookDeliveryView(d, { payload: true });
+  return webhookDeliveryWithPayload(d);
 }
 
 /** Newest first, keyset-paginated on (createdAt, id); null when the endpoint is not the project's. */
@@ -289,7 +294,7 @@ async function ownDelivery(db: Db, projectId: string, deliveryId: string) {
 
 export async function getWebhookDelivery(db: Db, projectId: string, deliveryId: string) {
   const d = await ownDelivery(db, projectId, deliveryId);
-  return d ? webhookDeliveryView(d, { payload: true }) : null;
+  return d ? webhookDeliveryWithPayload(d) : null;
 }
 
 /**
@@ -303,5 +308,5 @@ export async function redeliverWebhook(db: Db, projectId: string, deliveryId: st
   const copy = await db.webhookDelivery.create({
     data: { endpointId: d.endpointId, messageId: d.messageId, eventType: d.eventType, payload: d.payload as object, nextAttemptAt: now },
   });
-  return webhookDeliveryView(copy, { payload: true });
+  return webhookDeliveryWithPayload(copy);
 }

@@ -16,6 +16,8 @@ import { fileURLToPath } from "node:url";
 import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
 import fp from "fastify-plugin";
 import fastifyStatic from "@fastify/static";
+import { z } from "zod";
+import { ApiErrorBody, NoBody } from "@trainyard/contracts";
 import { errorBody, MAX_PARAM_LENGTH, overlongSegment } from "./errors.js";
 
 export interface DashboardOptions {
@@ -77,7 +79,9 @@ export const dashboardPlugin = fp(async (app: FastifyInstance, opts: DashboardOp
     });
   }
 
-  app.get("/", { schema: { hide: true } }, sendIndex);
+  // 404: no dashboard build (TY_ERR_DASHBOARD_NOT_BUILT); 304: the page's ETag still matches.
+  const page = { content: { "text/html": { schema: z.string() } } };
+  app.get("/", { schema: { hide: true, response: { 200: page, 304: NoBody, 404: ApiErrorBody } } }, sendIndex);
 
   app.setNotFoundHandler(async (req, reply) => {
     const path = req.url.split("?")[0] ?? "/";

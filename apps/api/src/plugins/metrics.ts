@@ -9,6 +9,8 @@ import type { FastifyInstance } from "fastify";
 import fp from "fastify-plugin";
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics, type Metric } from "prom-client";
 import { evalItemOutcomes, fromDbKind, jobDurationHistogram, type DurationSeries } from "@trainyard/db";
+import { ApiErrorBody } from "@trainyard/contracts";
+import { z } from "zod";
 import { withDeadline } from "../dependencies.js";
 
 /** Seconds: a dataset build takes seconds, a paper-scale training run up to its 72 h timeout. */
@@ -129,8 +131,14 @@ export const metricsPlugin = fp(async (app: FastifyInstance) => {
     requests.inc(labels);
   });
 
-  app.get("/metrics", { schema: { hide: true }, onRequest: app.authenticateOperator }, async (_req, reply) => {
-    const text = await registry.metrics();
-    return reply.type(registry.contentType).send(text);
-  });
+  const refused = { 401: ApiErrorBody, 403: ApiErrorBody, 429: ApiErrorBody, 500: ApiErrorBody, 503: ApiErrorBody };
+  const text = { content: { "text/plain": { schema: z.string().describe("Prometheus text exposition format") } } };
+  app.get(
+    "/metrics",
+    { schema: { hide: true, response: { 200: text, ...refused } }, onRequest: app.authenticateOperator },
+    async (_req, reply) => {
+      const text = await registry.metrics();
+      return reply.type(registry.contentType).send(text);
+    },
+  );
 });

@@ -9,7 +9,7 @@ import { Queue } from "bullmq";
 import { createBullBoard } from "@bull-board/api";
 import { BullMQAdapter } from "@bull-board/api/bullMQAdapter";
 import { FastifyAdapter } from "@bull-board/fastify";
-import { QUEUE_NAMES, TyError } from "@trainyard/contracts";
+import { ApiErrorBody, NoBody, QUEUE_NAMES, TyError } from "@trainyard/contracts";
 import { errorAnswer, errorBody } from "../plugins/errors.js";
 import { KEY_COOKIE } from "../plugins/auth.js";
 import { dependencyFailure, withDeadline } from "../dependencies.js";
@@ -77,7 +77,8 @@ export async function adminRoutes(app: FastifyInstance) {
 
 /** POST /admin/session (bearer operator key → cookie) and DELETE /admin/session (sign out). */
 export async function adminSessionRoutes(app: FastifyInstance) {
-  app.post("/admin/session", { schema: { hide: true } }, async (req, reply) => {
+  const refused = { 401: ApiErrorBody, 403: ApiErrorBody, 429: ApiErrorBody, 500: ApiErrorBody, 503: ApiErrorBody };
+  app.post("/admin/session", { schema: { hide: true, response: { 204: NoBody, ...refused } } }, async (req, reply) => {
     if (!req.headers.authorization) throw new TyError("TY_ERR_UNAUTHORIZED", "send the operator key as `Authorization: Bearer <key>`");
     await app.authenticateOperator(req);
     const key = /^Bearer\s+(\S+)\s*$/i.exec(req.headers.authorization)?.[1] ?? "";
@@ -85,7 +86,7 @@ export async function adminSessionRoutes(app: FastifyInstance) {
     reply.header("set-cookie", `${KEY_COOKIE}=${encodeURIComponent(key)}; Path=/admin; HttpOnly; SameSite=Strict; Max-Age=28800${secure}`);
     return reply.status(204).send();
   });
-  app.delete("/admin/session", { schema: { hide: true } }, async (_req, reply) => {
+  app.delete("/admin/session", { schema: { hide: true, response: { 204: NoBody, 403: ApiErrorBody } } }, async (_req, reply) => {
     reply.header("set-cookie", `${KEY_COOKIE}=; Path=/admin; HttpOnly; SameSite=Strict; Max-Age=0`);
     return reply.status(204).send();
   });

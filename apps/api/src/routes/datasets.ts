@@ -18,10 +18,21 @@ import { createReadStream } from "node:fs";
 import { open, readFile, stat } from "node:fs/promises";
 import { join, resolve, sep } from "node:path";
 import { z } from "zod";
-import { PageQuery, TyError, decodeCursor, encodeCursor } from "@trainyard/contracts";
+import {
+  DatasetFile,
+  type DatasetManifest,
+  DatasetPage,
+  DatasetResponse,
+  DatasetRows,
+  NoBody,
+  PageQuery,
+  TyError,
+  decodeCursor,
+  encodeCursor,
+} from "@trainyard/contracts";
 import { isUuid } from "@trainyard/db";
 import { principalOf } from "../plugins/auth.js";
-import { IdParams } from "./schemas.js";
+import { BY_ID, IdParams, replies } from "./schemas.js";
 
 export interface DatasetRoutesOptions {
   /** Artifact store root; defaults to the app config's ARTIFACT_DIR, then `./artifacts`. */
@@ -146,7 +157,13 @@ export async function datasetRoutes(appBase: FastifyInstance, opts: DatasetRoute
 
   app.get(
     "/datasets",
-    { schema: { summary: "List datasets (newest first)", querystring: PageQuery.extend({ experimentId: z.string().max(64).optional() }) } },
+    {
+      schema: {
+        summary: "List datasets (newest first)",
+        querystring: PageQuery.extend({ experimentId: z.string().max(64).optional() }),
+        response: replies({ 200: DatasetPage }),
+      },
+    },
     async (req) => {
       const q = req.query;
       const after = q.cursor ? decodeCursor(q.cursor) : undefined;
@@ -186,18 +203,22 @@ export async function datasetRoutes(appBase: FastifyInstance, opts: DatasetRoute
     },
   );
 
-  app.get("/datasets/:id", { schema: { summary: "A dataset and its manifest", params: IdParams } }, async (req) => {
-    const { d } = await load(principalOf(req).projectId, req.params.id);
-    return {
-      id: d.id,
-      experimentId: d.experimentId,
-      task: d.task,
-      specHash: d.specHash,
-      uri: d.uri,
-      createdAt: d.createdAt.toISOString(),
-      manifest: d.manifest,
-    };
-  });
+  app.get(
+    "/datasets/:id",
+    { schema: { summary: "A dataset and its manifest", params: IdParams, response: replies({ 200: DatasetResponse }, BY_ID) } },
+    async (req) => {
+      const { d } = await load(principalOf(req).projectId, req.params.id);
+      return {
+        id: d.id,
+        experimentId: d.experimentId,
+        task: d.task,
+        specHash: d.specHash,
+        uri: d.uri,
+        createdAt: d.createdAt.toISOString(),
+        manifest: d.manifest as DatasetManifest,
+      };
+    },
+  );
 
   app.get(
     "/datasets/:id/rows",
@@ -206,6 +227,7 @@ export async function datasetRoutes(appBase: FastifyInstance, opts: DatasetRoute
         summary: "Page through the rows of one file (`split` = an evaluation split, or `file` = a manifest path)",
         params: IdParams,
         querystring: RowsQuery,
+        response: replies({ 200: DatasetRows }, BY_ID),
       },
     },
     async (req) => {
@@ -232,7 +254,7 @@ export async function datasetRoutes(appBase: FastifyInstance, opts: DatasetRoute
       const { lines, next } = await linesFrom(path, at.offset, q.limit);
       return {
         file: f.path,
-        rows: lines.filter((l) => l !== "").map((l) => JSON.parse(l) as unknown),
+        rows: lines.filter((l) => l !== "").map((l) => JSON.parse(l) as Record<string, unknown>),
         offset: at.row,
         total: f.rows,
         nextCursor: next !== null && at.row + lines.length < f.rows ? encodeRowsCursor(next, at.row + lines.length, f.sha256) : null,
@@ -242,7 +264,14 @@ export async function datasetRoutes(appBase: FastifyInstance, opts: DatasetRoute
 
   app.get(
     "/datasets/:id/files/*",
-    { schema: { summary: "Download a file of the dataset (streamed)", params: FileParams } },
+    {
+      schema: {
+        summary: "Download a file of the dataset (streamed)",
+        params: FileParams,
+        // 304: the If-None-Match ETag still matches.
+        response: replies({ 200: DatasetFile, 304: NoBody }, BY_ID),
+      },
+    },
     async (req, reply) => {
       const rel = req.params["*"];
       const { files, dir } = await load(principalOf(req).projectId, req.params.id);
@@ -262,12 +291,13 @@ export async function datasetRoutes(appBase: FastifyInstance, opts: DatasetRoute
             .digest("hex");
       const etag = `"${sha}"`;
       reply.header("x-content-sha256", sha).header("etag", etag).header("cache-control", "private, max-age=0, must-revalidate");
-      if (req.headers["if-none-match"] === etag) return reply.status(304).send();
+      if (req.headers["if-none-match"] === etag) return reply.status(304).send(undefined);
       reply
         .header("content-type", rel.endsWith(".jsonl") ? "application/x-ndjson; charset=utf-8" : "application/json; charset=utf-8")
         .header("content-length", s.size)
         .header("content-disposition", `attachment; filename="${rel.split("/").pop()}"`);
-      return reply.send(createReadStream(path));
+      // The stream is the file's bytes: the schema documents them, the type cannot say "a stream".
+      return reply.send(createReadStream(path) as unknown as string);
     },
   );
 }

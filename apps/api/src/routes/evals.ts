@@ -2,10 +2,19 @@
 import type { FastifyInstance } from "fastify";
 import type { ZodTypeProvider } from "fastify-type-provider-zod";
 import { z } from "zod";
-import { ApiErrorBody, CurvesResponse, TyError } from "@trainyard/contracts";
-import { experimentCurves, experimentMatrix, isUuid, matrixCsv } from "@trainyard/db";
+import {
+  CurvesResponse,
+  EvalItemPage,
+  EvalResultList,
+  EvalResultResponse,
+  type EvalTurn,
+  MatrixCsv,
+  MatrixResponse,
+  TyError,
+} from "@trainyard/contracts";
+import { experimentCurves, experimentMatrix, isUuid, matrixCsv, type Prisma } from "@trainyard/db";
 import { principalOf } from "../plugins/auth.js";
-import { IdParams } from "./schemas.js";
+import { BY_ID, IdParams, replies } from "./schemas.js";
 
 const MatrixQuery = z.object({
   select: z.enum(["paper", "ours", "last"]).default("paper"),
@@ -17,22 +26,14 @@ const ItemsQuery = z.object({
   success: z.enum(["true", "false"]).optional(),
 });
 
-function evalView(r: {
-  id: string;
-  jobId: string;
-  checkpointId: string | null;
-  arm: string;
-  seed: number;
-  split: string;
-  step: number;
-  n: number;
-  success: number;
-  validity: number;
-  meanReward: number;
-  metrics: unknown;
-  createdAt: Date;
-}) {
-  return { ...r, createdAt: r.createdAt.toISOString() };
+/** The stored row as is, its dates as ISO strings (overridden in place: the row's field order is the answer's). */
+function evalView(r: Prisma.EvalResultGetPayload<object>): EvalResultResponse {
+  return {
+    ...r,
+    metrics: r.metrics as Record<string, unknown>,
+    createdAt: r.createdAt.toISOString(),
+    completedAt: r.completedAt?.toISOString() ?? null,
+  };
 }
 
 export async function evalRoutes(appBase: FastifyInstance) {
@@ -41,7 +42,14 @@ export async function evalRoutes(appBase: FastifyInstance) {
 
   app.get(
     "/experiments/:id/matrix",
-    { schema: { summary: "The generalization matrix (arms × splits), JSON or CSV", params: IdParams, querystring: MatrixQuery } },
+    {
+      schema: {
+        summary: "The generalization matrix (arms × splits), JSON or CSV",
+        params: IdParams,
+        querystring: MatrixQuery,
+        response: replies({ 200: { content: { "application/json": { schema: MatrixResponse }, ...MatrixCsv.content } } }, BY_ID),
+      },
+    },
     async (req, reply) => {
       const { id } = req.params;
       const m = isUuid(id) ? await experimentMatrix(app.db, principalOf(req).projectId, id, req.query.select) : null;
@@ -52,7 +60,8 @@ export async function evalRoutes(appBase: FastifyInstance) {
           .header("content-disposition", `attachment; filename="matrix-${id}.csv"`)
           .send(matrixCsv(m));
       }
-      return m;
+      // Its arrays are readonly and the manifest's overlap is stored JSON: the same JSON as typed.
+      return m as unknown as MatrixResponse;
     },
   );
 
@@ -62,7 +71,7 @@ export async function evalRoutes(appBase: FastifyInstance) {
       schema: {
         summary: "Success over checkpoints: per arm, seed and split, every evaluated checkpoint (the paper's Figure 1)",
         params: IdParams,
-        response: { 200: CurvesResponse, 401: ApiErrorBody, 404: ApiErrorBody },
+        response: replies({ 200: CurvesResponse }, BY_ID),
       },
     },
     async (req) => {
@@ -75,7 +84,13 @@ export async function evalRoutes(appBase: FastifyInstance) {
 
   app.get(
     "/experiments/:id/evals",
-    { schema: { summary: "Every evaluation of the experiment (one per arm, seed, checkpoint step and split)", params: IdParams } },
+    {
+      schema: {
+        summary: "Every evaluation of the experiment (one per arm, seed, checkpoint step and split)",
+        params: IdParams,
+        response: replies({ 200: EvalResultList }, BY_ID),
+      },
+    },
     async (req) => {
       const { id } = req.params;
       const exp = isUuid(id)
@@ -93,11 +108,15 @@ export async function evalRoutes(appBase: FastifyInstance) {
   const ownEval = async (projectId: string, id: string) =>
     isUuid(id) ? app.db.evalResult.findFirst({ where: { id, experiment: { projectId } } }) : null;
 
-  app.get("/evals/:id", { schema: { summary: "One evaluation result", params: IdParams } }, async (req) => {
-    const r = await ownEval(principalOf(req).projectId, req.params.id);
-    if (!r) throw new TyError("TY_ERR_NOT_FOUND", `eval ${req.params.id} not found`);
-    return evalView(r);
-  });
+  app.get(
+    "/evals/:id",
+    { schema: { summary: "One evaluation result", params: IdParams, response: replies({ 200: EvalResultResponse }, BY_ID) } },
+    async (req) => {
+      const r = await ownEval(principalOf(req).projectId, req.params.id);
+      if (!r) throw new TyError("TY_ERR_NOT_FOUND", `eval ${req.params.id} not found`);
+      return evalView(r);
+    },
+  );
 
   app.get(
     "/evals/:id/items",
@@ -106,6 +125,7 @@ export async function evalRoutes(appBase: FastifyInstance) {
         summary: "Per-item results of an evaluation (turns, parsed actions, failure reasons)",
         params: IdParams,
         querystring: ItemsQuery,
+        response: replies({ 200: EvalItemPage }, BY_ID),
       },
     },
     async (req) => {
@@ -117,7 +137,13 @@ export async function evalRoutes(appBase: FastifyInstance) {
         orderBy: { itemIndex: "asc" },
         take: q.limit,
       });
-      const items = rows.map((it) => ({ ...it, id: String(it.id), createdAt: it.createdAt.toISOString() }));
+      const items = rows.map((it) => ({
+        ...it,
+        id: String(it.id),
+        turns: it.turns as EvalTurn[],
+        usage: it.usage as Record<string, unknown>,
+        createdAt: it.createdAt.toISOString(),
+      }));
       return { items, nextAfter: items.length === q.limit ? items[items.length - 1]!.itemIndex : null };
     },
   );

@@ -2,8 +2,16 @@ import type { FastifyInstance } from "fastify";
 import type { ZodTypeProvider } from "fastify-type-provider-zod";
 import { z } from "zod";
 import {
-  ApiErrorBody,
+  EventStream,
+  ExperimentCounts,
+  ExperimentPage,
+  ExperimentResponse,
+  JobEventPage,
+  JobList,
   JobState,
+  PresetList,
+  PresetResponse,
+  ValidateResponse,
   PageQuery,
   PRESETS,
   PresetName,
@@ -29,7 +37,7 @@ import {
   sha256,
 } from "@trainyard/db";
 import { principalOf } from "../plugins/auth.js";
-import { AfterQuery, IdParams } from "./schemas.js";
+import { AfterQuery, BY_ID, IdParams, WRITE, replies } from "./schemas.js";
 import { resumeCursor, streamSse } from "../sse.js";
 import { checkProjectQuotas, limitsOf } from "../limits.js";
 import { submittableSpec } from "../spec-checks.js";
@@ -49,11 +57,6 @@ const ListQuery = PageQuery.extend({
   ...FilterQuery.shape,
   view: z.enum(["full", "summary"]).default("full").describe("`summary` leaves out each experiment's `spec`."),
 });
-const CountsResponse = z.object({
-  total: z.number().int(),
-  byState: z.record(JobState, z.number().int()),
-});
-const ValidateResponse = z.object({ spec: z.record(z.string(), z.unknown()).describe("The fully expanded, validated ExperimentSpec.") });
 
 export async function experimentRoutes(appBase: FastifyInstance) {
   const app = appBase.withTypeProvider<ZodTypeProvider>();
@@ -79,6 +82,8 @@ export async function experimentRoutes(appBase: FastifyInstance) {
         summary: "Submit an experiment",
         headers: z.object({ "idempotency-key": z.string().min(1).max(255).optional() }),
         body: CreateBody,
+        // 403: a compute setting off the allow-lists; 422: an idempotency key reused; 429: also quotas.
+        response: replies({ 201: ExperimentResponse }, WRITE, [409, 422]),
       },
     },
     async (req, reply) => {
@@ -103,33 +108,38 @@ export async function experimentRoutes(appBase: FastifyInstance) {
       } else {
         reply.header("idempotent-replayed", "true");
       }
-      return reply.status(result.statusCode).send(result.body);
+      // A replay answers the status it stored: 201 (the only one createExperiment stores).
+      return reply.status(result.statusCode as 201).send(result.body);
     },
   );
 
-  app.get("/experiments", { schema: { summary: "List experiments (newest first)", querystring: ListQuery } }, async (req) => {
-    const q = req.query;
-    let after: { createdAt: Date; id: string } | undefined;
-    if (q.cursor) {
-      const c = decodeCursor(q.cursor);
-      if (!c)
-        throw new TyError("TY_ERR_INVALID_CURSOR", "cursor is malformed", [
-          { code: "custom", path: ["query", "cursor"], message: "malformed cursor" },
-        ]);
-      after = c;
-    }
-    const page = await listExperiments(app.db, {
-      projectId: principalOf(req).projectId,
-      limit: q.limit,
-      after,
-      state: q.state,
-      task: q.task,
-      preset: q.preset,
-      q: q.q,
-      view: q.view,
-    });
-    return { items: page.items, nextCursor: page.last ? encodeCursor(page.last.createdAt, page.last.id) : null };
-  });
+  app.get(
+    "/experiments",
+    { schema: { summary: "List experiments (newest first)", querystring: ListQuery, response: replies({ 200: ExperimentPage }) } },
+    async (req) => {
+      const q = req.query;
+      let after: { createdAt: Date; id: string } | undefined;
+      if (q.cursor) {
+        const c = decodeCursor(q.cursor);
+        if (!c)
+          throw new TyError("TY_ERR_INVALID_CURSOR", "cursor is malformed", [
+            { code: "custom", path: ["query", "cursor"], message: "malformed cursor" },
+          ]);
+        after = c;
+      }
+      const page = await listExperiments(app.db, {
+        projectId: principalOf(req).projectId,
+        limit: q.limit,
+        after,
+        state: q.state,
+        task: q.task,
+        preset: q.preset,
+        q: q.q,
+        view: q.view,
+      });
+      return { items: page.items, nextCursor: page.last ? encodeCursor(page.last.createdAt, page.last.id) : null };
+    },
+  );
 
   app.get(
     "/experiments/counts",
@@ -137,7 +147,7 @@ export async function experimentRoutes(appBase: FastifyInstance) {
       schema: {
         summary: "How many experiments match the filters, in total and per state",
         querystring: FilterQuery,
-        response: { 200: CountsResponse, 400: ApiErrorBody, 401: ApiErrorBody },
+        response: replies({ 200: ExperimentCounts }),
       },
     },
     async (req) => countExperiments(app.db, { projectId: principalOf(req).projectId, ...req.query }),
@@ -150,35 +160,47 @@ export async function experimentRoutes(appBase: FastifyInstance) {
         summary: "Expand and validate an experiment request without submitting it",
         description: "The same body and errors as `POST /experiments`; nothing is stored or run.",
         body: CreateBody,
-        response: { 200: ValidateResponse, 400: ApiErrorBody, 401: ApiErrorBody },
+        response: replies({ 200: ValidateResponse }, WRITE),
       },
     },
     async (req) => ({ spec: (await check(req.body)).spec }),
   );
 
-  app.get("/experiments/:id", { schema: { summary: "Get an experiment with its jobs", params: IdParams } }, async (req) => {
-    const exp = await getExperiment(app.db, principalOf(req).projectId, req.params.id);
-    if (!exp) throw new TyError("TY_ERR_NOT_FOUND", `experiment ${req.params.id} not found`);
-    return exp;
-  });
+  app.get(
+    "/experiments/:id",
+    { schema: { summary: "Get an experiment with its jobs", params: IdParams, response: replies({ 200: ExperimentResponse }, BY_ID) } },
+    async (req) => {
+      const exp = await getExperiment(app.db, principalOf(req).projectId, req.params.id);
+      if (!exp) throw new TyError("TY_ERR_NOT_FOUND", `experiment ${req.params.id} not found`);
+      return exp;
+    },
+  );
 
-  app.get("/experiments/:id/jobs", { schema: { summary: "The experiment's jobs (DAG order)", params: IdParams } }, async (req) => {
-    const exp = await getExperiment(app.db, principalOf(req).projectId, req.params.id);
-    if (!exp) throw new TyError("TY_ERR_NOT_FOUND", `experiment ${req.params.id} not found`);
-    return { items: exp.jobs ?? [] };
-  });
+  app.get(
+    "/experiments/:id/jobs",
+    { schema: { summary: "The experiment's jobs (DAG order)", params: IdParams, response: replies({ 200: JobList }, BY_ID) } },
+    async (req) => {
+      const exp = await getExperiment(app.db, principalOf(req).projectId, req.params.id);
+      if (!exp) throw new TyError("TY_ERR_NOT_FOUND", `experiment ${req.params.id} not found`);
+      return { items: exp.jobs ?? [] };
+    },
+  );
 
-  app.post("/experiments/:id/cancel", { schema: { summary: "Cancel an experiment", params: IdParams } }, async (req, reply) => {
-    const principal = principalOf(req);
-    if (!isUuid(req.params.id)) throw new TyError("TY_ERR_NOT_FOUND", `experiment ${req.params.id} not found`);
-    const r = await requestCancelExperiment(app.db, principal.projectId, req.params.id, req.id);
-    if (!r) throw new TyError("TY_ERR_NOT_FOUND", `experiment ${req.params.id} not found`);
-    if (r.running.length) {
-      await app.redis.publish(cancelChannel(app.deps.config.REDIS_PREFIX), JSON.stringify({ jobIds: r.running, reqId: req.id }));
-    }
-    const exp = await getExperiment(app.db, principal.projectId, req.params.id);
-    return reply.status(202).send(exp);
-  });
+  app.post(
+    "/experiments/:id/cancel",
+    { schema: { summary: "Cancel an experiment", params: IdParams, response: replies({ 202: ExperimentResponse }, BY_ID, WRITE) } },
+    async (req, reply) => {
+      const principal = principalOf(req);
+      if (!isUuid(req.params.id)) throw new TyError("TY_ERR_NOT_FOUND", `experiment ${req.params.id} not found`);
+      const r = await requestCancelExperiment(app.db, principal.projectId, req.params.id, req.id);
+      if (!r) throw new TyError("TY_ERR_NOT_FOUND", `experiment ${req.params.id} not found`);
+      if (r.running.length) {
+        await app.redis.publish(cancelChannel(app.deps.config.REDIS_PREFIX), JSON.stringify({ jobIds: r.running, reqId: req.id }));
+      }
+      const exp = await getExperiment(app.db, principal.projectId, req.params.id);
+      return reply.status(202).send(exp!);
+    },
+  );
 
   const ownExperiment = async (projectId: string, id: string) => {
     if (!isUuid(id)) return null;
@@ -187,7 +209,14 @@ export async function experimentRoutes(appBase: FastifyInstance) {
 
   app.get(
     "/experiments/:id/events",
-    { schema: { summary: "Events of all the experiment's jobs, by experimentSeq", params: IdParams, querystring: AfterQuery } },
+    {
+      schema: {
+        summary: "Events of all the experiment's jobs, by experimentSeq",
+        params: IdParams,
+        querystring: AfterQuery,
+        response: replies({ 200: JobEventPage }, BY_ID),
+      },
+    },
     async (req) => {
       if (!(await ownExperiment(principalOf(req).projectId, req.params.id)))
         throw new TyError("TY_ERR_NOT_FOUND", `experiment ${req.params.id} not found`);
@@ -203,7 +232,14 @@ export async function experimentRoutes(appBase: FastifyInstance) {
 
   app.get(
     "/experiments/:id/events/stream",
-    { schema: { summary: "Server-sent events of the experiment (resume with Last-Event-ID)", params: IdParams, querystring: AfterQuery } },
+    {
+      schema: {
+        summary: "Server-sent events of the experiment (resume with Last-Event-ID)",
+        params: IdParams,
+        querystring: AfterQuery,
+        response: replies({ 200: EventStream }, BY_ID),
+      },
+    },
     async (req, reply) => {
       const id = req.params.id;
       if (!(await ownExperiment(principalOf(req).projectId, id))) throw new TyError("TY_ERR_NOT_FOUND", `experiment ${id} not found`);
@@ -235,15 +271,25 @@ export async function experimentRoutes(appBase: FastifyInstance) {
     },
   );
 
-  app.get("/presets", { schema: { summary: "Preset names and their expanded specs" } }, async () => ({
-    items: PresetName.options.map((name) => {
-      const spec = expandExperimentRequest({ preset: name });
-      return { name, spec, estimate: estimateMemory(spec, gpuMemoryGiB) };
+  app.get(
+    "/presets",
+    { schema: { summary: "Preset names and their expanded specs", response: replies({ 200: PresetList }) } },
+    async () => ({
+      items: PresetName.options.map((name) => {
+        const spec = expandExperimentRequest({ preset: name });
+        return { name, spec, estimate: estimateMemory(spec, gpuMemoryGiB) };
+      }),
     }),
-  }));
+  );
   app.get(
     "/presets/:name",
-    { schema: { summary: "One preset, expanded", params: z.object({ name: z.string().max(64) }) } },
+    {
+      schema: {
+        summary: "One preset, expanded",
+        params: z.object({ name: z.string().max(64) }),
+        response: replies({ 200: PresetResponse }, BY_ID),
+      },
+    },
     async (req) => {
       const name = PresetName.safeParse(req.params.name);
       if (!name.success || !PRESETS[name.data]) throw new TyError("TY_ERR_NOT_FOUND", `preset ${req.params.name} not found`);

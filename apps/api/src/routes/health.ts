@@ -4,15 +4,16 @@
  * else: no driver message, host or port (those go to the log).
  */
 import type { FastifyInstance } from "fastify";
+import { HealthResponse, NotReadyResponse, ReadyResponse } from "@trainyard/contracts";
 import { errorBody } from "../plugins/errors.js";
 import { withDeadline } from "../dependencies.js";
 
 export async function healthRoutes(app: FastifyInstance) {
   /** Liveness: the process answers. */
-  app.get("/healthz", { schema: { hide: true } }, async () => ({ ok: true }));
+  app.get("/healthz", { schema: { hide: true, response: { 200: HealthResponse } } }, async () => ({ ok: true }));
 
   /** Readiness: Postgres and Redis both answer. */
-  app.get("/readyz", { schema: { hide: true } }, async (req, reply) => {
+  app.get("/readyz", { schema: { hide: true, response: { 200: ReadyResponse, 503: NotReadyResponse } } }, async (req, reply) => {
     const probe = async (dep: "postgres" | "redis", p: () => Promise<unknown>) => {
       try {
         await withDeadline(p(), 2000, dep);

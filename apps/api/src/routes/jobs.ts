@@ -1,10 +1,10 @@
 import type { FastifyInstance } from "fastify";
 import type { ZodTypeProvider } from "fastify-type-provider-zod";
 import { z } from "zod";
-import { ApiErrorBody, AttemptView, CheckpointView, TyError } from "@trainyard/contracts";
+import { AttemptView, CheckpointView, EventStream, JobEventPage, JobResponse, TyError } from "@trainyard/contracts";
 import { eventView, isUuid, jobAttempts, jobCheckpoints, jobView } from "@trainyard/db";
 import { principalOf } from "../plugins/auth.js";
-import { AfterQuery, IdParams } from "./schemas.js";
+import { AfterQuery, BY_ID, IdParams, replies } from "./schemas.js";
 import { resumeCursor, streamSse } from "../sse.js";
 
 export async function jobRoutes(appBase: FastifyInstance) {
@@ -16,11 +16,15 @@ export async function jobRoutes(appBase: FastifyInstance) {
     return app.db.job.findFirst({ where: { id, experiment: { projectId } } });
   };
 
-  app.get("/jobs/:id", { schema: { summary: "Get a job", params: IdParams } }, async (req) => {
-    const job = await ownJob(principalOf(req).projectId, req.params.id);
-    if (!job) throw new TyError("TY_ERR_NOT_FOUND", `job ${req.params.id} not found`);
-    return jobView(job);
-  });
+  app.get(
+    "/jobs/:id",
+    { schema: { summary: "Get a job", params: IdParams, response: replies({ 200: JobResponse }, BY_ID) } },
+    async (req) => {
+      const job = await ownJob(principalOf(req).projectId, req.params.id);
+      if (!job) throw new TyError("TY_ERR_NOT_FOUND", `job ${req.params.id} not found`);
+      return jobView(job);
+    },
+  );
 
   app.get(
     "/jobs/:id/checkpoints",
@@ -28,7 +32,7 @@ export async function jobRoutes(appBase: FastifyInstance) {
       schema: {
         summary: "The job's checkpoints, by step",
         params: IdParams,
-        response: { 200: z.object({ items: z.array(CheckpointView) }), 401: ApiErrorBody, 404: ApiErrorBody },
+        response: replies({ 200: z.object({ items: z.array(CheckpointView) }) }, BY_ID),
       },
     },
     async (req) => {
@@ -44,7 +48,7 @@ export async function jobRoutes(appBase: FastifyInstance) {
       schema: {
         summary: "The job's attempts: when each ran, how it ended, its failure kind and error",
         params: IdParams,
-        response: { 200: z.object({ items: z.array(AttemptView) }), 401: ApiErrorBody, 404: ApiErrorBody },
+        response: replies({ 200: z.object({ items: z.array(AttemptView) }) }, BY_ID),
       },
     },
     async (req) => {
@@ -56,7 +60,14 @@ export async function jobRoutes(appBase: FastifyInstance) {
 
   app.get(
     "/jobs/:id/events",
-    { schema: { summary: "A job's events after a sequence number", params: IdParams, querystring: AfterQuery } },
+    {
+      schema: {
+        summary: "A job's events after a sequence number",
+        params: IdParams,
+        querystring: AfterQuery,
+        response: replies({ 200: JobEventPage }, BY_ID),
+      },
+    },
     async (req) => {
       const job = await ownJob(principalOf(req).projectId, req.params.id);
       if (!job) throw new TyError("TY_ERR_NOT_FOUND", `job ${req.params.id} not found`);
@@ -72,7 +83,14 @@ export async function jobRoutes(appBase: FastifyInstance) {
 
   app.get(
     "/jobs/:id/events/stream",
-    { schema: { summary: "Server-sent events of a job (resume with Last-Event-ID)", params: IdParams, querystring: AfterQuery } },
+    {
+      schema: {
+        summary: "Server-sent events of a job (resume with Last-Event-ID)",
+        params: IdParams,
+        querystring: AfterQuery,
+        response: replies({ 200: EventStream }, BY_ID),
+      },
+    },
     async (req, reply) => {
       const job = await ownJob(principalOf(req).projectId, req.params.id);
       if (!job) throw new TyError("TY_ERR_NOT_FOUND", `job ${req.params.id} not found`);

@@ -6,21 +6,10 @@
 import type { FastifyInstance } from "fastify";
 import type { ZodTypeProvider } from "fastify-type-provider-zod";
 import { z } from "zod";
-import { TyError } from "@trainyard/contracts";
+import { ApiKeyList, ApiKeyResponse, TyError } from "@trainyard/contracts";
 import { listApiKeys, revokeApiKey } from "@trainyard/db";
 import { principalOf } from "../plugins/auth.js";
-import { UuidParams } from "./schemas.js";
-
-const KeyView = z.object({
-  id: z.string(),
-  project: z.string(),
-  prefix: z.string(),
-  name: z.string().nullable(),
-  operator: z.boolean(),
-  createdAt: z.string(),
-  lastUsedAt: z.string().nullable(),
-  revokedAt: z.string().nullable(),
-});
+import { BY_ID, UuidParams, WRITE, replies } from "./schemas.js";
 
 export async function keyRoutes(appBase: FastifyInstance) {
   const app = appBase.withTypeProvider<ZodTypeProvider>();
@@ -32,7 +21,7 @@ export async function keyRoutes(appBase: FastifyInstance) {
       schema: {
         summary: "API keys of the key's project (operators: of every project), newest first",
         querystring: z.object({ project: z.string().min(1).max(100).optional() }),
-        response: { 200: z.object({ items: z.array(KeyView) }) },
+        response: replies({ 200: ApiKeyList }, [403]),
       },
     },
     async (req) => {
@@ -57,7 +46,13 @@ export async function keyRoutes(appBase: FastifyInstance) {
   };
   app.post(
     "/keys/:id/revoke",
-    { schema: { summary: "Revoke an API key (at once; it cannot be restored)", params: UuidParams, response: { 200: KeyView } } },
+    {
+      schema: {
+        summary: "Revoke an API key (at once; it cannot be restored)",
+        params: UuidParams,
+        response: replies({ 200: ApiKeyResponse }, BY_ID, WRITE),
+      },
+    },
     async (req) => {
       const p = principalOf(req);
       return revoke(req.params.id, p.operator, p.projectId);
@@ -65,7 +60,13 @@ export async function keyRoutes(appBase: FastifyInstance) {
   );
   app.delete(
     "/keys/:id",
-    { schema: { summary: "Revoke an API key (same as POST /keys/:id/revoke)", params: UuidParams, response: { 200: KeyView } } },
+    {
+      schema: {
+        summary: "Revoke an API key (same as POST /keys/:id/revoke)",
+        params: UuidParams,
+        response: replies({ 200: ApiKeyResponse }, BY_ID, WRITE),
+      },
+    },
     async (req) => {
       const p = principalOf(req);
       return revoke(req.params.id, p.operator, p.projectId);

@@ -10,6 +10,12 @@ import type { ZodTypeProvider } from "fastify-type-provider-zod";
 import { z } from "zod";
 import {
   CreateWebhookEndpoint,
+  NoBody,
+  WebhookDeliveryPage,
+  WebhookDeliveryResponse,
+  WebhookEndpointList,
+  WebhookEndpointResponse,
+  WebhookEndpointWithSecret,
   PageQuery,
   TyError,
   UpdateWebhookEndpoint,
@@ -33,7 +39,7 @@ import {
   updateWebhookEndpoint,
 } from "@trainyard/db";
 import { principalOf } from "../plugins/auth.js";
-import { IdParams } from "./schemas.js";
+import { BY_ID, IdParams, WRITE, replies } from "./schemas.js";
 
 export interface WebhookRoutesOptions {
   /** WEBHOOK_ALLOW_PRIVATE; default: the app config's value, else false. */
@@ -61,25 +67,44 @@ export async function webhookRoutes(appBase: FastifyInstance, opts: WebhookRoute
 
   app.post(
     "/webhooks",
-    { schema: { summary: "Create a webhook endpoint (the signing secret is shown once)", body: CreateWebhookEndpoint } },
+    {
+      schema: {
+        summary: "Create a webhook endpoint (the signing secret is shown once)",
+        body: CreateWebhookEndpoint,
+        response: replies({ 201: WebhookEndpointWithSecret }, WRITE),
+      },
+    },
     async (req, reply) => {
       await checkUrl(req.body.url);
       return reply.status(201).send(await createWebhookEndpoint(app.db, principalOf(req).projectId, req.body));
     },
   );
 
-  app.get("/webhooks", { schema: { summary: "The project's webhook endpoints" } }, async (req) => ({
-    items: await listWebhookEndpoints(app.db, principalOf(req).projectId),
-  }));
+  app.get(
+    "/webhooks",
+    { schema: { summary: "The project's webhook endpoints", response: replies({ 200: WebhookEndpointList }) } },
+    async (req) => ({
+      items: await listWebhookEndpoints(app.db, principalOf(req).projectId),
+    }),
+  );
 
-  app.get("/webhooks/:id", { schema: { summary: "A webhook endpoint", params: IdParams } }, async (req) => {
-    return (await getWebhookEndpoint(app.db, principalOf(req).projectId, req.params.id)) ?? notFound("webhook", req.params.id);
-  });
+  app.get(
+    "/webhooks/:id",
+    { schema: { summary: "A webhook endpoint", params: IdParams, response: replies({ 200: WebhookEndpointResponse }, BY_ID) } },
+    async (req) => {
+      return (await getWebhookEndpoint(app.db, principalOf(req).projectId, req.params.id)) ?? notFound("webhook", req.params.id);
+    },
+  );
 
   app.patch(
     "/webhooks/:id",
     {
-      schema: { summary: "Change a webhook endpoint's url, events, enabled or description", params: IdParams, body: UpdateWebhookEndpoint },
+      schema: {
+        summary: "Change a webhook endpoint's url, events, enabled or description",
+        params: IdParams,
+        body: UpdateWebhookEndpoint,
+        response: replies({ 200: WebhookEndpointResponse }, BY_ID, WRITE),
+      },
     },
     async (req) => {
       const projectId = principalOf(req).projectId;
@@ -93,30 +118,60 @@ export async function webhookRoutes(appBase: FastifyInstance, opts: WebhookRoute
 
   app.delete(
     "/webhooks/:id",
-    { schema: { summary: "Delete a webhook endpoint and its delivery log", params: IdParams } },
+    {
+      schema: {
+        summary: "Delete a webhook endpoint and its delivery log",
+        params: IdParams,
+        response: replies({ 204: NoBody }, BY_ID, WRITE),
+      },
+    },
     async (req, reply) => {
       if (!(await deleteWebhookEndpoint(app.db, principalOf(req).projectId, req.params.id))) notFound("webhook", req.params.id);
-      return reply.status(204).send();
+      return reply.status(204).send(undefined);
     },
   );
 
   app.post(
     "/webhooks/:id/rotate-secret",
-    { schema: { summary: "New signing secret; the old one also signs for 24 h", params: IdParams } },
+    {
+      schema: {
+        summary: "New signing secret; the old one also signs for 24 h",
+        params: IdParams,
+        response: replies({ 200: WebhookEndpointWithSecret }, BY_ID, WRITE),
+      },
+    },
     async (req) => {
       return (await rotateWebhookSecret(app.db, principalOf(req).projectId, req.params.id)) ?? notFound("webhook", req.params.id);
     },
   );
 
-  app.post("/webhooks/:id/test", { schema: { summary: "Send a `webhook.test` event", params: IdParams } }, async (req, reply) => {
-    const d = (await sendWebhookTest(app.db, principalOf(req).projectId, req.params.id)) ?? notFound("webhook", req.params.id);
-    void nudge();
-    return reply.status(202).send(d);
-  });
+  app.post(
+    "/webhooks/:id/test",
+    {
+      schema: {
+        summary: "Send a `webhook.test` event",
+        params: IdParams,
+        // 409: the endpoint is disabled.
+        response: replies({ 202: WebhookDeliveryResponse }, BY_ID, WRITE, [409]),
+      },
+    },
+    async (req, reply) => {
+      const d = (await sendWebhookTest(app.db, principalOf(req).projectId, req.params.id)) ?? notFound("webhook", req.params.id);
+      void nudge();
+      return reply.status(202).send(d);
+    },
+  );
 
   app.get(
     "/webhooks/:id/deliveries",
-    { schema: { summary: "The endpoint's delivery log (newest first)", params: IdParams, querystring: PageQuery } },
+    {
+      schema: {
+        summary: "The endpoint's delivery log (newest first)",
+        params: IdParams,
+        querystring: PageQuery,
+        response: replies({ 200: WebhookDeliveryPage }, BY_ID),
+      },
+    },
     async (req) => {
       let after: { createdAt: Date; id: string } | undefined;
       if (req.query.cursor) {
@@ -140,7 +195,13 @@ export async function webhookRoutes(appBase: FastifyInstance, opts: WebhookRoute
 
   app.get(
     "/webhooks/deliveries/:deliveryId",
-    { schema: { summary: "One delivery with its payload and attempt log", params: DeliveryParams } },
+    {
+      schema: {
+        summary: "One delivery with its payload and attempt log",
+        params: DeliveryParams,
+        response: replies({ 200: WebhookDeliveryResponse }, BY_ID),
+      },
+    },
     async (req) => {
       const id = req.params.deliveryId;
       return (await getWebhookDelivery(app.db, principalOf(req).projectId, id)) ?? notFound("delivery", id);
@@ -149,7 +210,13 @@ export async function webhookRoutes(appBase: FastifyInstance, opts: WebhookRoute
 
   app.post(
     "/webhooks/deliveries/:deliveryId/redeliver",
-    { schema: { summary: "Send a delivery's message again (same webhook-id)", params: DeliveryParams } },
+    {
+      schema: {
+        summary: "Send a delivery's message again (same webhook-id)",
+        params: DeliveryParams,
+        response: replies({ 202: WebhookDeliveryResponse }, BY_ID, WRITE, [409]),
+      },
+    },
     async (req, reply) => {
       const id = req.params.deliveryId;
       const d = (await redeliverWebhook(app.db, principalOf(req).projectId, id)) ?? notFound("delivery", id);

@@ -1,29 +1,10 @@
 /** Researcher commands over the REST API: submit, ls, get, watch, logs, open, cancel. */
 import { readFileSync } from "node:fs";
 import type { Command } from "commander";
-import { loadConfig } from "@trainyard/contracts";
+import { loadConfig, type ExperimentResponse as Experiment, type ExperimentSummary } from "@trainyard/contracts";
 import { ApiClient } from "../client.js";
 import { CliError } from "../errors.js";
 import { ProgressBar } from "../progress.js";
-
-interface Job {
-  id: string;
-  name: string;
-  state: string;
-  progress: number;
-  attempts: number;
-  error?: { code: string; message: string } | null;
-}
-interface Experiment {
-  id: string;
-  name: string;
-  state: string;
-  progress: number;
-  preset: string | null;
-  task: string;
-  createdAt: string;
-  jobs?: Job[];
-}
 
 function client(program: Command): ApiClient {
   const g = program.opts<{ url?: string; key?: string }>();
@@ -107,7 +88,7 @@ export function registerExperiments(program: Command): void {
     .option("--json", "print JSON")
     .action(async (opts: { state?: string; limit: string; json?: boolean }) => {
       const q = new URLSearchParams({ limit: opts.limit, ...(opts.state ? { state: opts.state } : {}) });
-      const page = await client(program).request<{ items: Experiment[] }>("GET", `/v1/experiments?${q}`);
+      const page = await client(program).request<{ items: ExperimentSummary[] }>("GET", `/v1/experiments?${q}`);
       if (opts.json) return void process.stdout.write(JSON.stringify(page.items, null, 2) + "\n");
       for (const e of page.items) {
         process.stdout.write(

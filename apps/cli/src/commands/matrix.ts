@@ -1,38 +1,8 @@
 /** `trainyard matrix EXPERIMENT_ID`: the generalization matrix drawn in the terminal. */
 import type { Command } from "commander";
-import { loadConfig } from "@trainyard/contracts";
+import { loadConfig, type CurvesResponse as Curves, type MatrixCell as Cell, type MatrixResponse as Matrix } from "@trainyard/contracts";
 import { ApiClient } from "../client.js";
 import { CliError } from "../errors.js";
-
-export interface Cell {
-  mean: number;
-  ci95: [number, number];
-  n: number;
-  paper: number | null;
-}
-export interface Matrix {
-  task: string;
-  selection: string;
-  splits: string[];
-  groups: Record<string, string>;
-  paperModel: string | null;
-  rows: {
-    arm: string;
-    method: string;
-    data: string;
-    target: string;
-    cells: Record<string, Cell | null>;
-    compute: Record<string, unknown>;
-  }[];
-  paired?: { a: string; b: string; split: string; diff: number; ci95: [number, number]; n: number }[];
-  overlap: unknown;
-}
-
-export interface Curves {
-  splits: string[];
-  arms: string[];
-  curves: { arm: string; seed: number; split: string; group: string; points: { step: number; success: number; n: number }[] }[];
-}
 
 const SHADES = [" ", "░", "▒", "▓", "█"];
 

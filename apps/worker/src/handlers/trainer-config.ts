@@ -2,11 +2,14 @@
  * From the experiment spec and a training job to the trainer's typed config (validated with the
  * zod mirror of the Python dataclasses before anything is launched). Every field the trainer
  * needs is sent explicitly: the model, its context length, precision and micro-batch, LoRA,
- * the evaluation sampling written into each checkpoint's generation_config.json.
+ * the evaluation sampling written into each checkpoint's generation_config.json. Settings the spec
+ * cannot set come from the contracts' SERVICE_TRAINER_SETTINGS, so no trainer default ever applies
+ * to a service run (docs/code-health.md#defaults): a field left out is refused, not defaulted.
  */
 import { join } from "node:path";
 import {
   GrpoTrainerConfig,
+  SERVICE_TRAINER_SETTINGS,
   SftTrainerConfig,
   TyError,
   processesPerNode,
@@ -42,6 +45,12 @@ function refuse(issues: ReturnType<typeof toApiIssues>, mode: string): never {
   );
 }
 
+/** Every field of the trainer's config is set here: a missing one would silently take the trainer's default. */
+function allExplicit(shape: object, cfg: object, mode: string): void {
+  const missing = Object.keys(shape).filter((k) => !(k in cfg));
+  if (missing.length) throw new TyError("TY_ERR_INTERNAL", `the ${mode} trainer config leaves out ${missing.join(", ")}`);
+}
+
 /** The model part of the trainer config. */
 export function modelConfig(spec: ExperimentSpec): Record<string, unknown> {
   const m = spec.model;
@@ -51,6 +60,7 @@ export function modelConfig(spec: ExperimentSpec): Record<string, unknown> {
   if (m.engine === "cpu-tiny") {
     return {
       ...common,
+      ...SERVICE_TRAINER_SETTINGS.tiny,
       model: "tiny",
       tiny_arch: m.arch,
       tiny_tokenizer: m.tokenizer,
@@ -67,6 +77,7 @@ export function modelConfig(spec: ExperimentSpec): Record<string, unknown> {
   }
   return {
     ...common,
+    ...SERVICE_TRAINER_SETTINGS.hf,
     model: m.id,
     model_revision: m.revision ?? "",
     context_length: m.maxModelLength,
@@ -80,6 +91,7 @@ export function trainerConfig(t: TrainInputs): Record<string, unknown> {
   const { spec } = t;
   const template = templateFor(spec.task);
   const common = {
+    ...SERVICE_TRAINER_SETTINGS.common,
     ...modelConfig(spec),
     train_file: t.trainFile,
     output_dir: t.outputDir,
@@ -109,6 +121,7 @@ export function trainerConfig(t: TrainInputs): Record<string, unknown> {
       grad_clip: s.gradClip,
       save_steps: s.saveSteps,
     };
+    allExplicit(SftTrainerConfig.shape, cfg, "sft");
     const r = SftTrainerConfig.safeParse(cfg);
     if (!r.success) refuse(toApiIssues(r.error.issues), "sft");
     return r.data;
@@ -116,6 +129,7 @@ export function trainerConfig(t: TrainInputs): Record<string, unknown> {
   const g = spec.grpo;
   const cfg = {
     ...common,
+    ...SERVICE_TRAINER_SETTINGS.grpo,
     max_steps: t.maxSteps ?? g.steps,
     learning_rate: g.learningRate,
     num_generations: g.numGenerations,
@@ -129,6 +143,7 @@ export function trainerConfig(t: TrainInputs): Record<string, unknown> {
     save_steps: g.saveSteps,
     reward_command: t.rewardCommand,
   };
+  allExplicit(GrpoTrainerConfig.shape, cfg, "grpo");
   const r = GrpoTrainerConfig.safeParse(cfg);
   if (!r.success) refuse(toApiIssues(r.error.issues), "grpo");
   return r.data;
