@@ -137,6 +137,11 @@ function decodeRowsCursor(cursor: string, sha: string): { offset: number; row: n
   ]);
 }
 
+/** The fields a dataset's list item and its detail share. */
+function datasetHead(d: { id: string; experimentId: string | null; task: string; specHash: string; uri: string; createdAt: Date }) {
+  return { id: d.id, experimentId: d.experimentId, task: d.task, specHash: d.specHash, uri: d.uri, createdAt: d.createdAt.toISOString() };
+}
+
 export async function datasetRoutes(appBase: FastifyInstance, opts: DatasetRoutesOptions = {}) {
   const app = appBase.withTypeProvider<ZodTypeProvider>();
   app.addHook("onRequest", app.authenticate);
@@ -188,12 +193,7 @@ export async function datasetRoutes(appBase: FastifyInstance, opts: DatasetRoute
         items: page.map((d) => {
           const files = (d.manifest as unknown as { files?: ManifestFile[] }).files ?? [];
           return {
-            id: d.id,
-            experimentId: d.experimentId,
-            task: d.task,
-            specHash: d.specHash,
-            uri: d.uri,
-            createdAt: d.createdAt.toISOString(),
+            ...datasetHead(d),
             files: files.length,
             rows: files.reduce((n, f) => n + f.rows, 0),
           };
@@ -209,12 +209,7 @@ export async function datasetRoutes(appBase: FastifyInstance, opts: DatasetRoute
     async (req) => {
       const { d } = await load(principalOf(req).projectId, req.params.id);
       return {
-        id: d.id,
-        experimentId: d.experimentId,
-        task: d.task,
-        specHash: d.specHash,
-        uri: d.uri,
-        createdAt: d.createdAt.toISOString(),
+        ...datasetHead(d),
         manifest: d.manifest as DatasetManifest,
       };
     },

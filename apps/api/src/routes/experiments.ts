@@ -1,4 +1,4 @@
-import type { FastifyInstance } from "fastify";
+import type { FastifyInstance, FastifyRequest } from "fastify";
 import type { ZodTypeProvider } from "fastify-type-provider-zod";
 import { z } from "zod";
 import {
@@ -166,22 +166,23 @@ export async function experimentRoutes(appBase: FastifyInstance) {
     async (req) => ({ spec: (await check(req.body)).spec }),
   );
 
+  const experimentOr404 = async (req: FastifyRequest, id: string) => {
+    const exp = await getExperiment(app.db, principalOf(req).projectId, id);
+    if (!exp) throw new TyError("TY_ERR_NOT_FOUND", `experiment ${id} not found`);
+    return exp;
+  };
+
   app.get(
     "/experiments/:id",
     { schema: { summary: "Get an experiment with its jobs", params: IdParams, response: replies({ 200: ExperimentResponse }, BY_ID) } },
-    async (req) => {
-      const exp = await getExperiment(app.db, principalOf(req).projectId, req.params.id);
-      if (!exp) throw new TyError("TY_ERR_NOT_FOUND", `experiment ${req.params.id} not found`);
-      return exp;
-    },
+    async (req) => experimentOr404(req, req.params.id),
   );
 
   app.get(
     "/experiments/:id/jobs",
     { schema: { summary: "The experiment's jobs (DAG order)", params: IdParams, response: replies({ 200: JobList }, BY_ID) } },
     async (req) => {
-      const exp = await getExperiment(app.db, principalOf(req).projectId, req.params.id);
-      if (!exp) throw new TyError("TY_ERR_NOT_FOUND", `experiment ${req.params.id} not found`);
+      const exp = await experimentOr404(req, req.params.id);
       return { items: exp.jobs ?? [] };
     },
   );
