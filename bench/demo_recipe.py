@@ -43,14 +43,13 @@ def vocabulary_texts() -> list[str]:
 
 def probe(ckpt: str, eval_dir: str, splits: list[str], n: int) -> dict[str, tuple[float, float]]:
     import torch
-    from transformers import AutoModelForCausalLM
 
     sys.path.insert(0, os.path.join(ROOT, "infra", "trainer"))
-    from trainyard_trainer.models import load_tokenizer
+    from trainyard_trainer.models import load_model, load_tokenizer
 
     tok = load_tokenizer(ckpt)
     tok.padding_side = "left"
-    model = AutoModelForCausalLM.from_pretrained(ckpt, dtype=torch.float32).eval()
+    model = load_model(ckpt, torch.float32, trainable=False).eval()
     res = {}
     for split in splits:
         rows = [json.loads(l) for l in open(os.path.join(eval_dir, f"{split}.jsonl"), encoding="utf-8")][:n]

@@ -81,6 +81,8 @@ def load_tokenizer(path: str, emit: Emitter | None = None, revision: str = ""):
     """
     from transformers import AutoTokenizer, PreTrainedTokenizerFast
 
+    from . import copyhead  # noqa: F401  (registers the copy-head model type; imports torch, so not at module level)
+
     try:
         tok = AutoTokenizer.from_pretrained(path, **({"revision": revision} if revision else {}))
     except (OSError, ValueError) as e:
@@ -102,6 +104,8 @@ def load_tokenizer(path: str, emit: Emitter | None = None, revision: str = ""):
 def load_model(path: str, dtype: Any, trainable: bool = True, base_model: str = "", revision: str = ""):
     """A causal LM from a directory or id; a LoRA adapter directory loads on its base model."""
     from transformers import AutoModelForCausalLM
+
+    from . import copyhead  # noqa: F401  (registers the copy-head model type)
 
     try:
         if is_adapter(path):

@@ -15,6 +15,7 @@ from .data import encode_sft, load_rows
 from .protocol import Emitter, StopFlag
 from .training import AtomicCheckpoints, ProtocolCallback, batch_layout, checked, common_args, load_trainable, prepare, train
 from .checkpoint import generation_config
+from .copyhead import is_copy_model
 
 
 class Trainer(AtomicCheckpoints, SFTTrainer):
@@ -31,6 +32,9 @@ def sft_args(cfg: SftConfig, rt, model=None) -> SFTConfig:
         "max_length": cfg.context_length,  # rows were checked against it: nothing is truncated
         "completion_only_loss": True,
         "packing": False,
+        # TRL's default `chunked_nll` computes the loss from the hidden states through lm_head,
+        # bypassing the model's forward: a copy head would get no gradient.
+        **({"loss_type": "nll"} if model is not None and is_copy_model(model) else {}),
     })
 
 

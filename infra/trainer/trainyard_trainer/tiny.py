@@ -73,8 +73,14 @@ def train_tokenizer(texts: Iterable[str], vocab_size: int, split: str):
 def model_config(cfg: Any, vocab_size: int, eos_id: int):
     from transformers import LlamaConfig, Qwen2Config
 
+    from .copyhead import CopyLlamaConfig
+
     Config = Qwen2Config if cfg.tiny_arch == "qwen2" else LlamaConfig
+    extra = {}
+    if getattr(cfg, "copy_head", False):
+        Config, extra = CopyLlamaConfig, {"copy_dim": cfg.copy_dim}
     return Config(
+        **extra,
         vocab_size=vocab_size,
         hidden_size=cfg.d_model,
         intermediate_size=cfg.intermediate_size or 4 * cfg.d_model,

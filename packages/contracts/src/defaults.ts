@@ -38,12 +38,14 @@ export const SERVICE_TRAINER_SETTINGS = {
   /** Both modes. */
   common: { logging_steps: 1, tie_embeddings: true },
   /** Hugging Face fields a tiny model ignores, and tiny fields a Hugging Face model ignores. */
-  tiny: { model_revision: "", dtype: "auto", gradient_checkpointing: false },
+  tiny: { model_revision: "", dtype: "auto", gradient_checkpointing: false, copy_dim: 64 },
   hf: {
     tiny_arch: "llama",
     tiny_tokenizer: "lines",
     tokenizer_texts: [] as string[],
     freeze_embeddings: false,
+    copy_head: false,
+    copy_dim: 64,
     d_model: 192,
     layers: 2,
     heads: 12,

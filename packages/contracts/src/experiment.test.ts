@@ -77,6 +77,11 @@ describe("experiment spec", () => {
     expect(expandExperimentRequest({ preset: "demo-cpu", compute: { resources: { gpus: 1 } } }).compute.resources.gpus).toBe(1);
     const qwen = errorOf(() => expandExperimentRequest({ preset: "demo-cpu", model: { arch: "qwen2" } }));
     expect(qwen.issues?.[0]?.path).toEqual(["model", "tokenizer"]);
+    const copy = errorOf(() =>
+      expandExperimentRequest({ preset: "demo-cpu", model: { arch: "qwen2", tokenizer: "qwen", copyHead: true } }),
+    );
+    expect(copy.issues?.[0]?.path).toEqual(["model", "copyHead"]);
+    expect(copy.code).toBe("TY_ERR_SPEC_CONFLICT");
     const micro = errorOf(() => expandExperimentRequest({ preset: "demo-cpu", sft: { microBatchSize: 5 } }));
     expect(micro.issues?.[0]?.path).toEqual(["sft", "microBatchSize"]);
     const len = errorOf(() => expandExperimentRequest({ preset: "demo-cpu", sampling: { maxTokens: 4096 } }));

@@ -39,6 +39,11 @@ export const CpuTinyModel = z.strictObject({
   tokenizer: z.enum(["lines", "qwen", "labels"]).default("lines"),
   /** Keep the token embeddings at their random initialisation (labels never emitted in training stay copyable). */
   freezeEmbeddings: z.boolean().default(false),
+  /**
+   * Add a copy head (pointer-generator, arch llama): each next token is generated or copied from an
+   * earlier position of the prompt, so labels no training answer contains can still be answered.
+   */
+  copyHead: z.boolean().default(false),
   /** BPE vocabulary size learned from the training rows. */
   vocabSize: z.number().int().min(300).max(65536).default(2048),
   /** SwiGLU inner size; 0 = 4 × dModel. */
@@ -274,6 +279,9 @@ export const ExperimentSpec = ExperimentSpecBase.superRefine((s, ctx) => {
     if (s.model.dModel % s.model.heads !== 0) conflict(["model", "heads"], "dModel must be divisible by heads");
     // Rotary position embeddings rotate pairs of dimensions: each head needs an even width.
     else if ((s.model.dModel / s.model.heads) % 2 !== 0) conflict(["model", "heads"], "dModel / heads must be even (rotary embeddings)");
+    if (s.model.copyHead && s.model.arch !== "llama") {
+      conflict(["model", "copyHead"], "copyHead is built on the llama tiny model: set arch llama");
+    }
     if (s.model.arch === "qwen2" && s.model.tokenizer !== "qwen") {
       conflict(["model", "tokenizer"], "arch qwen2 needs tokenizer qwen: AutoTokenizer rebuilds every Qwen2 tokenizer with Qwen's split");
     }

@@ -67,6 +67,9 @@ const TRAIN_COMMON = {
   tie_embeddings: z.boolean().default(true),
   /** Keep the token embeddings (and a tied head) at their initial values. */
   freeze_embeddings: z.boolean().default(false),
+  /** tiny (llama): a copy head (pointer-generator) beside the output layer, and its query/key size. */
+  copy_head: z.boolean().default(false),
+  copy_dim: z.number().int().min(1).default(64),
   num_threads: z.number().int().min(1).default(1),
   /** `auto`: CUDA when a GPU is visible, else CPU. */
   device: z.enum(["auto", "cpu", "cuda"]).default("auto"),
@@ -98,6 +101,7 @@ function checkCommon(
     heads: number;
     tiny_arch: string;
     tiny_tokenizer: string;
+    copy_head: boolean;
     strategy: string;
     lora: TrainerLoraConfig | null;
   },
@@ -108,6 +112,9 @@ function checkCommon(
   // Rotary embeddings rotate pairs of dimensions: the head size must be even.
   if (c.d_model % c.heads !== 0 || (c.d_model / c.heads) % 2 !== 0) {
     conflict(ctx, "heads", "d_model must be divisible by heads, with an even head size");
+  }
+  if (c.copy_head && c.tiny_arch !== "llama") {
+    conflict(ctx, "copy_head", "copy_head is built on the llama tiny model: set tiny_arch llama");
   }
   if (c.tiny_arch === "qwen2" && c.tiny_tokenizer !== "qwen") {
     conflict(ctx, "tiny_tokenizer", "tiny_arch qwen2 needs tiny_tokenizer qwen (AutoTokenizer rebuilds Qwen2 tokenizers)");

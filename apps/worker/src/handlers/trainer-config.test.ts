@@ -92,6 +92,18 @@ describe("trainer config from the spec", () => {
     expect(lines).toMatchObject({ tokenizer_texts: [], freeze_embeddings: false });
   });
 
+  it("the copy head travels to the trainer (off unless asked for; never for a Hugging Face model)", () => {
+    expect(modelConfig(expandExperimentRequest({ preset: "demo-cpu", model: { copyHead: true } }))).toMatchObject({
+      copy_head: true,
+      copy_dim: 64,
+    });
+    expect(modelConfig(expandExperimentRequest({ preset: "demo-cpu", model: { copyHead: false } })).copy_head).toBe(false);
+    expect(modelConfig(expandExperimentRequest({ preset: "paper-sokoban" })).copy_head).toBe(false);
+    expect(SftTrainerConfig.safeParse({ copy_head: true, tiny_arch: "qwen2", tiny_tokenizer: "qwen" }).error?.issues[0]?.path).toEqual([
+      "copy_head",
+    ]);
+  });
+
   it("LoRA and a pinned revision travel to the trainer", () => {
     const cfg = trainerConfig(inputs("paper-sokoban", "sft", { model: { revision: "v1", lora: { rank: 16, alpha: 32 } } }));
     expect(cfg).toMatchObject({ model_revision: "v1", lora: { rank: 16, alpha: 32, dropout: 0.05, target_modules: ["all-linear"] } });

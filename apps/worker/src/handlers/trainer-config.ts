@@ -67,6 +67,7 @@ export function modelConfig(spec: ExperimentSpec): Record<string, unknown> {
       // The `labels` split learns every label the environment can render, not only the arm's.
       tokenizer_texts: m.tokenizer === "labels" ? requireEnv(spec.task).tokenizerTexts() : [],
       freeze_embeddings: m.freezeEmbeddings,
+      copy_head: m.copyHead,
       d_model: m.dModel,
       layers: m.layers,
       heads: m.heads,

@@ -1,0 +1,125 @@
+"""The copy head (pointer-generator) of the tiny Llama: a proper distribution, cache-exact decoding
+through the serving sampler's calling convention, Auto-class round trip, and a copy learned on some
+tokens that copies tokens no training target contained."""
+from __future__ import annotations
+
+import os
+from types import SimpleNamespace
+
+import torch
+
+from trainyard_trainer.copyhead import CopyLlamaConfig, CopyLlamaForCausalLM
+from trainyard_trainer.models import load_model
+
+
+def small(vocab: int = 60, ctx: int = 64, **kw) -> CopyLlamaForCausalLM:
+    torch.manual_seed(0)
+    cfg = CopyLlamaConfig(vocab_size=vocab, hidden_size=32, intermediate_size=64, num_hidden_layers=2, num_attention_heads=4,
+                          num_key_value_heads=4, max_position_embeddings=ctx, copy_dim=16, **kw)
+    return CopyLlamaForCausalLM(cfg)
+
+
+def test_logits_are_the_log_of_a_distribution():
+    m = small().eval()
+    ids = torch.randint(0, 60, (3, 10))
+    probs = m(input_ids=ids).logits.exp().sum(-1)
+    assert torch.allclose(probs, torch.ones_like(probs), atol=1e-4)
+
+
+def test_incremental_decoding_with_left_padding_equals_the_full_forward():
+    """As serve's sampler calls it: left padding, position ids from each row's first real token,
+    a DynamicCache, then one token at a time."""
+    from transformers import DynamicCache
+
+    m = small().eval()
+    ids = torch.randint(0, 60, (2, 12))
+    mask = torch.ones_like(ids)
+    mask[1, :3] = 0
+    pos = (mask.cumsum(-1) - 1).clamp(min=0)
+    with torch.no_grad():
+        full = m(input_ids=ids, attention_mask=mask, position_ids=pos).logits
+        cache = DynamicCache(config=m.config)
+        parts = [m(input_ids=ids[:, :8], attention_mask=mask[:, :8], position_ids=pos[:, :8], past_key_values=cache, use_cache=True).logits]
+        for t in range(8, 12):
+            parts.append(m(input_ids=ids[:, t:t + 1], attention_mask=mask[:, :t + 1], position_ids=pos[:, t:t + 1],
+                           past_key_values=cache, use_cache=True).logits)
+    inc = torch.cat(parts, 1)
+    assert torch.isfinite(full).all()
+    assert (full[0] - inc[0]).abs().max() < 1e-4
+    assert (full[1, 3:] - inc[1, 3:]).abs().max() < 1e-4  # the padded row's real tokens
+
+
+def test_saves_and_loads_with_the_auto_classes(tmp_path):
+    m = small().eval()
+    m.save_pretrained(tmp_path)
+    back = load_model(str(tmp_path), torch.float32, trainable=False)
+    assert type(back).__name__ == "CopyLlamaForCausalLM"
+    ids = torch.randint(0, 60, (1, 9))
+    assert torch.allclose(back(input_ids=ids).logits, m(input_ids=ids).logits, atol=1e-5)
+
+
+def test_a_copy_learned_on_some_tokens_copies_tokens_never_seen_as_targets():
+    """Sequence: four random 'labels', a selector token saying which one, then the answer. Labels in
+    training come from tokens 10–39; the test's come from 40–59, which no training answer holds."""
+    m = small()
+    sel = [1, 2, 3, 4]
+
+    def batch(lo: int, hi: int, n: int, g: torch.Generator):
+        labels = torch.stack([torch.randperm(hi - lo, generator=g)[:4] + lo for _ in range(n)])
+        k = torch.randint(0, 4, (n,), generator=g)
+        ids = torch.cat([labels, torch.tensor(sel)[k][:, None], labels.gather(1, k[:, None])], 1)
+        return ids
+
+    g = torch.Generator().manual_seed(0)
+    opt = torch.optim.AdamW(m.parameters(), lr=3e-3)
+    for _ in range(300):
+        ids = batch(10, 40, 32, g)
+        target = torch.full_like(ids, -100)
+        target[:, -1] = ids[:, -1]
+        loss = m(input_ids=ids, labels=target).loss
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+    m.eval()
+    ids = batch(40, 60, 200, g)
+    with torch.no_grad():
+        pred = m(input_ids=ids[:, :-1]).logits[:, -1].argmax(-1)
+    assert (pred == ids[:, -1]).float().mean() > 0.9
+
+
+def test_a_copy_head_checkpoint_is_never_given_to_vllm(tmp_path, monkeypatch):
+    """vLLM does not know the architecture: backend auto serves it with transformers, backend vllm
+    refuses it by name, even where vLLM is available (the GPU is the double here)."""
+    import pytest
+
+    from trainyard_trainer import models, serve
+    from trainyard_trainer.protocol import TrainerError
+
+    small().save_pretrained(tmp_path)
+    monkeypatch.setattr(models, "vllm_available", lambda: True)
+    assert serve.use_vllm(SimpleNamespace(backend="auto", checkpoint=str(tmp_path))) is False
+    with pytest.raises(TrainerError, match="copy head"):
+        serve.use_vllm(SimpleNamespace(backend="vllm", checkpoint=str(tmp_path)))
+    plain = tmp_path / "plain"
+    plain.mkdir()
+    (plain / "config.json").write_text('{"model_type": "llama"}')
+    assert serve.use_vllm(SimpleNamespace(backend="auto", checkpoint=str(plain))) is True
+
+
+def test_trl_sft_trains_the_copy_head_not_only_the_body(tmp_path, toy_file):
+    """Regression: TRL's default `chunked_nll` loss goes from the hidden states through lm_head,
+    bypassing the model's forward; the copy head then got no gradient and stayed at its
+    initialisation while the body trained."""
+    from safetensors.torch import load_file
+
+    from conftest import TINY, last_checkpoint, run_trainer
+
+    cfg = {"train_file": str(toy_file), "output_dir": str(tmp_path / "out"), "max_steps": 4, "batch_size": 8,
+           "save_steps": 0, "learning_rate": 1e-2, "seed": 3, **TINY, "copy_head": True, "copy_dim": 8}
+    rc, events, err = run_trainer("sft", cfg, tmp_path)
+    assert rc == 0, err
+    before = load_file(str(tmp_path / "out" / "tiny-init" / "model.safetensors"))
+    after = load_file(os.path.join(last_checkpoint(events), "model.safetensors"))
+    for name in ("copy_query.weight", "copy_key.weight", "copy_position.weight", "copy_gate.weight"):
+        assert not torch.equal(before[name], after[name]), name
+    assert not torch.equal(before["model.layers.0.mlp.up_proj.weight"], after["model.layers.0.mlp.up_proj.weight"])

@@ -1,0 +1,114 @@
+"""A tiny Llama with a copy head: the next token is generated, or copied from an earlier position.
+
+Why: a model trained from scratch can only emit tokens it was trained to emit. The diverse arm is
+trained to answer with random pool words, so the labels of the instruction variants (` A`, ` 1`,
+` *`) are tokens no training answer contains, and an ordinary output layer never learns to put
+mass on them, even once the model knows *which* announced label is right. A pretrained model
+brings a content-blind copy with it; this head builds one in. It is the pointer-generator of See,
+Liu and Manning (2017, "Get To The Point"), on a decoder:
+
+    p(token) = g · softmax(lm_head(h))[token] + (1 − g) · Σ_{j ≤ t, ids[j] = token} a_j
+    a = softmax(q(h_t) · (k(h_j) + P[pos_j]) / √c),   g = σ(w · h_t + b)
+
+The copy attention chooses a *position*; the copied token is whatever sits there, so a copy learned
+on pool words copies ` A` the same way. `P` is a learned absolute-position embedding for the copy
+keys only: the prompt's fixed prefix puts the k-th announced label at the same position in every
+prompt, so "copy the label of the k-th action" is learnable by position alone.
+
+`logits` are the log of that mixture, so the usual cross-entropy, `generate`, temperature and
+top-p all work unchanged. Hand-written (no library ships a pointer head for transformers' decoders);
+registered with AutoConfig/AutoModelForCausalLM under `trainyard_copy_llama`, so checkpoints save
+and load like any Hugging Face model once this module is imported. vLLM does not know it: such a
+checkpoint is served by the Hugging Face engine.
+"""
+from __future__ import annotations
+
+import math
+
+import torch
+from torch import nn
+from transformers import AutoConfig, AutoModelForCausalLM, LlamaConfig, LlamaForCausalLM
+from transformers.modeling_outputs import CausalLMOutputWithPast
+
+MODEL_TYPE = "trainyard_copy_llama"
+# Probabilities are floored before the log so a token with no mass costs a finite loss.
+FLOOR = 1e-9
+
+
+class CopyLlamaConfig(LlamaConfig):
+    model_type = MODEL_TYPE
+
+    def __init__(self, copy_dim: int = 64, **kwargs):
+        self.copy_dim = copy_dim
+        super().__init__(**kwargs)
+
+
+class CopyLlamaForCausalLM(LlamaForCausalLM):
+    config_class = CopyLlamaConfig
+
+    def __init__(self, config: CopyLlamaConfig):
+        super().__init__(config)
+        d, c = config.hidden_size, config.copy_dim
+        self.copy_query = nn.Linear(d, c, bias=False)
+        self.copy_key = nn.Linear(d, c, bias=False)
+        self.copy_position = nn.Embedding(config.max_position_embeddings, c)
+        self.copy_gate = nn.Linear(d, 1)
+        self.post_init()
+
+    def _init_weights(self, module):
+        super()._init_weights(module)
+        # Unit-scale position keys: distinct positions are told apart from the first step.
+        if module is getattr(self, "copy_position", None):
+            nn.init.normal_(module.weight, std=1.0)
+
+    def _copy_keys(self, h, input_ids, position_ids, cache):
+        """Keys and token ids of every position so far (this call's plus the cached ones)."""
+        b, n = input_ids.shape
+        past = getattr(cache, "trainyard_copy", None) if cache is not None else None
+        if position_ids is None:
+            start = past[1].shape[1] if past is not None else 0
+            position_ids = torch.arange(start, start + n, device=input_ids.device).expand(b, n)
+        pos = position_ids.clamp(0, self.config.max_position_embeddings - 1)
+        keys, ids = self.copy_key(h) + self.copy_position(pos), input_ids
+        if past is not None:
+            keys, ids = torch.cat([past[0], keys], 1), torch.cat([past[1], ids], 1)
+        if cache is not None:
+            cache.trainyard_copy = (keys, ids)
+        return keys, ids
+
+    def forward(self, input_ids=None, attention_mask=None, position_ids=None, past_key_values=None,
+                use_cache=None, labels=None, logits_to_keep=0, **kwargs):
+        if input_ids is None:
+            raise ValueError("the copy head needs input_ids (it copies token ids), not inputs_embeds")
+        out = self.model(input_ids=input_ids, attention_mask=attention_mask, position_ids=position_ids,
+                         past_key_values=past_key_values, use_cache=use_cache, **kwargs)
+        h = out.last_hidden_state
+        cache = out.past_key_values if use_cache else None
+        keys, ids = self._copy_keys(h, input_ids, position_ids, cache)
+        b, n = input_ids.shape
+        total = ids.shape[1]
+        scores = self.copy_query(h) @ keys.transpose(1, 2) / math.sqrt(self.config.copy_dim)
+        rows = torch.arange(n, device=h.device)[:, None] + (total - n)
+        allowed = (torch.arange(total, device=h.device)[None, :] <= rows)[None]
+        if attention_mask is not None and attention_mask.dim() == 2:
+            allowed = allowed & attention_mask[:, None, -total:].bool()
+        # A left-padding row sees no real key at all: its softmax is NaN; it copies nothing.
+        attn = torch.softmax(scores.float().masked_fill(~allowed, float("-inf")), -1).nan_to_num(0.0)
+        copy = torch.zeros(b, n, self.config.vocab_size, device=h.device, dtype=attn.dtype)
+        copy.scatter_add_(-1, ids[:, None, :].expand(b, n, total), attn)
+        gate = torch.sigmoid(self.copy_gate(h).float())
+        probs = gate * torch.softmax(self.lm_head(h).float(), -1) + (1 - gate) * copy
+        logits = probs.clamp_min(FLOOR).log()
+        loss = None
+        if labels is not None:
+            loss = self.loss_function(logits=logits, labels=labels, vocab_size=self.config.vocab_size, **kwargs)
+        return CausalLMOutputWithPast(loss=loss, logits=logits, past_key_values=out.past_key_values,
+                                      hidden_states=out.hidden_states, attentions=out.attentions)
+
+
+def is_copy_model(model) -> bool:
+    return getattr(getattr(model, "config", None), "model_type", "") == MODEL_TYPE
+
+
+AutoConfig.register(MODEL_TYPE, CopyLlamaConfig)
+AutoModelForCausalLM.register(CopyLlamaConfig, CopyLlamaForCausalLM)
