@@ -23,7 +23,9 @@ checkpoint is served by the Hugging Face engine.
 """
 from __future__ import annotations
 
+import json
 import math
+import os
 
 import torch
 from torch import nn
@@ -108,6 +110,15 @@ class CopyLlamaForCausalLM(LlamaForCausalLM):
 
 def is_copy_model(model) -> bool:
     return getattr(getattr(model, "config", None), "model_type", "") == MODEL_TYPE
+
+
+def is_copy_checkpoint(path: str) -> bool:
+    """The same question for a directory, without loading it (vLLM does not know this architecture)."""
+    try:
+        with open(os.path.join(path, "config.json"), encoding="utf-8") as f:
+            return json.load(f).get("model_type") == MODEL_TYPE
+    except (OSError, ValueError):
+        return False
 
 
 AutoConfig.register(MODEL_TYPE, CopyLlamaConfig)

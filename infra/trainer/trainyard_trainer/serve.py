@@ -289,21 +289,11 @@ def advertised_url(cfg: ServeConfig, port: int) -> str:
     return f"http://{'[' + host + ']' if ':' in host else host}:{port}"
 
 
-def _is_copy_checkpoint(path: str) -> bool:
-    """A tiny model with a copy head: an architecture vLLM does not know."""
-    from .copyhead import MODEL_TYPE
-
-    try:
-        with open(os.path.join(path, "config.json"), encoding="utf-8") as f:
-            return json.load(f).get("model_type") == MODEL_TYPE
-    except (OSError, ValueError):
-        return False
-
-
 def use_vllm(cfg: ServeConfig) -> bool:
+    from .copyhead import is_copy_checkpoint
     from .models import vllm_available
 
-    copy = _is_copy_checkpoint(cfg.checkpoint)
+    copy = is_copy_checkpoint(cfg.checkpoint)
     if cfg.backend == "vllm":
         if not vllm_available():
             raise TrainerError("TY_ERR_NOT_AVAILABLE", "backend vllm needs a CUDA GPU and the vllm package: use backend auto or the CUDA trainer image")
