@@ -41,7 +41,9 @@ def vocabulary_texts() -> list[str]:
     return json.loads(out.stdout)
 
 
-def probe(ckpt: str, eval_dir: str, splits: list[str], n: int) -> dict[str, tuple[float, float]]:
+def probe(ckpt: str, eval_dir: str, splits: list[str], n: int, show: bool = False) -> dict[str, tuple[float, float]]:
+    from collections import Counter
+
     import torch
 
     sys.path.insert(0, os.path.join(ROOT, "infra", "trainer"))
@@ -54,6 +56,7 @@ def probe(ckpt: str, eval_dir: str, splits: list[str], n: int) -> dict[str, tupl
     for split in splits:
         rows = [json.loads(l) for l in open(os.path.join(eval_dir, f"{split}.jsonl"), encoding="utf-8")][:n]
         valid = correct = 0
+        answers: Counter = Counter()
         for i in range(0, len(rows), 25):
             chunk = rows[i:i + 25]
             enc = tok([r["prompt"] for r in chunk], return_tensors="pt", padding=True, add_special_tokens=False)
@@ -62,10 +65,13 @@ def probe(ckpt: str, eval_dir: str, splits: list[str], n: int) -> dict[str, tupl
             for r, ids in zip(chunk, out[:, enc["input_ids"].shape[1]:]):
                 m = ANSWER.search(tok.decode(ids, skip_special_tokens=True))
                 label = m.group(1) if m else None
+                answers[label] += 1
                 if label in r["accepted"]:
                     valid += 1
                     correct += DIRECTIONS[r["accepted"].index(label)] == r["optimal"][0]
         res[split] = (valid / len(rows), correct / len(rows))
+        if show:
+            print(f"  {split}: answers {dict(answers.most_common(6))}", flush=True)
     return res
 
 
@@ -78,10 +84,11 @@ def main() -> None:
     ap.add_argument("--set", default="{}", help="trainer config fields (JSON) over the defaults")
     ap.add_argument("--splits", default="id,alpha,num,rand,fake")
     ap.add_argument("--n", type=int, default=60)
+    ap.add_argument("--show", action="store_true", help="print the most frequent answers of each split")
     ap.add_argument("--vocab-texts", action="store_true", help="train the tokenizer on every renderable vocabulary too")
     a = ap.parse_args()
     if a.probe:
-        res = probe(a.probe, a.eval, a.splits.split(","), a.n)
+        res = probe(a.probe, a.eval, a.splits.split(","), a.n, a.show)
         print(f"{a.probe}: validity/accuracy % " + "  ".join(f"{s} {v * 100:.0f}/{acc * 100:.0f}" for s, (v, acc) in res.items()))
         return
     cfg = {"train_file": a.train, "output_dir": a.out, "device": "cpu", **json.loads(a.set)}
@@ -94,12 +101,14 @@ def main() -> None:
     env = {**os.environ, "PYTHONPATH": os.path.join(ROOT, "infra", "trainer")}
     p = subprocess.run([sys.executable, "-m", "trainyard_trainer", "sft", "--config", path], env=env, capture_output=True, text=True)
     r1 = resource.getrusage(resource.RUSAGE_CHILDREN)
+    with open(os.path.join(a.out, "events.jsonl"), "w", encoding="utf-8") as f:
+        f.write(p.stdout)  # the trainer's event lines: the loss curve, for reading later
     cpu = r1.ru_utime + r1.ru_stime - r0.ru_utime - r0.ru_stime
     last = [l for l in p.stdout.splitlines() if l.strip()][-1:] or [p.stderr[-500:]]
     print(f"train: wall {time.time() - t0:.0f} s, cpu {cpu:.0f} s, rc {p.returncode}, last event {last[0][:300]}", flush=True)
     ckpts = sorted(glob.glob(os.path.join(a.out, "checkpoint-*")), key=lambda d: int(d.rsplit("-", 1)[1]))
     for c in ckpts:
-        res = probe(c, a.eval, a.splits.split(","), a.n)
+        res = probe(c, a.eval, a.splits.split(","), a.n, a.show)
         cells = "  ".join(f"{s} {v * 100:.0f}/{acc * 100:.0f}" for s, (v, acc) in res.items())
         print(f"{os.path.basename(c)}: validity/accuracy % {cells}", flush=True)
 

@@ -49,6 +49,52 @@ def test_incremental_decoding_with_left_padding_equals_the_full_forward():
     assert (full[1, 3:] - inc[1, 3:]).abs().max() < 1e-4  # the padded row's real tokens
 
 
+def test_a_prefill_that_keeps_only_the_last_row_gives_the_same_next_tokens():
+    """The sampler's prefill asks for the last row only (`logits_to_keep=1`): the copy keys must
+    still cover every prompt position, so later steps match the full forward."""
+    from transformers import DynamicCache
+
+    m = small().eval()
+    ids = torch.randint(0, 60, (2, 12))
+    mask = torch.ones_like(ids)
+    mask[0, :4] = 0
+    pos = (mask.cumsum(-1) - 1).clamp(min=0)
+    with torch.no_grad():
+        full = m(input_ids=ids, attention_mask=mask, position_ids=pos).logits
+        cache = DynamicCache(config=m.config)
+        last = m(input_ids=ids[:, :10], attention_mask=mask[:, :10], position_ids=pos[:, :10], past_key_values=cache,
+                 use_cache=True, logits_to_keep=1).logits
+        step = m(input_ids=ids[:, 10:11], attention_mask=mask[:, :11], position_ids=pos[:, 10:11], past_key_values=cache,
+                 use_cache=True).logits
+    assert last.shape == (2, 1, 60)
+    assert (last[:, 0] - full[:, 9]).abs().max() < 1e-4
+    assert (step[:, 0] - full[:, 10]).abs().max() < 1e-4
+
+
+def test_training_with_labels_scores_only_the_labelled_rows_with_the_same_loss_and_gradients():
+    """With labels, the mixture is built for the rows a label scores only (answer-only SFT: a few
+    per sequence). Loss and gradients must equal those of the full mixture."""
+    import torch.nn.functional as F
+
+    m = small().train()
+    ids = torch.randint(0, 60, (3, 14))
+    labels = ids.clone()
+    labels[:, :9] = -100
+    labels[1, :12] = -100
+    out = m(input_ids=ids, labels=labels)
+    out.loss.backward()
+    fast = {k: p.grad.clone() for k, p in m.named_parameters() if p.grad is not None}
+    m.zero_grad()
+    full = m(input_ids=ids).logits
+    ref = F.cross_entropy(full[:, :-1].reshape(-1, 60), labels[:, 1:].reshape(-1), ignore_index=-100)
+    ref.backward()
+    assert abs(out.loss.item() - ref.item()) < 1e-5
+    for k, p in m.named_parameters():
+        assert torch.allclose(fast[k], p.grad, atol=1e-6), k
+    scored = labels[:, 1:] != -100
+    assert torch.allclose(out.logits[:, :-1][scored], full[:, :-1][scored], atol=1e-5)
+
+
 def test_saves_and_loads_with_the_auto_classes(tmp_path):
     m = small().eval()
     m.save_pretrained(tmp_path)

@@ -16,7 +16,10 @@ keys only: the prompt's fixed prefix puts the k-th announced label at the same p
 prompt, so "copy the label of the k-th action" is learnable by position alone.
 
 `logits` are the log of that mixture, so the usual cross-entropy, `generate`, temperature and
-top-p all work unchanged. Hand-written (no library ships a pointer head for transformers' decoders);
+top-p all work unchanged. Two shortcuts, both for speed: with `labels`, only the rows a label
+scores get the mixture (the others read as uniform; answer-only SFT scores ~5 of ~100 rows, so a
+training step costs about what the plain model's does), and `logits_to_keep` keeps the last rows
+only (the serving sampler's prefill). Hand-written (no library ships a pointer head for transformers' decoders);
 registered with AutoConfig/AutoModelForCausalLM under `trainyard_copy_llama`, so checkpoints save
 and load like any Hugging Face model once this module is imported. vLLM does not know it: such a
 checkpoint is served by the Hugging Face engine.
@@ -78,6 +81,21 @@ class CopyLlamaForCausalLM(LlamaForCausalLM):
             cache.trainyard_copy = (keys, ids)
         return keys, ids
 
+    @staticmethod
+    def _scored_rows(labels):
+        """(batch, position) of every row whose next token is a label (the loss shifts by one)."""
+        nxt = labels[:, 1:] != -100
+        return nxt.nonzero(as_tuple=True)
+
+    def _mixture(self, h, attn, ids):
+        """log(g · softmax(lm_head(h)) + (1 − g) · copy) for rows h, their copy attention and the
+        token ids it points at (any leading shape, the same for all three)."""
+        copy = torch.zeros(*attn.shape[:-1], self.config.vocab_size, device=h.device, dtype=attn.dtype)
+        copy.scatter_add_(-1, ids, attn)
+        gate = torch.sigmoid(self.copy_gate(h).float())
+        probs = gate * torch.softmax(self.lm_head(h).float(), -1) + (1 - gate) * copy
+        return probs.clamp_min(FLOOR).log()
+
     def forward(self, input_ids=None, attention_mask=None, position_ids=None, past_key_values=None,
                 use_cache=None, labels=None, logits_to_keep=0, **kwargs):
         if input_ids is None:
@@ -87,7 +105,13 @@ class CopyLlamaForCausalLM(LlamaForCausalLM):
         h = out.last_hidden_state
         cache = out.past_key_values if use_cache else None
         keys, ids = self._copy_keys(h, input_ids, position_ids, cache)
-        b, n = input_ids.shape
+        # Keys cover every position; queries, gate and output only the rows asked for (a sampler's
+        # prefill needs the last row alone, and the b × n × vocabulary mixture is the costly part).
+        if isinstance(logits_to_keep, int) and logits_to_keep > 0:
+            h = h[:, -logits_to_keep:]
+        b, n = h.shape[0], h.shape[1]
+        if labels is not None and n != labels.shape[1]:
+            raise ValueError("labels need the logits of every position: leave logits_to_keep at 0")
         total = ids.shape[1]
         scores = self.copy_query(h) @ keys.transpose(1, 2) / math.sqrt(self.config.copy_dim)
         rows = torch.arange(n, device=h.device)[:, None] + (total - n)
@@ -96,11 +120,15 @@ class CopyLlamaForCausalLM(LlamaForCausalLM):
             allowed = allowed & attention_mask[:, None, -total:].bool()
         # A left-padding row sees no real key at all: its softmax is NaN; it copies nothing.
         attn = torch.softmax(scores.float().masked_fill(~allowed, float("-inf")), -1).nan_to_num(0.0)
-        copy = torch.zeros(b, n, self.config.vocab_size, device=h.device, dtype=attn.dtype)
-        copy.scatter_add_(-1, ids[:, None, :].expand(b, n, total), attn)
-        gate = torch.sigmoid(self.copy_gate(h).float())
-        probs = gate * torch.softmax(self.lm_head(h).float(), -1) + (1 - gate) * copy
-        logits = probs.clamp_min(FLOOR).log()
+        scored = None if labels is None else self._scored_rows(labels)
+        if scored is None:
+            logits = self._mixture(h, attn, ids[:, None, :].expand(b, n, total))
+        else:
+            # Training: only the rows a label scores get the mixture (answer-only SFT scores a few
+            # tokens per sequence); the others read as uniform, and the loss ignores them.
+            bi, ti = scored
+            logits = torch.full((b, n, self.config.vocab_size), -math.log(self.config.vocab_size), device=h.device)
+            logits = logits.index_put((bi, ti), self._mixture(h[bi, ti], attn[bi, ti], ids[bi]))
         loss = None
         if labels is not None:
             loss = self.loss_function(logits=logits, labels=labels, vocab_size=self.config.vocab_size, **kwargs)

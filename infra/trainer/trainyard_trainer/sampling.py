@@ -67,7 +67,8 @@ def generate(model, tok, prompts: list[list[int]], params: list[SampleParams], e
     positions = (mask.cumsum(-1) - 1).clamp(min=0)
     cache = DynamicCache(config=model.config)
     ids, mask, positions = ids.to(device), mask.to(device), positions.to(device)
-    logits = model(input_ids=ids, attention_mask=mask, position_ids=positions, past_key_values=cache, use_cache=True).logits[:, -1]
+    logits = model(input_ids=ids, attention_mask=mask, position_ids=positions, past_key_values=cache, use_cache=True,
+                   logits_to_keep=1).logits[:, -1]
 
     tokens: list[list[int]] = [[] for _ in range(b)]
     texts = [""] * b
