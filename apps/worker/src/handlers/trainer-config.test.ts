@@ -64,10 +64,18 @@ describe("trainer config from the spec", () => {
     expect(GrpoTrainerConfig.safeParse(cfg).success).toBe(true);
   });
 
-  it("demo-cpu: the tiny model's shape and tokenizer, CPU, no LoRA", () => {
+  it("demo-cpu: the tiny model's shape, tokenizer and copy head, CPU, no LoRA", () => {
     const m = modelConfig(expandExperimentRequest({ preset: "demo-cpu" }));
-    expect(m).toMatchObject({ model: "tiny", device: "cpu", tiny_arch: "llama", tiny_tokenizer: "lines", vocab_size: 2048 });
-    expect(m).toMatchObject({ tokenizer_texts: [], freeze_embeddings: false });
+    expect(m).toMatchObject({ model: "tiny", device: "cpu", tiny_arch: "llama", tiny_tokenizer: "labels", vocab_size: 2048 });
+    expect(m).toMatchObject({ layers: 4, copy_head: true, freeze_embeddings: false });
+    expect((m.tokenizer_texts as string[]).length).toBeGreaterThan(0);
+    // General Points keeps the first CPU recipe (the copy head was measured on Sokoban only).
+    expect(modelConfig(expandExperimentRequest({ preset: "demo-cpu-gp" }))).toMatchObject({
+      tiny_tokenizer: "lines",
+      tokenizer_texts: [],
+      layers: 2,
+      copy_head: false,
+    });
     expect(m.context_length).toBe(1536);
     expect(SftTrainerConfig.safeParse({ ...trainerConfig(inputs("demo-cpu", "sft")) }).success).toBe(true);
   });
@@ -114,7 +122,7 @@ describe("trainer config from the spec", () => {
     expect(trainerConfig({ ...t, resumeFrom: "/ckpt/run/checkpoint-750" })).toMatchObject({
       resume_from: "/ckpt/run/checkpoint-750",
       init_from: "",
-      max_steps: 1500,
+      max_steps: 600,
     });
     expect(trainerConfig({ ...t, initFrom: "/ckpt/sft/checkpoint-10" })).toMatchObject({
       init_from: "/ckpt/sft/checkpoint-10",
