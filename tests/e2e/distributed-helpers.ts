@@ -42,12 +42,15 @@ export const done = (id: string) =>
     return j && ["succeeded", "failed", "cancelled"].includes(j.state) ? j : null;
   }, 400_000);
 
+/** Loads with transformers' Auto classes; importing the copy head registers its model type (the demo's tiny model has one). */
 function loads(path: string): void {
-  const r = spawnSync(
-    PYTHON,
-    ["-c", "import sys; from transformers import AutoModelForCausalLM; AutoModelForCausalLM.from_pretrained(sys.argv[1])", path],
-    { encoding: "utf8", timeout: 120_000 },
-  );
+  const code =
+    "import sys, trainyard_trainer.copyhead; from transformers import AutoModelForCausalLM; AutoModelForCausalLM.from_pretrained(sys.argv[1])";
+  const r = spawnSync(PYTHON, ["-c", code, path], {
+    encoding: "utf8",
+    timeout: 120_000,
+    env: { ...process.env, PYTHONPATH: join(REPO, "infra", "trainer") },
+  });
   expect(r.status, r.stderr).toBe(0);
 }
 
