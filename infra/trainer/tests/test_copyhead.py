@@ -19,6 +19,19 @@ def small(vocab: int = 60, ctx: int = 64, **kw) -> CopyLlamaForCausalLM:
     return CopyLlamaForCausalLM(cfg)
 
 
+def left_padded(row: int, pad: int):
+    """A model, a 2 × 12 batch with `pad` left-padding tokens in `row`, the serving sampler's position
+    ids, and the full forward's logits to compare against."""
+    m = small().eval()
+    ids = torch.randint(0, 60, (2, 12))
+    mask = torch.ones_like(ids)
+    mask[row, :pad] = 0
+    pos = (mask.cumsum(-1) - 1).clamp(min=0)
+    with torch.no_grad():
+        full = m(input_ids=ids, attention_mask=mask, position_ids=pos).logits
+    return m, ids, mask, pos, full
+
+
 def test_logits_are_the_log_of_a_distribution():
     m = small().eval()
     ids = torch.randint(0, 60, (3, 10))
@@ -31,13 +44,8 @@ def test_incremental_decoding_with_left_padding_equals_the_full_forward():
     a DynamicCache, then one token at a time."""
     from transformers import DynamicCache
 
-    m = small().eval()
-    ids = torch.randint(0, 60, (2, 12))
-    mask = torch.ones_like(ids)
-    mask[1, :3] = 0
-    pos = (mask.cumsum(-1) - 1).clamp(min=0)
+    m, ids, mask, pos, full = left_padded(row=1, pad=3)
     with torch.no_grad():
-        full = m(input_ids=ids, attention_mask=mask, position_ids=pos).logits
         cache = DynamicCache(config=m.config)
         parts = [m(input_ids=ids[:, :8], attention_mask=mask[:, :8], position_ids=pos[:, :8], past_key_values=cache, use_cache=True).logits]
         for t in range(8, 12):
@@ -54,13 +62,8 @@ def test_a_prefill_that_keeps_only_the_last_row_gives_the_same_next_tokens():
     still cover every prompt position, so later steps match the full forward."""
     from transformers import DynamicCache
 
-    m = small().eval()
-    ids = torch.randint(0, 60, (2, 12))
-    mask = torch.ones_like(ids)
-    mask[0, :4] = 0
-    pos = (mask.cumsum(-1) - 1).clamp(min=0)
+    m, ids, mask, pos, full = left_padded(row=0, pad=4)
     with torch.no_grad():
-        full = m(input_ids=ids, attention_mask=mask, position_ids=pos).logits
         cache = DynamicCache(config=m.config)
         last = m(input_ids=ids[:, :10], attention_mask=mask[:, :10], position_ids=pos[:, :10], past_key_values=cache,
                  use_cache=True, logits_to_keep=1).logits
