@@ -172,3 +172,27 @@ def test_trl_sft_trains_the_copy_head_not_only_the_body(tmp_path, toy_file):
     for name in ("copy_query.weight", "copy_key.weight", "copy_position.weight", "copy_gate.weight"):
         assert not torch.equal(before[name], after[name]), name
     assert not torch.equal(before["model.layers.0.mlp.up_proj.weight"], after["model.layers.0.mlp.up_proj.weight"])
+
+
+def test_first_mention_copy_ignores_repeats():
+    """With `copy_first_only`, a token repeated later in the prompt is copied from its first mention
+    only: under a content-blind (uniform) copy, [5, 7, 5, 9] gives each distinct token 1/3, where the
+    plain head gives the repeated 5 half the mass. Padding is never a first mention."""
+    def copy_only(first_only: bool):
+        m = small(copy_first_only=first_only).eval()
+        with torch.no_grad():
+            for p in (m.copy_query, m.copy_key, m.copy_position):
+                p.weight.zero_()
+            m.copy_gate.weight.zero_()
+            m.copy_gate.bias.fill_(-40.0)  # the gate picks the copy alone
+        return m
+
+    ids = torch.tensor([[5, 7, 5, 9], [0, 5, 5, 9]])
+    mask = torch.tensor([[1, 1, 1, 1], [0, 1, 1, 1]])
+    pos = (mask.cumsum(-1) - 1).clamp(min=0)
+    with torch.no_grad():
+        plain = copy_only(False)(input_ids=ids, attention_mask=mask, position_ids=pos).logits[:, -1].exp()
+        first = copy_only(True)(input_ids=ids, attention_mask=mask, position_ids=pos).logits[:, -1].exp()
+    assert abs(plain[0, 5] - 0.5) < 1e-4 and abs(first[0, 5] - 1 / 3) < 1e-4
+    assert abs(first[0, 7] - 1 / 3) < 1e-4 and abs(first[0, 9] - 1 / 3) < 1e-4
+    assert abs(first[1, 5] - 0.5) < 1e-4 and abs(first[1, 9] - 0.5) < 1e-4 and first[1, 0] < 1e-6

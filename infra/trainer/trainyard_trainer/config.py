@@ -87,6 +87,7 @@ class _TrainCommon:
     freeze_embeddings: bool = _f(False, "Keep the token embeddings (and a tied output head) at their initial values. A from-scratch model then treats every token alike, also those no training answer contains, so a copy learned on the training labels also copies unseen ones.")
     copy_head: bool = _f(False, "tiny (llama): add a copy head (pointer-generator): each next token is generated or copied from an earlier position, so a model that learned which announced label to answer can emit labels no training answer contains (docs/demo.md).")
     copy_dim: int = _f(64, "tiny copy_head: size of the copy head's queries and keys.")
+    copy_first_only: bool = _f(False, "tiny copy_head: copy a token only from its first mention, so the pointer names a token once (the Answers line, not also the where line) and transfers to prompts without the repeat.")
     num_threads: int = _f(1, "Torch CPU threads (1 is fastest on small CPUs).")
     device: Literal["auto", "cpu", "cuda"] = _f("auto", "`auto`: CUDA when a GPU is visible, else CPU.")
     dtype: Literal["auto", "bfloat16", "float16", "float32"] = _f("auto", "Training precision; `auto` = bfloat16 on GPU, float32 on CPU.")
@@ -140,6 +141,8 @@ class _TrainCommon:
             raise _bad("tiny_tokenizer must be `qwen` with tiny_arch qwen2: AutoTokenizer rebuilds every Qwen2 tokenizer with Qwen's own pre-tokenizer")
         if self.copy_head and self.tiny_arch != "llama":
             raise _bad("copy_head is built on the llama tiny model: set tiny_arch llama")
+        if self.copy_first_only and not self.copy_head:
+            raise _bad("copy_first_only shapes the copy head: set copy_head true")
         if self.copy_dim < 1:
             raise _bad("copy_dim must be >= 1")
         if self.processes < 1 or self.nodes < 1:

@@ -43,8 +43,9 @@ FLOOR = 1e-9
 class CopyLlamaConfig(LlamaConfig):
     model_type = MODEL_TYPE
 
-    def __init__(self, copy_dim: int = 64, **kwargs):
+    def __init__(self, copy_dim: int = 64, copy_first_only: bool = False, **kwargs):
         self.copy_dim = copy_dim
+        self.copy_first_only = copy_first_only
         super().__init__(**kwargs)
 
 
@@ -82,6 +83,15 @@ class CopyLlamaForCausalLM(LlamaForCausalLM):
         return keys, ids
 
     @staticmethod
+    def _first_mentions(ids, real):
+        """(batch, total): the position holds the first (real) mention of its token id."""
+        same = ids[:, :, None] == ids[:, None, :]  # [b, j, i]: token j equals token i
+        if real is not None:
+            same = same & real[:, None, :]
+        earlier = torch.ones(ids.shape[1], ids.shape[1], dtype=torch.bool, device=ids.device).tril(-1)
+        return ~(same & earlier[None]).any(-1)
+
+    @staticmethod
     def _scored_rows(labels):
         """(batch, position) of every row whose next token is a label (the loss shifts by one)."""
         nxt = labels[:, 1:] != -100
@@ -116,8 +126,12 @@ class CopyLlamaForCausalLM(LlamaForCausalLM):
         scores = self.copy_query(h) @ keys.transpose(1, 2) / math.sqrt(self.config.copy_dim)
         rows = torch.arange(n, device=h.device)[:, None] + (total - n)
         allowed = (torch.arange(total, device=h.device)[None, :] <= rows)[None]
+        real = None
         if attention_mask is not None and attention_mask.dim() == 2:
-            allowed = allowed & attention_mask[:, None, -total:].bool()
+            real = attention_mask[:, -total:].bool()
+            allowed = allowed & real[:, None, :]
+        if getattr(self.config, "copy_first_only", False):
+            allowed = allowed & self._first_mentions(ids, real)[:, None, :]
         # A left-padding row sees no real key at all: its softmax is NaN; it copies nothing.
         attn = torch.softmax(scores.float().masked_fill(~allowed, float("-inf")), -1).nan_to_num(0.0)
         scored = None if labels is None else self._scored_rows(labels)

@@ -46,6 +46,7 @@ export const SERVICE_TRAINER_SETTINGS = {
     freeze_embeddings: false,
     copy_head: false,
     copy_dim: 64,
+    copy_first_only: false,
     d_model: 192,
     layers: 2,
     heads: 12,

@@ -44,6 +44,13 @@ export const CpuTinyModel = z.strictObject({
    * earlier position of the prompt, so labels no training answer contains can still be answered.
    */
   copyHead: z.boolean().default(false),
+  /**
+   * Copy a token only from its first mention in the prompt (copyHead): the pointer names each
+   * announced label once, so a copy learned with the diverse prompts' `where` line also works on
+   * prompts without it, and the other way round. Ignored without copyHead (a preset that sets it
+   * can still turn the copy head off).
+   */
+  copyFirstOnly: z.boolean().default(false),
   /** BPE vocabulary size learned from the training rows. */
   vocabSize: z.number().int().min(300).max(65536).default(2048),
   /** SwiGLU inner size; 0 = 4 × dModel. */

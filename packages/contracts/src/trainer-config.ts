@@ -70,6 +70,8 @@ const TRAIN_COMMON = {
   /** tiny (llama): a copy head (pointer-generator) beside the output layer, and its query/key size. */
   copy_head: z.boolean().default(false),
   copy_dim: z.number().int().min(1).default(64),
+  /** tiny copy_head: copy a token only from its first mention. */
+  copy_first_only: z.boolean().default(false),
   num_threads: z.number().int().min(1).default(1),
   /** `auto`: CUDA when a GPU is visible, else CPU. */
   device: z.enum(["auto", "cpu", "cuda"]).default("auto"),
@@ -102,6 +104,7 @@ function checkCommon(
     tiny_arch: string;
     tiny_tokenizer: string;
     copy_head: boolean;
+    copy_first_only: boolean;
     strategy: string;
     lora: TrainerLoraConfig | null;
   },
@@ -115,6 +118,9 @@ function checkCommon(
   }
   if (c.copy_head && c.tiny_arch !== "llama") {
     conflict(ctx, "copy_head", "copy_head is built on the llama tiny model: set tiny_arch llama");
+  }
+  if (c.copy_first_only && !c.copy_head) {
+    conflict(ctx, "copy_first_only", "copy_first_only shapes the copy head: set copy_head true");
   }
   if (c.tiny_arch === "qwen2" && c.tiny_tokenizer !== "qwen") {
     conflict(ctx, "tiny_tokenizer", "tiny_arch qwen2 needs tiny_tokenizer qwen (AutoTokenizer rebuilds Qwen2 tokenizers)");

@@ -68,6 +68,7 @@ export function modelConfig(spec: ExperimentSpec): Record<string, unknown> {
       tokenizer_texts: m.tokenizer === "labels" ? requireEnv(spec.task).tokenizerTexts() : [],
       freeze_embeddings: m.freezeEmbeddings,
       copy_head: m.copyHead,
+      copy_first_only: m.copyHead && m.copyFirstOnly,
       d_model: m.dModel,
       layers: m.layers,
       heads: m.heads,
