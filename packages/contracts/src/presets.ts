@@ -78,7 +78,16 @@ const DEMO_CPU = {
   // The measured CPU model (docs/demo.md): 4 layers learn the board → move map in half the steps
   // of 2; the labels tokenizer makes each label one token, and the copy head can emit labels no
   // training answer contained (A, 1, *), which the diverse arm needs.
-  model: { engine: "cpu-tiny", dModel: 192, layers: 4, heads: 12, contextLength: 1536, tokenizer: "labels", copyHead: true, copyFirstOnly: true },
+  model: {
+    engine: "cpu-tiny",
+    dModel: 192,
+    layers: 4,
+    heads: 12,
+    contextLength: 1536,
+    tokenizer: "labels",
+    copyHead: true,
+    copyFirstOnly: true,
+  },
   arms: [
     { name: "frozen-ans", method: "sft", data: "frozen", target: "answer" },
     { name: "diverse-ans", method: "sft", data: "diverse", target: "answer" },
