@@ -67,7 +67,7 @@ def shared_prefix_length(prompts: list[list[int]]) -> int:
     return n
 
 
-def _prefill(model, prompts: list[list[int]], pad: int, device, cache):
+def _prefill(model, prompts: list[list[int]], pad: int, device, cache, share: bool = True):
     """Last-position logits of every prompt, filling `cache`; the batch's shared prefix runs once.
 
     Prefix caching is hand-written because evaluation batches are one instruction template with
@@ -76,7 +76,7 @@ def _prefill(model, prompts: list[list[int]], pad: int, device, cache):
     masked; positions continue from the prefix, so each row sees exactly its own prompt.
     """
     b, lens = len(prompts), [len(p) for p in prompts]
-    shared = shared_prefix_length(prompts)
+    shared = shared_prefix_length(prompts) if share else 0
     if shared < MIN_SHARED_PREFIX:
         shared = 0
     if shared:
@@ -114,19 +114,8 @@ def generate(model, tok, prompts: list[list[int]], params: list[SampleParams], e
     b, lens = len(prompts), [len(p) for p in prompts]
     pad = tok.pad_token_id if tok.pad_token_id is not None else next(iter(eos))
     cache = DynamicCache(config=model.config)
-    if prefix_cache:
-        logits, mask = _prefill(model, prompts, pad, device, cache)
-    else:
-        width = max(lens)
-        ids = torch.full((b, width), pad, dtype=torch.long)
-        mask = torch.zeros((b, width), dtype=torch.long)
-        for i, p in enumerate(prompts):
-            ids[i, width - len(p) :] = torch.tensor(p, dtype=torch.long)
-            mask[i, width - len(p) :] = 1
-        positions = (mask.cumsum(-1) - 1).clamp(min=0)
-        ids, mask, positions = ids.to(device), mask.to(device), positions.to(device)
-        logits = model(input_ids=ids, attention_mask=mask, position_ids=positions, past_key_values=cache,
-                       use_cache=True, logits_to_keep=1).logits[:, -1]
+    # Without sharing, every prompt is left-padded whole (the reference the tests compare with).
+    logits, mask = _prefill(model, prompts, pad, device, cache, share=prefix_cache)
 
     tokens: list[list[int]] = [[] for _ in range(b)]
     texts = [""] * b
