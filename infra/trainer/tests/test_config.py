@@ -42,6 +42,7 @@ def test_defaults_parse_and_every_field_has_help(toy_file):
         (SftConfig, {"vocab_size": 100}, "vocab_size"),
         (SftConfig, {"tiny_arch": "qwen2"}, "tiny_tokenizer"),
         (SftConfig, {"copy_first_only": True}, "set copy_head true"),
+        (SftConfig, {"copy_gate_bias": 2.0}, "copy_gate_bias shapes the copy head"),
         (SftConfig, {"eval_top_p": 0}, "eval_top_p"),
         (SftConfig, {"d_model": 30, "heads": 4}, "divisible"),
         (SftConfig, {"d_model": 12, "heads": 4}, "even head size"),

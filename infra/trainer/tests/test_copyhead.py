@@ -196,3 +196,29 @@ def test_first_mention_copy_ignores_repeats():
     assert abs(plain[0, 5] - 0.5) < 1e-4 and abs(first[0, 5] - 1 / 3) < 1e-4
     assert abs(first[0, 7] - 1 / 3) < 1e-4 and abs(first[0, 9] - 1 / 3) < 1e-4
     assert abs(first[1, 5] - 0.5) < 1e-4 and abs(first[1, 9] - 0.5) < 1e-4 and first[1, 0] < 1e-6
+
+
+def test_gate_bias_starts_the_model_generating_and_survives_a_save(tmp_path):
+    """`copy_gate_bias` is the gate's starting bias: at +8 an untrained model's next-token
+    distribution is (almost) the output layer's alone; at 0 half of it is the copy. The bias is
+    an initial value only: a saved checkpoint loads with the trained gate, not a fresh one."""
+    ids = torch.randint(0, 60, (2, 10))
+
+    def generate_share(bias: float) -> tuple[float, CopyLlamaForCausalLM]:
+        m = small(copy_gate_bias=bias).eval()
+        with torch.no_grad():
+            h = m.model(input_ids=ids).last_hidden_state
+            gen = torch.softmax(m.lm_head(h), -1)
+            mix = m(input_ids=ids).logits.exp()
+        # mix = g·gen + (1 − g)·copy; the distance to gen alone measures 1 − g.
+        return (mix - gen).abs().sum(-1).max().item(), m
+
+    near_gen, m = generate_share(8.0)
+    even, _ = generate_share(0.0)
+    assert near_gen < 2e-3 < 0.2 < even
+    with torch.no_grad():
+        m.copy_gate.bias.fill_(-3.0)
+    m.save_pretrained(tmp_path)
+    loaded = load_model(str(tmp_path), torch.float32, trainable=False)
+    assert loaded.config.copy_gate_bias == 8.0
+    assert loaded.copy_gate.bias.item() == -3.0

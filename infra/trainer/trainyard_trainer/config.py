@@ -13,6 +13,7 @@ worker sends them explicitly for Hugging Face models.
 from __future__ import annotations
 
 import dataclasses
+import math
 import os
 from dataclasses import dataclass, field
 from typing import Any, Literal, Optional, Union, get_args, get_origin, get_type_hints
@@ -88,6 +89,7 @@ class _TrainCommon:
     copy_head: bool = _f(False, "tiny (llama): add a copy head (pointer-generator): each next token is generated or copied from an earlier position, so a model that learned which announced label to answer can emit labels no training answer contains (docs/demo.md).")
     copy_dim: int = _f(64, "tiny copy_head: size of the copy head's queries and keys.")
     copy_first_only: bool = _f(False, "tiny copy_head: copy a token only from its first mention, so the pointer names a token once (the Answers line, not also the where line) and transfers to prompts without the repeat.")
+    copy_gate_bias: float = _f(0.0, "tiny copy_head: the gate's initial bias; σ(bias) is the starting weight of generating over copying. Positive starts the model as a generator (a pretrained model's default), so it copies only where generating cannot fit the data (docs/demo.md).")
     num_threads: int = _f(1, "Torch CPU threads (1 is fastest on small CPUs).")
     device: Literal["auto", "cpu", "cuda"] = _f("auto", "`auto`: CUDA when a GPU is visible, else CPU.")
     dtype: Literal["auto", "bfloat16", "float16", "float32"] = _f("auto", "Training precision; `auto` = bfloat16 on GPU, float32 on CPU.")
@@ -143,6 +145,10 @@ class _TrainCommon:
             raise _bad("copy_head is built on the llama tiny model: set tiny_arch llama")
         if self.copy_first_only and not self.copy_head:
             raise _bad("copy_first_only shapes the copy head: set copy_head true")
+        if self.copy_gate_bias != 0.0 and not self.copy_head:
+            raise _bad("copy_gate_bias shapes the copy head: set copy_head true")
+        if not math.isfinite(self.copy_gate_bias):
+            raise _bad("copy_gate_bias must be a finite number")
         if self.copy_dim < 1:
             raise _bad("copy_dim must be >= 1")
         if self.processes < 1 or self.nodes < 1:

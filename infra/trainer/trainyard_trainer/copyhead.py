@@ -13,7 +13,10 @@ Liu and Manning (2017, "Get To The Point"), on a decoder:
 The copy attention chooses a *position*; the copied token is whatever sits there, so a copy learned
 on pool words copies ` A` the same way. `P` is a learned absolute-position embedding for the copy
 keys only: the prompt's fixed prefix puts the k-th announced label at the same position in every
-prompt, so "copy the label of the k-th action" is learnable by position alone.
+prompt, so "copy the label of the k-th action" is learnable by position alone. `b` starts at
+`copy_gate_bias`: a positive value starts the model as a plain generator, as a pretrained model
+is, so it copies only where generating cannot fit the data (copying is easier to learn from
+scratch, and from an even start both demo arms end up copying every label).
 
 `logits` are the log of that mixture, so the usual cross-entropy, `generate`, temperature and
 top-p all work unchanged. Two shortcuts, both for speed: with `labels`, only the rows a label
@@ -43,9 +46,10 @@ FLOOR = 1e-9
 class CopyLlamaConfig(LlamaConfig):
     model_type = MODEL_TYPE
 
-    def __init__(self, copy_dim: int = 64, copy_first_only: bool = False, **kwargs):
+    def __init__(self, copy_dim: int = 64, copy_first_only: bool = False, copy_gate_bias: float = 0.0, **kwargs):
         self.copy_dim = copy_dim
         self.copy_first_only = copy_first_only
+        self.copy_gate_bias = copy_gate_bias
         super().__init__(**kwargs)
 
 
@@ -66,6 +70,9 @@ class CopyLlamaForCausalLM(LlamaForCausalLM):
         # Unit-scale position keys: distinct positions are told apart from the first step.
         if module is getattr(self, "copy_position", None):
             nn.init.normal_(module.weight, std=1.0)
+        # The gate starts at σ(copy_gate_bias) for every row: > 0 starts the model generating.
+        if module is getattr(self, "copy_gate", None):
+            nn.init.constant_(module.bias, getattr(self.config, "copy_gate_bias", 0.0))
 
     def _copy_keys(self, h, input_ids, position_ids, cache):
         """Keys and token ids of every position so far (this call's plus the cached ones)."""

@@ -78,7 +78,8 @@ def model_config(cfg: Any, vocab_size: int, eos_id: int):
     Config = Qwen2Config if cfg.tiny_arch == "qwen2" else LlamaConfig
     extra = {}
     if getattr(cfg, "copy_head", False):
-        Config, extra = CopyLlamaConfig, {"copy_dim": cfg.copy_dim, "copy_first_only": cfg.copy_first_only}
+        Config, extra = CopyLlamaConfig, {"copy_dim": cfg.copy_dim, "copy_first_only": cfg.copy_first_only,
+                                    "copy_gate_bias": cfg.copy_gate_bias}
     return Config(
         **extra,
         vocab_size=vocab_size,

@@ -47,6 +47,7 @@ export const SERVICE_TRAINER_SETTINGS = {
     copy_head: false,
     copy_dim: 64,
     copy_first_only: false,
+    copy_gate_bias: 0,
     d_model: 192,
     layers: 2,
     heads: 12,

@@ -51,6 +51,12 @@ export const CpuTinyModel = z.strictObject({
    * can still turn the copy head off).
    */
   copyFirstOnly: z.boolean().default(false),
+  /**
+   * The copy head's starting gate (copyHead): σ(copyGateBias) is the initial weight of generating
+   * over copying. Positive starts the model as a generator, a pretrained model's default, so it
+   * copies only where generating cannot fit the data (docs/demo.md). Ignored without copyHead.
+   */
+  copyGateBias: z.number().min(-20).max(20).default(0),
   /** BPE vocabulary size learned from the training rows. */
   vocabSize: z.number().int().min(300).max(65536).default(2048),
   /** SwiGLU inner size; 0 = 4 × dModel. */

@@ -87,6 +87,7 @@ const DEMO_CPU = {
     tokenizer: "labels",
     copyHead: true,
     copyFirstOnly: true,
+    copyGateBias: 8,
   },
   arms: [
     { name: "frozen-ans", method: "sft", data: "frozen", target: "answer" },

@@ -72,6 +72,8 @@ const TRAIN_COMMON = {
   copy_dim: z.number().int().min(1).default(64),
   /** tiny copy_head: copy a token only from its first mention. */
   copy_first_only: z.boolean().default(false),
+  /** tiny copy_head: the gate's initial bias (σ of it = the starting weight of generating). */
+  copy_gate_bias: z.number().finite().default(0),
   num_threads: z.number().int().min(1).default(1),
   /** `auto`: CUDA when a GPU is visible, else CPU. */
   device: z.enum(["auto", "cpu", "cuda"]).default("auto"),
@@ -105,6 +107,7 @@ function checkCommon(
     tiny_tokenizer: string;
     copy_head: boolean;
     copy_first_only: boolean;
+    copy_gate_bias: number;
     strategy: string;
     lora: TrainerLoraConfig | null;
   },
@@ -121,6 +124,9 @@ function checkCommon(
   }
   if (c.copy_first_only && !c.copy_head) {
     conflict(ctx, "copy_first_only", "copy_first_only shapes the copy head: set copy_head true");
+  }
+  if (c.copy_gate_bias !== 0 && !c.copy_head) {
+    conflict(ctx, "copy_gate_bias", "copy_gate_bias shapes the copy head: set copy_head true");
   }
   if (c.tiny_arch === "qwen2" && c.tiny_tokenizer !== "qwen") {
     conflict(ctx, "tiny_tokenizer", "tiny_arch qwen2 needs tiny_tokenizer qwen (AutoTokenizer rebuilds Qwen2 tokenizers)");

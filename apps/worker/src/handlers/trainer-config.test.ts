@@ -67,7 +67,7 @@ describe("trainer config from the spec", () => {
   it("demo-cpu: the tiny model's shape, tokenizer and copy head, CPU, no LoRA", () => {
     const m = modelConfig(expandExperimentRequest({ preset: "demo-cpu" }));
     expect(m).toMatchObject({ model: "tiny", device: "cpu", tiny_arch: "llama", tiny_tokenizer: "labels", vocab_size: 2048 });
-    expect(m).toMatchObject({ layers: 4, copy_head: true, copy_first_only: true, freeze_embeddings: false });
+    expect(m).toMatchObject({ layers: 4, copy_head: true, copy_first_only: true, copy_gate_bias: 8, freeze_embeddings: false });
     expect((m.tokenizer_texts as string[]).length).toBeGreaterThan(0);
     // General Points keeps the first CPU recipe (the copy head was measured on Sokoban only).
     expect(modelConfig(expandExperimentRequest({ preset: "demo-cpu-gp" }))).toMatchObject({
@@ -115,6 +115,11 @@ describe("trainer config from the spec", () => {
       copy_first_only: false,
     });
     expect(SftTrainerConfig.safeParse({ copy_first_only: true }).error?.issues[0]?.path).toEqual(["copy_first_only"]);
+    // The gate's starting bias travels with the copy head and is 0 without it.
+    expect(modelConfig(expandExperimentRequest({ preset: "demo-cpu", model: { copyGateBias: -2.5 } })).copy_gate_bias).toBe(-2.5);
+    expect(modelConfig(expandExperimentRequest({ preset: "demo-cpu", model: { copyHead: false } })).copy_gate_bias).toBe(0);
+    expect(SftTrainerConfig.safeParse({ copy_gate_bias: 8 }).error?.issues[0]?.path).toEqual(["copy_gate_bias"]);
+    expect(() => expandExperimentRequest({ preset: "demo-cpu", model: { copyGateBias: 50 } })).toThrow(/model\.copyGateBias/);
     expect(modelConfig(expandExperimentRequest({ preset: "paper-sokoban" })).copy_head).toBe(false);
     expect(SftTrainerConfig.safeParse({ copy_head: true, tiny_arch: "qwen2", tiny_tokenizer: "qwen" }).error?.issues[0]?.path).toEqual([
       "copy_head",

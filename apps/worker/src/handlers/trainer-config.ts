@@ -69,6 +69,7 @@ export function modelConfig(spec: ExperimentSpec): Record<string, unknown> {
       freeze_embeddings: m.freezeEmbeddings,
       copy_head: m.copyHead,
       copy_first_only: m.copyHead && m.copyFirstOnly,
+      copy_gate_bias: m.copyHead ? m.copyGateBias : 0,
       d_model: m.dModel,
       layers: m.layers,
       heads: m.heads,
