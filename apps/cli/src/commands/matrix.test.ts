@@ -2,7 +2,7 @@
 import { describe, expect, it } from "vitest";
 import { bar, renderCurves, renderMatrix } from "./matrix.js";
 
-const cell = (mean: number, lo: number, hi: number) => ({ mean, ci95: [lo, hi] as [number, number], n: 30, paper: null });
+const cell = (mean: number, lo: number, hi: number, validity = 1) => ({ mean, ci95: [lo, hi] as [number, number], n: 30, validity, paper: null });
 
 describe("trainyard matrix rendering", () => {
   it("prints each cell's 95 % CI and the paired differences between the arms", () => {
@@ -19,7 +19,7 @@ describe("trainyard matrix rendering", () => {
           data: "frozen",
           target: "answer",
           compute: {},
-          cells: { id: cell(0.6, 0.43, 0.77), alpha: cell(0, 0, 0), fake: cell(0.4, 0.23, 0.57) },
+          cells: { id: cell(0.6, 0.43, 0.77), alpha: cell(0, 0, 0, 0.25), fake: cell(0.4, 0.23, 0.57, 0.875) },
         },
         {
           arm: "diverse-ans",
@@ -27,7 +27,7 @@ describe("trainyard matrix rendering", () => {
           data: "diverse",
           target: "answer",
           compute: {},
-          cells: { id: cell(0.5, 0.33, 0.67), alpha: cell(0.3, 0.13, 0.47), fake: cell(0, 0, 0) },
+          cells: { id: cell(0.5, 0.33, 0.67), alpha: cell(0.3, 0.13, 0.47), fake: cell(0, 0, 0, 0) },
         },
       ],
       paired: [{ a: "diverse-ans", b: "frozen-ans", split: "alpha", diff: 0.3, ci95: [0.13, 0.47], n: 30 }],
@@ -36,6 +36,10 @@ describe("trainyard matrix rendering", () => {
     const lines = text.split("\n");
     expect(lines.find((l) => l.startsWith("diverse-ans") && l.includes("%"))).toMatch(/50%.*30%.*0%/);
     expect(lines.filter((l) => l.startsWith("frozen-ans"))[1]).toMatch(/43–77\s+0–0\s+23–57/);
+    // The validity block: each arm's share of accepted turns, in split order.
+    const valid = lines.slice(lines.findIndex((l) => l.includes("valid answers")) + 1);
+    expect(valid[0]).toMatch(/^frozen-ans\s+100%\s+25%\s+88%/);
+    expect(valid[1]).toMatch(/^diverse-ans\s+100%\s+100%\s+0%/);
     expect(text).toContain("paired difference diverse-ans − frozen-ans");
     expect(text).toContain("alpha +30 [13, 47]");
   });

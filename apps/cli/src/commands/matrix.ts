@@ -38,6 +38,16 @@ export function renderMatrix(m: Matrix, color = false): string {
     });
     lines.push(r.arm.padEnd(16) + cis.join(""));
   }
+  // Success alone hides *why* a cell is 0: no valid answer (the labels were not followed, or the
+  // format broke) reads differently from valid answers that did not solve the level.
+  lines.push("".padEnd(16) + "valid answers (share of turns the environment accepted):");
+  for (const r of m.rows) {
+    const vs = m.splits.map((s) => {
+      const c = r.cells[s];
+      return (c ? `${pct(c.validity)}%` : "—").padEnd(w);
+    });
+    lines.push(r.arm.padEnd(16) + vs.join(""));
+  }
   lines.push("* Fake: the prompt announces new labels the environment ignores; high = the model ignored the instruction.");
   const ci = m.rows.flatMap((r) => m.splits.map((s) => r.cells[s])).find((c) => c);
   if (ci) lines.push(`n per cell: ${ci.n} levels × seeds; full JSON (checkpoints, overlap, compute): trainyard matrix ID --json`);
