@@ -37,6 +37,13 @@ export const CpuTinyModel = z.strictObject({
    * vocabulary the environment can render) or `qwen` (Qwen2's word split; required by arch qwen2).
    */
   tokenizer: z.enum(["lines", "qwen", "labels"]).default("lines"),
+  /**
+   * Share the input embedding and the output layer. Untied, a token the training answers never
+   * contain keeps its random input embedding; tied, the output layer's gradient ("never emit
+   * this") moves it, and a model trained on one prompt template then breaks on prompts that show
+   * such tokens (docs/demo.md).
+   */
+  tieEmbeddings: z.boolean().default(true),
   /** Keep the token embeddings at their random initialisation (labels never emitted in training stay copyable). */
   freezeEmbeddings: z.boolean().default(false),
   /**

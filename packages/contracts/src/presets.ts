@@ -88,6 +88,7 @@ const DEMO_CPU = {
     copyHead: true,
     copyFirstOnly: true,
     copyGateBias: 8,
+    tieEmbeddings: false,
   },
   arms: [
     { name: "frozen-ans", method: "sft", data: "frozen", target: "answer" },

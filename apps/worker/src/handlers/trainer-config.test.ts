@@ -68,6 +68,10 @@ describe("trainer config from the spec", () => {
     const m = modelConfig(expandExperimentRequest({ preset: "demo-cpu" }));
     expect(m).toMatchObject({ model: "tiny", device: "cpu", tiny_arch: "llama", tiny_tokenizer: "labels", vocab_size: 2048 });
     expect(m).toMatchObject({ layers: 4, copy_head: true, copy_first_only: true, copy_gate_bias: 8, freeze_embeddings: false });
+    // Untied: a label the frozen arm never emits keeps its random input embedding.
+    expect(trainerConfig(inputs("demo-cpu", "sft")).tie_embeddings).toBe(false);
+    expect(trainerConfig(inputs("demo-cpu-gp", "sft")).tie_embeddings).toBe(true);
+    expect(trainerConfig(inputs("paper-sokoban", "sft")).tie_embeddings).toBe(true);
     expect((m.tokenizer_texts as string[]).length).toBeGreaterThan(0);
     // General Points keeps the first CPU recipe (the copy head was measured on Sokoban only).
     expect(modelConfig(expandExperimentRequest({ preset: "demo-cpu-gp" }))).toMatchObject({

@@ -66,6 +66,7 @@ export function modelConfig(spec: ExperimentSpec): Record<string, unknown> {
       tiny_tokenizer: m.tokenizer,
       // The `labels` split learns every label the environment can render, not only the arm's.
       tokenizer_texts: m.tokenizer === "labels" ? requireEnv(spec.task).tokenizerTexts() : [],
+      tie_embeddings: m.tieEmbeddings,
       freeze_embeddings: m.freezeEmbeddings,
       copy_head: m.copyHead,
       copy_first_only: m.copyHead && m.copyFirstOnly,
