@@ -2,7 +2,13 @@
 import { describe, expect, it } from "vitest";
 import { bar, renderCurves, renderMatrix } from "./matrix.js";
 
-const cell = (mean: number, lo: number, hi: number, validity = 1) => ({ mean, ci95: [lo, hi] as [number, number], n: 30, validity, paper: null });
+const cell = (mean: number, lo: number, hi: number, validity = 1) => ({
+  mean,
+  ci95: [lo, hi] as [number, number],
+  n: 30,
+  validity,
+  paper: null,
+});
 
 describe("trainyard matrix rendering", () => {
   it("prints each cell's 95 % CI and the paired differences between the arms", () => {
