@@ -36,10 +36,11 @@ export const SPEC_DEFAULTS = {
 
 export const SERVICE_TRAINER_SETTINGS = {
   /** Both modes. */
-  common: { logging_steps: 1, tie_embeddings: true },
+  common: { logging_steps: 1 },
   /** Hugging Face fields a tiny model ignores, and tiny fields a Hugging Face model ignores. */
   tiny: { model_revision: "", dtype: "auto", gradient_checkpointing: false, copy_dim: 64 },
   hf: {
+    tie_embeddings: true,
     tiny_arch: "llama",
     tiny_tokenizer: "lines",
     tokenizer_texts: [] as string[],
