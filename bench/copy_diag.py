@@ -46,7 +46,7 @@ def main() -> None:
         ids = tok(r["prompt"] + a.opening, return_tensors="pt", add_special_tokens=False)["input_ids"]
         with torch.no_grad():
             h = model.model(input_ids=ids).last_hidden_state
-            keys = model.copy_key(h) + model.copy_position(torch.arange(ids.shape[1])[None])
+            keys, _ = model._copy_keys(h, ids, None, None)  # the head's own keys, positions included
             scores = (model.copy_query(h[:, -1:]) @ keys.transpose(1, 2))[0, 0] / math.sqrt(model.config.copy_dim)
             if model.config.copy_first_only:
                 scores = scores.masked_fill(~model._first_mentions(ids, None)[0], float("-inf"))
