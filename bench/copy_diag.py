@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import math
 import os
 import sys
 
@@ -46,14 +45,14 @@ def main() -> None:
         ids = tok(r["prompt"] + a.opening, return_tensors="pt", add_special_tokens=False)["input_ids"]
         with torch.no_grad():
             h = model.model(input_ids=ids).last_hidden_state
-            keys, _ = model._copy_keys(h, ids, None, None)  # the head's own keys, positions included
-            scores = (model.copy_query(h[:, -1:]) @ keys.transpose(1, 2))[0, 0] / math.sqrt(model.config.copy_dim)
-            if model.config.copy_first_only:
-                scores = scores.masked_fill(~model._first_mentions(ids, None)[0], float("-inf"))
-            attn = torch.softmax(scores, -1)
-            gate = torch.sigmoid(model.copy_gate(h[:, -1])).item()
-            gen = torch.softmax(model.lm_head(h[:, -1]), -1)[0]
-            mix = torch.softmax(model(input_ids=ids).logits[0, -1] / 0.5, -1)
+            # The head's own copy attention (keys, positions and first-mention mask included) for
+            # the label row, and its mixture from the same hidden state: one pass of the body.
+            attn, pointed = model.copy_attention(h, ids, keep=1)
+            attn = attn[0, 0]
+            last = h[:, -1]
+            gate = torch.sigmoid(model.copy_gate(last)).item()
+            gen = torch.softmax(model.lm_head(last), -1)[0]
+            mix = torch.softmax(model._mixture(last, attn[None], pointed)[0] / 0.5, -1)
         text = [tok.decode([t]) for t in ids[0].tolist()]
         top = lambda p, k: zip(*(x.tolist() for x in p.topk(k)))  # noqa: E731
         print(f"--- {a.split}: {ids.shape[1]} tokens, gate {gate:.2f}, first optimal move {r['optimal'][0]}, accepted {r['accepted']}")

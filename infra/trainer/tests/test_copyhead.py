@@ -6,6 +6,7 @@ from __future__ import annotations
 import os
 from types import SimpleNamespace
 
+import pytest
 import torch
 
 from trainyard_trainer.copyhead import CopyLlamaConfig, CopyLlamaForCausalLM
@@ -19,11 +20,11 @@ def small(vocab: int = 60, ctx: int = 64, **kw) -> CopyLlamaForCausalLM:
     return CopyLlamaForCausalLM(cfg)
 
 
-def left_padded(row: int, pad: int):
+def left_padded(row: int, pad: int, **kw):
     """A model, a 2 × 12 batch with `pad` left-padding tokens in `row`, the serving sampler's position
     ids, and the full forward's logits to compare against."""
-    m = small().eval()
-    ids = torch.randint(0, 60, (2, 12))
+    m = small(**kw).eval()
+    ids = torch.randint(0, 12, (2, 12))  # a small id range, so tokens repeat (first-mention copy)
     mask = torch.ones_like(ids)
     mask[row, :pad] = 0
     pos = (mask.cumsum(-1) - 1).clamp(min=0)
@@ -39,12 +40,14 @@ def test_logits_are_the_log_of_a_distribution():
     assert torch.allclose(probs, torch.ones_like(probs), atol=1e-4)
 
 
-def test_incremental_decoding_with_left_padding_equals_the_full_forward():
+@pytest.mark.parametrize("first_only", [False, True])
+def test_incremental_decoding_with_left_padding_equals_the_full_forward(first_only):
     """As serve's sampler calls it: left padding, position ids from each row's first real token,
-    a DynamicCache, then one token at a time."""
+    a DynamicCache, then one token at a time. With first-mention copy, the cached flags of earlier
+    positions and each step's own flags must mask what the full forward masks."""
     from transformers import DynamicCache
 
-    m, ids, mask, pos, full = left_padded(row=1, pad=3)
+    m, ids, mask, pos, full = left_padded(row=1, pad=3, copy_first_only=first_only)
     with torch.no_grad():
         cache = DynamicCache(config=m.config)
         parts = [m(input_ids=ids[:, :8], attention_mask=mask[:, :8], position_ids=pos[:, :8], past_key_values=cache, use_cache=True).logits]

@@ -74,8 +74,10 @@ class CopyLlamaForCausalLM(LlamaForCausalLM):
         if module is getattr(self, "copy_gate", None):
             nn.init.constant_(module.bias, getattr(self.config, "copy_gate_bias", 0.0))
 
-    def _copy_keys(self, h, input_ids, position_ids, cache):
-        """Keys and token ids of every position so far (this call's plus the cached ones)."""
+    def _copy_keys(self, h, input_ids, position_ids, cache, real):
+        """Keys, token ids and first-mention flags of every position so far (this call's plus the
+        cached ones). The flags are computed for this call's positions only and cached with the keys:
+        a decoding step compares one new token with the sequence, not the whole sequence with itself."""
         b, n = input_ids.shape
         past = getattr(cache, "trainyard_copy", None) if cache is not None else None
         if position_ids is None:
@@ -85,17 +87,33 @@ class CopyLlamaForCausalLM(LlamaForCausalLM):
         keys, ids = self.copy_key(h) + self.copy_position(pos), input_ids
         if past is not None:
             keys, ids = torch.cat([past[0], keys], 1), torch.cat([past[1], ids], 1)
+        first = None
+        if getattr(self.config, "copy_first_only", False):
+            first = self._first_mentions(ids, real, n)
+            if past is not None:
+                first = torch.cat([past[2], first], 1)
         if cache is not None:
-            cache.trainyard_copy = (keys, ids)
-        return keys, ids
+            cache.trainyard_copy = (keys, ids, first)
+        return keys, ids, first
+
+    def repeat_copy_cache(self, cache, times: int) -> None:
+        """Repeat the copy head's cached keys `times` times along the batch, as
+        `DynamicCache.batch_repeat_interleave` does for the attention cache (a shared-prefix prefill
+        runs the prefix once for the whole batch)."""
+        past = getattr(cache, "trainyard_copy", None)
+        if past is not None:
+            cache.trainyard_copy = tuple(None if t is None else t.repeat_interleave(times, dim=0) for t in past)
 
     @staticmethod
-    def _first_mentions(ids, real):
-        """(batch, total): the position holds the first (real) mention of its token id."""
-        same = ids[:, :, None] == ids[:, None, :]  # [b, j, i]: token j equals token i
+    def _first_mentions(ids, real, n=None):
+        """(batch, n): whether each of the last `n` positions (default: all) holds the first real
+        mention of its token id in `ids`."""
+        total = ids.shape[1]
+        n = total if n is None else n
+        same = ids[:, -n:, None] == ids[:, None, :]  # [b, j, i]: new token j equals token i
         if real is not None:
             same = same & real[:, None, :]
-        earlier = torch.ones(ids.shape[1], ids.shape[1], dtype=torch.bool, device=ids.device).tril(-1)
+        earlier = torch.ones(n, total, dtype=torch.bool, device=ids.device).tril(total - n - 1)
         return ~(same & earlier[None]).any(-1)
 
     @staticmethod
@@ -113,6 +131,33 @@ class CopyLlamaForCausalLM(LlamaForCausalLM):
         probs = gate * torch.softmax(self.lm_head(h).float(), -1) + (1 - gate) * copy
         return probs.clamp_min(FLOOR).log()
 
+    def copy_attention(self, h, input_ids, attention_mask=None, position_ids=None, cache=None, keep: int = 0):
+        """The copy distribution over positions for the last `keep` rows of `h` (0: every row), and
+        the token ids of every position it can point at (cached ones included).
+
+        `h` is the body's last hidden state for `input_ids`. Keys cover every position; queries only
+        the rows asked for (a sampler's prefill needs the last row alone, and the b × n × vocabulary
+        mixture is the costly part). Returns (attn [b, rows, total], ids [b, total]).
+        """
+        past = getattr(cache, "trainyard_copy", None) if cache is not None else None
+        total = input_ids.shape[1] + (past[1].shape[1] if past is not None else 0)
+        real = None
+        if attention_mask is not None and attention_mask.dim() == 2:
+            real = attention_mask[:, -total:].bool()
+        keys, ids, first = self._copy_keys(h, input_ids, position_ids, cache, real)
+        if keep:
+            h = h[:, -keep:]
+        n = h.shape[1]
+        scores = self.copy_query(h) @ keys.transpose(1, 2) / math.sqrt(self.config.copy_dim)
+        rows = torch.arange(n, device=h.device)[:, None] + (total - n)
+        allowed = (torch.arange(total, device=h.device)[None, :] <= rows)[None]
+        if real is not None:
+            allowed = allowed & real[:, None, :]
+        if first is not None:
+            allowed = allowed & first[:, None, :]
+        # A left-padding row sees no real key at all: its softmax is NaN; it copies nothing.
+        return torch.softmax(scores.float().masked_fill(~allowed, float("-inf")), -1).nan_to_num(0.0), ids
+
     def forward(self, input_ids=None, attention_mask=None, position_ids=None, past_key_values=None,
                 use_cache=None, labels=None, logits_to_keep=0, **kwargs):
         if input_ids is None:
@@ -121,26 +166,14 @@ class CopyLlamaForCausalLM(LlamaForCausalLM):
                          past_key_values=past_key_values, use_cache=use_cache, **kwargs)
         h = out.last_hidden_state
         cache = out.past_key_values if use_cache else None
-        keys, ids = self._copy_keys(h, input_ids, position_ids, cache)
-        # Keys cover every position; queries, gate and output only the rows asked for (a sampler's
-        # prefill needs the last row alone, and the b × n × vocabulary mixture is the costly part).
-        if isinstance(logits_to_keep, int) and logits_to_keep > 0:
-            h = h[:, -logits_to_keep:]
+        keep = logits_to_keep if isinstance(logits_to_keep, int) and logits_to_keep > 0 else 0
+        attn, ids = self.copy_attention(h, input_ids, attention_mask, position_ids, cache, keep)
+        if keep:
+            h = h[:, -keep:]
         b, n = h.shape[0], h.shape[1]
         if labels is not None and n != labels.shape[1]:
             raise ValueError("labels need the logits of every position: leave logits_to_keep at 0")
         total = ids.shape[1]
-        scores = self.copy_query(h) @ keys.transpose(1, 2) / math.sqrt(self.config.copy_dim)
-        rows = torch.arange(n, device=h.device)[:, None] + (total - n)
-        allowed = (torch.arange(total, device=h.device)[None, :] <= rows)[None]
-        real = None
-        if attention_mask is not None and attention_mask.dim() == 2:
-            real = attention_mask[:, -total:].bool()
-            allowed = allowed & real[:, None, :]
-        if getattr(self.config, "copy_first_only", False):
-            allowed = allowed & self._first_mentions(ids, real)[:, None, :]
-        # A left-padding row sees no real key at all: its softmax is NaN; it copies nothing.
-        attn = torch.softmax(scores.float().masked_fill(~allowed, float("-inf")), -1).nan_to_num(0.0)
         scored = None if labels is None else self._scored_rows(labels)
         if scored is None:
             logits = self._mixture(h, attn, ids[:, None, :].expand(b, n, total))

@@ -85,10 +85,9 @@ def _prefill(model, prompts: list[list[int]], pad: int, device, cache, share: bo
               position_ids=torch.arange(shared, device=device)[None], past_key_values=cache, use_cache=True,
               logits_to_keep=1)
         cache.batch_repeat_interleave(b)
-        # The copy head keeps its own keys and token ids beside the KV cache (copyhead.py).
-        extra = getattr(cache, "trainyard_copy", None)
-        if extra is not None:
-            cache.trainyard_copy = tuple(t.repeat_interleave(b, dim=0) for t in extra)
+        # The copy head keeps its own keys beside the KV cache; it repeats them itself.
+        if hasattr(model, "repeat_copy_cache"):
+            model.repeat_copy_cache(cache, b)
     width = max(lens) - shared
     ids = torch.full((b, width), pad, dtype=torch.long)
     mask = torch.zeros((b, shared + width), dtype=torch.long)
