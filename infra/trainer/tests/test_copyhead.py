@@ -110,6 +110,35 @@ def test_saves_and_loads_with_the_auto_classes(tmp_path):
     assert torch.allclose(back(input_ids=ids).logits, m(input_ids=ids).logits, atol=1e-5)
 
 
+def test_a_checkpoint_loads_where_trainyard_is_not_installed(tmp_path):
+    """The checkpoint carries the head's code and an auto_map: a process that never imports
+    trainyard_trainer loads it with trust_remote_code and computes the same logits."""
+    import json
+    import subprocess
+    import sys
+
+    m = small(copy_first_only=True).eval()
+    m.save_pretrained(tmp_path / "ckpt")
+    assert (tmp_path / "ckpt" / "copyhead.py").is_file()
+    assert json.loads((tmp_path / "ckpt" / "config.json").read_text())["auto_map"]["AutoModelForCausalLM"] == "copyhead.CopyLlamaForCausalLM"
+    ids = torch.randint(0, 60, (1, 9))
+    torch.save(ids, tmp_path / "ids.pt")
+    torch.save(m(input_ids=ids).logits, tmp_path / "want.pt")
+    script = (
+        "import sys, torch\n"
+        "from transformers import AutoModelForCausalLM\n"
+        "m = AutoModelForCausalLM.from_pretrained('ckpt', trust_remote_code=True).eval()\n"
+        "assert not any(k.startswith('trainyard_trainer') for k in sys.modules), 'trainyard_trainer was imported'\n"
+        "got = m(input_ids=torch.load('ids.pt')).logits\n"
+        "assert torch.allclose(got, torch.load('want.pt'), atol=1e-5)\n"
+        "print(type(m).__name__)\n"
+    )
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"} | {"HF_MODULES_CACHE": str(tmp_path / "modules")}
+    out = subprocess.run([sys.executable, "-c", script], cwd=tmp_path, env=env, capture_output=True, text=True, timeout=120)
+    assert out.returncode == 0, out.stderr[-2000:]
+    assert out.stdout.strip() == "CopyLlamaForCausalLM"
+
+
 def test_a_copy_learned_on_some_tokens_copies_tokens_never_seen_as_targets():
     """Sequence: four random 'labels', a selector token saying which one, then the answer. Labels in
     training come from tokens 10–39; the test's come from 40–59, which no training answer holds."""

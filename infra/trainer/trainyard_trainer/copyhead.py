@@ -203,5 +203,12 @@ def is_copy_checkpoint(path: str) -> bool:
         return False
 
 
-AutoConfig.register(MODEL_TYPE, CopyLlamaConfig)
-AutoModelForCausalLM.register(CopyLlamaConfig, CopyLlamaForCausalLM)
+# exist_ok: a checkpoint's own copy of this file registers the same type again when it is loaded
+# with trust_remote_code in a process that imported this module.
+AutoConfig.register(MODEL_TYPE, CopyLlamaConfig, exist_ok=True)
+AutoModelForCausalLM.register(CopyLlamaConfig, CopyLlamaForCausalLM, exist_ok=True)
+# save_pretrained copies this file into every checkpoint and writes an `auto_map`, so a checkpoint
+# also loads where Trainyard is not installed: AutoModelForCausalLM.from_pretrained(dir,
+# trust_remote_code=True). The file imports only torch and transformers for that reason.
+CopyLlamaConfig.register_for_auto_class()
+CopyLlamaForCausalLM.register_for_auto_class("AutoModelForCausalLM")
