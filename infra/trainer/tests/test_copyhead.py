@@ -77,6 +77,18 @@ def test_a_prefill_that_keeps_only_the_last_row_gives_the_same_next_tokens():
     assert (step[:, 0] - full[:, 10]).abs().max() < 1e-4
 
 
+def test_logits_to_keep_as_row_indices_gives_those_rows_of_the_full_forward():
+    """transformers also passes `logits_to_keep` as a tensor of row indices; the copy head must
+    return exactly those rows (it used to ignore a tensor and return every row)."""
+    m, ids, mask, pos, full = left_padded(row=1, pad=2, copy_first_only=True)
+    with torch.no_grad():
+        some = m(input_ids=ids, attention_mask=mask, position_ids=pos, logits_to_keep=torch.tensor([3, 7, 11])).logits
+        last = m(input_ids=ids, attention_mask=mask, position_ids=pos, logits_to_keep=2).logits
+    assert some.shape == (2, 3, 60)
+    assert (some - full[:, [3, 7, 11]]).abs().max() < 1e-5
+    assert (last - full[:, -2:]).abs().max() < 1e-5
+
+
 def test_training_with_labels_scores_only_the_labelled_rows_with_the_same_loss_and_gradients():
     """With labels, the mixture is built for the rows a label scores only (answer-only SFT: a few
     per sequence). Loss and gradients must equal those of the full mixture."""

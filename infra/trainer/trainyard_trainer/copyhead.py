@@ -131,9 +131,10 @@ class CopyLlamaForCausalLM(LlamaForCausalLM):
         probs = gate * torch.softmax(self.lm_head(h).float(), -1) + (1 - gate) * copy
         return probs.clamp_min(FLOOR).log()
 
-    def copy_attention(self, h, input_ids, attention_mask=None, position_ids=None, cache=None, keep: int = 0):
-        """The copy distribution over positions for the last `keep` rows of `h` (0: every row), and
-        the token ids of every position it can point at (cached ones included).
+    def copy_attention(self, h, input_ids, attention_mask=None, position_ids=None, cache=None, keep=0):
+        """The copy distribution over positions for the rows of `h` that `keep` names, as
+        transformers' `logits_to_keep` does (an int: the last `keep` rows, 0 every row; a 1-D tensor:
+        those row indices), and the token ids of every position it can point at (cached ones included).
 
         `h` is the body's last hidden state for `input_ids`. Keys cover every position; queries only
         the rows asked for (a sampler's prefill needs the last row alone, and the b × n × vocabulary
@@ -145,11 +146,10 @@ class CopyLlamaForCausalLM(LlamaForCausalLM):
         if attention_mask is not None and attention_mask.dim() == 2:
             real = attention_mask[:, -total:].bool()
         keys, ids, first = self._copy_keys(h, input_ids, position_ids, cache, real)
-        if keep:
-            h = h[:, -keep:]
-        n = h.shape[1]
+        rows = self._kept_rows(h.shape[1], keep, h.device)
+        h = h[:, rows]
         scores = self.copy_query(h) @ keys.transpose(1, 2) / math.sqrt(self.config.copy_dim)
-        rows = torch.arange(n, device=h.device)[:, None] + (total - n)
+        rows = rows[:, None] + (total - input_ids.shape[1])
         allowed = (torch.arange(total, device=h.device)[None, :] <= rows)[None]
         if real is not None:
             allowed = allowed & real[:, None, :]
@@ -157,6 +157,13 @@ class CopyLlamaForCausalLM(LlamaForCausalLM):
             allowed = allowed & first[:, None, :]
         # A left-padding row sees no real key at all: its softmax is NaN; it copies nothing.
         return torch.softmax(scores.float().masked_fill(~allowed, float("-inf")), -1).nan_to_num(0.0), ids
+
+    @staticmethod
+    def _kept_rows(n: int, keep, device) -> torch.Tensor:
+        """The row indices `logits_to_keep` asks for, among this call's `n` rows."""
+        if isinstance(keep, torch.Tensor):
+            return keep.to(device=device, dtype=torch.long).reshape(-1) % n
+        return torch.arange(n - keep if keep and keep > 0 else 0, n, device=device)
 
     def forward(self, input_ids=None, attention_mask=None, position_ids=None, past_key_values=None,
                 use_cache=None, labels=None, logits_to_keep=0, **kwargs):
@@ -166,10 +173,8 @@ class CopyLlamaForCausalLM(LlamaForCausalLM):
                          past_key_values=past_key_values, use_cache=use_cache, **kwargs)
         h = out.last_hidden_state
         cache = out.past_key_values if use_cache else None
-        keep = logits_to_keep if isinstance(logits_to_keep, int) and logits_to_keep > 0 else 0
-        attn, ids = self.copy_attention(h, input_ids, attention_mask, position_ids, cache, keep)
-        if keep:
-            h = h[:, -keep:]
+        attn, ids = self.copy_attention(h, input_ids, attention_mask, position_ids, cache, logits_to_keep)
+        h = h[:, self._kept_rows(h.shape[1], logits_to_keep, h.device)]
         b, n = h.shape[0], h.shape[1]
         if labels is not None and n != labels.shape[1]:
             raise ValueError("labels need the logits of every position: leave logits_to_keep at 0")
