@@ -131,3 +131,33 @@ def test_the_real_env_batch_cli_scores_sokoban_answers():
         client.close()
     assert scores == [1.0, 0.0, 0.0]
     assert len(warnings) == 1 and "TY_ERR_ENV_BAD_REQUEST" in warnings[0]
+
+
+def test_grpo_trains_a_copy_head_model_through_its_mixture(tmp_path, toy_file, reward_command):
+    """GRPO on a copy-head tiny model (SFT warm start, then GRPO): TRL's log-probabilities come from
+    the model's forward with `logits_to_keep`, so they must be the copy mixture's. The run finishes,
+    rewards are in range, and the copy head's own weights change, not only the body's."""
+    from conftest import last_checkpoint
+
+    head = {**TINY, "copy_head": True, "copy_dim": 8, "copy_first_only": True, "copy_gate_bias": 2.0}
+    sft = {"train_file": str(toy_file), "output_dir": str(tmp_path / "sft"), "max_steps": 20, "batch_size": 16,
+           "save_steps": 0, "learning_rate": 1e-2, "seed": 3, **head}
+    rc, events, err = run_trainer("sft", sft, tmp_path)
+    assert rc == 0, err
+    warm = last_checkpoint(events)
+    cfg = {
+        "train_file": str(toy_file), "output_dir": str(tmp_path / "grpo"), "init_from": warm,
+        "max_steps": 2, "num_generations": 4, "prompts_per_batch": 8, "mini_batch_prompts": 4,
+        "learning_rate": 3e-3, "temperature": 1.5, "max_prompt_length": 48, "max_completion_length": 12,
+        "context_length": TINY["context_length"], "save_steps": 2, "reward_command": reward_command,
+    }
+    rc, events, err = run_trainer("grpo", cfg, tmp_path)
+    assert rc == 0, err
+    metrics = of_type(events, "metrics")
+    assert [m["step"] for m in metrics] == [1, 2]
+    assert 0.0 <= metrics[0]["values"]["reward"] <= 1.0
+    assert metrics[0]["values"]["clip_ratio/region_mean"] == 0.0  # on-policy: the mixture's own log-probs
+    before = load_file(os.path.join(warm, "model.safetensors"))
+    after = load_file(os.path.join(of_type(events, "checkpoint")[-1]["path"], "model.safetensors"))
+    for name in ("copy_query.weight", "copy_key.weight", "copy_position.weight", "copy_gate.weight"):
+        assert not torch.equal(before[name], after[name]), name
