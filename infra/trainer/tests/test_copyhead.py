@@ -87,6 +87,9 @@ def test_logits_to_keep_as_row_indices_gives_those_rows_of_the_full_forward():
     assert some.shape == (2, 3, 60)
     assert (some - full[:, [3, 7, 11]]).abs().max() < 1e-5
     assert (last - full[:, -2:]).abs().max() < 1e-5
+    with torch.no_grad():  # more rows asked for than there are: every row, as for a plain model
+        every = m(input_ids=ids, attention_mask=mask, position_ids=pos, logits_to_keep=50).logits
+    assert (every - full).abs().max() < 1e-5
 
 
 def test_training_with_labels_scores_only_the_labelled_rows_with_the_same_loss_and_gradients():

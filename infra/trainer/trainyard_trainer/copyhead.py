@@ -163,7 +163,7 @@ class CopyLlamaForCausalLM(LlamaForCausalLM):
         """The row indices `logits_to_keep` asks for, among this call's `n` rows."""
         if isinstance(keep, torch.Tensor):
             return keep.to(device=device, dtype=torch.long).reshape(-1) % n
-        return torch.arange(n - keep if keep and keep > 0 else 0, n, device=device)
+        return torch.arange(max(n - keep, 0) if keep and keep > 0 else 0, n, device=device)
 
     def forward(self, input_ids=None, attention_mask=None, position_ids=None, past_key_values=None,
                 use_cache=None, labels=None, logits_to_keep=0, **kwargs):
