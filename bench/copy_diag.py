@@ -50,7 +50,7 @@ def main() -> None:
             attn, pointed = model.copy_attention(h, ids, keep=1)
             attn = attn[0, 0]
             last = h[:, -1]
-            gate = torch.sigmoid(model.copy_gate(last)).item()
+            gate = model.gate(last).item()
             gen = torch.softmax(model.lm_head(last), -1)[0]
             mix = torch.softmax(model._mixture(last, attn[None], pointed)[0] / 0.5, -1)
         text = [tok.decode([t]) for t in ids[0].tolist()]

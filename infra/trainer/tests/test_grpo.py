@@ -14,18 +14,23 @@ from trainyard_trainer.rewards import RewardClient, env_batch_reward
 TRL_METRICS = ["reward", "reward_std", "frac_reward_zero_std", "completions/mean_length", "rewards/env_batch/mean", "clip_ratio/region_mean", "loss", "learning_rate", "num_tokens"]
 
 
+def grpo_config(train_file, output_dir, init_from: str, reward_command, max_steps: int) -> dict:
+    """The GRPO test runs' settings: 8 prompts × 4 completions per generation batch, two optimizer
+    steps per batch, a checkpoint every 2 steps."""
+    return {
+        "train_file": str(train_file), "output_dir": str(output_dir), "init_from": init_from,
+        "max_steps": max_steps, "num_generations": 4, "prompts_per_batch": 8, "mini_batch_prompts": 4,
+        "learning_rate": 3e-3, "temperature": 1.5, "max_prompt_length": 48, "max_completion_length": 12,
+        "context_length": TINY["context_length"], "save_steps": 2, "reward_command": reward_command,
+    }
+
+
 @pytest.fixture(scope="module")
 def grpo_run(tmp_path_factory, sft_run, toy_file, reward_command):
     sft_cfg, sft_events, _ = sft_run
     tmp = tmp_path_factory.mktemp("grpo")
-    cfg = {
-        "train_file": str(toy_file), "output_dir": str(tmp / "out"),
-        # The half-trained checkpoint: still uncertain, so groups disagree and advantages are non-zero.
-        "init_from": of_type(sft_events, "checkpoint")[0]["path"],
-        "max_steps": 4, "num_generations": 4, "prompts_per_batch": 8, "mini_batch_prompts": 4,
-        "learning_rate": 3e-3, "temperature": 1.5, "max_prompt_length": 48, "max_completion_length": 12,
-        "context_length": TINY["context_length"], "save_steps": 2, "reward_command": reward_command,
-    }
+    # The half-trained checkpoint: still uncertain, so groups disagree and advantages are non-zero.
+    cfg = grpo_config(toy_file, tmp / "out", of_type(sft_events, "checkpoint")[0]["path"], reward_command, max_steps=4)
     rc, events, err = run_trainer("grpo", cfg, tmp)
     assert rc == 0, err
     return cfg, events
@@ -145,12 +150,7 @@ def test_grpo_trains_a_copy_head_model_through_its_mixture(tmp_path, toy_file, r
     rc, events, err = run_trainer("sft", sft, tmp_path)
     assert rc == 0, err
     warm = last_checkpoint(events)
-    cfg = {
-        "train_file": str(toy_file), "output_dir": str(tmp_path / "grpo"), "init_from": warm,
-        "max_steps": 2, "num_generations": 4, "prompts_per_batch": 8, "mini_batch_prompts": 4,
-        "learning_rate": 3e-3, "temperature": 1.5, "max_prompt_length": 48, "max_completion_length": 12,
-        "context_length": TINY["context_length"], "save_steps": 2, "reward_command": reward_command,
-    }
+    cfg = grpo_config(toy_file, tmp_path / "grpo", warm, reward_command, max_steps=2)
     rc, events, err = run_trainer("grpo", cfg, tmp_path)
     assert rc == 0, err
     metrics = of_type(events, "metrics")

@@ -74,14 +74,18 @@ class CopyLlamaForCausalLM(LlamaForCausalLM):
         if module is getattr(self, "copy_gate", None):
             nn.init.constant_(module.bias, getattr(self.config, "copy_gate_bias", 0.0))
 
-    def _copy_keys(self, h, input_ids, position_ids, cache, real):
-        """Keys, token ids and first-mention flags of every position so far (this call's plus the
-        cached ones). The flags are computed for this call's positions only and cached with the keys:
-        a decoding step compares one new token with the sequence, not the whole sequence with itself."""
+    def _copy_keys(self, h, input_ids, attention_mask, position_ids, cache):
+        """Keys, token ids, first-mention flags and real-token mask of every position so far (this
+        call's plus the cached ones). The flags are computed for this call's positions only and cached
+        with the keys: a decoding step compares one new token with the sequence, not the whole
+        sequence with itself."""
         b, n = input_ids.shape
         past = getattr(cache, "trainyard_copy", None) if cache is not None else None
+        start = past[1].shape[1] if past is not None else 0
+        real = None
+        if attention_mask is not None and attention_mask.dim() == 2:
+            real = attention_mask[:, -(start + n):].bool()
         if position_ids is None:
-            start = past[1].shape[1] if past is not None else 0
             position_ids = torch.arange(start, start + n, device=input_ids.device).expand(b, n)
         pos = position_ids.clamp(0, self.config.max_position_embeddings - 1)
         keys, ids = self.copy_key(h) + self.copy_position(pos), input_ids
@@ -94,7 +98,7 @@ class CopyLlamaForCausalLM(LlamaForCausalLM):
                 first = torch.cat([past[2], first], 1)
         if cache is not None:
             cache.trainyard_copy = (keys, ids, first)
-        return keys, ids, first
+        return keys, ids, first, real
 
     def repeat_copy_cache(self, cache, times: int) -> None:
         """Repeat the copy head's cached keys `times` times along the batch, as
@@ -122,12 +126,16 @@ class CopyLlamaForCausalLM(LlamaForCausalLM):
         nxt = labels[:, 1:] != -100
         return nxt.nonzero(as_tuple=True)
 
+    def gate(self, h):
+        """The weight of generating over copying, σ(w · h + b), for rows h (float32, shape [..., 1])."""
+        return torch.sigmoid(self.copy_gate(h).float())
+
     def _mixture(self, h, attn, ids):
         """log(g · softmax(lm_head(h)) + (1 − g) · copy) for rows h, their copy attention and the
         token ids it points at (any leading shape, the same for all three)."""
         copy = torch.zeros(*attn.shape[:-1], self.config.vocab_size, device=h.device, dtype=attn.dtype)
         copy.scatter_add_(-1, ids, attn)
-        gate = torch.sigmoid(self.copy_gate(h).float())
+        gate = self.gate(h)
         probs = gate * torch.softmax(self.lm_head(h).float(), -1) + (1 - gate) * copy
         return probs.clamp_min(FLOOR).log()
 
@@ -140,12 +148,8 @@ class CopyLlamaForCausalLM(LlamaForCausalLM):
         the rows asked for (a sampler's prefill needs the last row alone, and the b × n × vocabulary
         mixture is the costly part). Returns (attn [b, rows, total], ids [b, total]).
         """
-        past = getattr(cache, "trainyard_copy", None) if cache is not None else None
-        total = input_ids.shape[1] + (past[1].shape[1] if past is not None else 0)
-        real = None
-        if attention_mask is not None and attention_mask.dim() == 2:
-            real = attention_mask[:, -total:].bool()
-        keys, ids, first = self._copy_keys(h, input_ids, position_ids, cache, real)
+        keys, ids, first, real = self._copy_keys(h, input_ids, attention_mask, position_ids, cache)
+        total = ids.shape[1]
         rows = self._kept_rows(h.shape[1], keep, h.device)
         h = h[:, rows]
         scores = self.copy_query(h) @ keys.transpose(1, 2) / math.sqrt(self.config.copy_dim)
@@ -173,8 +177,9 @@ class CopyLlamaForCausalLM(LlamaForCausalLM):
                          past_key_values=past_key_values, use_cache=use_cache, **kwargs)
         h = out.last_hidden_state
         cache = out.past_key_values if use_cache else None
-        attn, ids = self.copy_attention(h, input_ids, attention_mask, position_ids, cache, logits_to_keep)
-        h = h[:, self._kept_rows(h.shape[1], logits_to_keep, h.device)]
+        rows = self._kept_rows(h.shape[1], logits_to_keep, h.device)
+        attn, ids = self.copy_attention(h, input_ids, attention_mask, position_ids, cache, rows)
+        h = h[:, rows]
         b, n = h.shape[0], h.shape[1]
         if labels is not None and n != labels.shape[1]:
             raise ValueError("labels need the logits of every position: leave logits_to_keep at 0")
