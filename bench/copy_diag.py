@@ -50,9 +50,9 @@ def main() -> None:
             attn, pointed = model.copy_attention(h, ids, keep=1)
             attn = attn[0, 0]
             last = h[:, -1]
-            gate = model.gate(last).item()
+            gate = model.gate(last, ids[:, -1]).item()
             gen = torch.softmax(model.lm_head(last), -1)[0]
-            mix = torch.softmax(model._mixture(last, attn[None], pointed)[0] / 0.5, -1)
+            mix = torch.softmax(model._mixture(last, attn[None], pointed, ids[:, -1])[0] / 0.5, -1)
         text = [tok.decode([t]) for t in ids[0].tolist()]
         top = lambda p, k: zip(*(x.tolist() for x in p.topk(k)))  # noqa: E731
         print(f"--- {a.split}: {ids.shape[1]} tokens, gate {gate:.2f}, first optimal move {r['optimal'][0]}, accepted {r['accepted']}")

@@ -154,10 +154,11 @@ def test_a_checkpoint_loads_where_trainyard_is_not_installed(tmp_path):
     assert out.stdout.strip() == "CopyLlamaForCausalLM"
 
 
-def test_a_copy_learned_on_some_tokens_copies_tokens_never_seen_as_targets():
+@pytest.mark.parametrize("gate", ["hidden", "token"])
+def test_a_copy_learned_on_some_tokens_copies_tokens_never_seen_as_targets(gate):
     """Sequence: four random 'labels', a selector token saying which one, then the answer. Labels in
     training come from tokens 10–39; the test's come from 40–59, which no training answer holds."""
-    m = small()
+    m = small(copy_gate=gate)
     sel = [1, 2, 3, 4]
 
     def batch(lo: int, hi: int, n: int, g: torch.Generator):
@@ -202,7 +203,8 @@ def test_a_copy_head_checkpoint_is_never_given_to_vllm(tmp_path, monkeypatch):
     assert serve.use_vllm(SimpleNamespace(backend="auto", checkpoint=str(plain))) is True
 
 
-def test_trl_sft_trains_the_copy_head_not_only_the_body(tmp_path, toy_file):
+@pytest.mark.parametrize("gate", ["hidden", "token"])
+def test_trl_sft_trains_the_copy_head_not_only_the_body(tmp_path, toy_file, gate):
     """Regression: TRL's default `chunked_nll` loss goes from the hidden states through lm_head,
     bypassing the model's forward; the copy head then got no gradient and stayed at its
     initialisation while the body trained."""
@@ -211,7 +213,7 @@ def test_trl_sft_trains_the_copy_head_not_only_the_body(tmp_path, toy_file):
     from conftest import TINY, last_checkpoint, run_trainer
 
     cfg = {"train_file": str(toy_file), "output_dir": str(tmp_path / "out"), "max_steps": 4, "batch_size": 8,
-           "save_steps": 0, "learning_rate": 1e-2, "seed": 3, **TINY, "copy_head": True, "copy_dim": 8}
+           "save_steps": 0, "learning_rate": 1e-2, "seed": 3, **TINY, "copy_head": True, "copy_dim": 8, "copy_gate": gate}
     rc, events, err = run_trainer("sft", cfg, tmp_path)
     assert rc == 0, err
     before = load_file(str(tmp_path / "out" / "tiny-init" / "model.safetensors"))
@@ -269,3 +271,113 @@ def test_gate_bias_starts_the_model_generating_and_survives_a_save(tmp_path):
     loaded = load_model(str(tmp_path), torch.float32, trainable=False)
     assert loaded.config.copy_gate_bias == 8.0
     assert loaded.copy_gate.bias.item() == -3.0
+
+
+def token_gated(**kw) -> CopyLlamaForCausalLM:
+    """A token-gated model whose gate entries are random (they all start equal)."""
+    m = small(copy_gate="token", **kw)
+    with torch.no_grad():
+        m.copy_gate.weight.normal_(0, 0.1)
+    return m
+
+
+def test_the_token_gate_reads_only_the_current_input_token():
+    """`copy_gate: token`: the gate is σ(30 · G[x_t]), one value per input token, whatever the rest of
+    the sequence is; a token whose entry says copy gets the copy distribution alone."""
+    m = small(copy_gate="token").eval()
+    with torch.no_grad():
+        m.copy_gate.weight.fill_(1.0)
+        m.copy_gate.weight[7] = -1.0  # after token 7: copy (σ(−30)); after any other: generate
+    a = torch.tensor([[3, 7, 9, 11, 7, 2]])
+    b = torch.tensor([[13, 21, 4, 7, 30, 7]])
+    with torch.no_grad():
+        for ids in (a, b):
+            h = m.model(input_ids=ids).last_hidden_state
+            g = m.gate(h, ids)[0, :, 0]
+            want = torch.where(ids[0] == 7, torch.sigmoid(torch.tensor(-30.0)), torch.sigmoid(torch.tensor(30.0)))
+            assert torch.allclose(g, want)
+            attn, pointed = m.copy_attention(h, ids)
+            copy = torch.zeros(ids.shape[1], 60).scatter_add_(-1, pointed[0].expand(ids.shape[1], -1), attn[0])
+            probs = m(input_ids=ids).logits[0].exp()
+            rows = (ids[0] == 7).nonzero().flatten()
+            assert torch.allclose(probs[rows], copy[rows], atol=1e-5)
+
+
+@pytest.mark.parametrize("first_only", [False, True])
+def test_incremental_decoding_with_the_token_gate_equals_the_full_forward(first_only):
+    """A decoding step must gate on its own input token (not the prompt's last one)."""
+    from transformers import DynamicCache
+
+    m = token_gated(copy_first_only=first_only).eval()
+    ids = torch.randint(0, 12, (2, 12))
+    mask = torch.ones_like(ids)
+    mask[1, :3] = 0
+    pos = (mask.cumsum(-1) - 1).clamp(min=0)
+    with torch.no_grad():
+        full = m(input_ids=ids, attention_mask=mask, position_ids=pos).logits
+        cache = DynamicCache(config=m.config)
+        parts = [m(input_ids=ids[:, :8], attention_mask=mask[:, :8], position_ids=pos[:, :8], past_key_values=cache,
+                   use_cache=True, logits_to_keep=1).logits]
+        for t in range(8, 12):
+            parts.append(m(input_ids=ids[:, t:t + 1], attention_mask=mask[:, :t + 1], position_ids=pos[:, t:t + 1],
+                           past_key_values=cache, use_cache=True).logits)
+    inc = torch.cat(parts, 1)
+    assert (full[0, 7:] - inc[0]).abs().max() < 1e-4
+    assert (full[1, 7:] - inc[1]).abs().max() < 1e-4
+
+
+def test_training_with_the_token_gate_gives_the_full_mixtures_loss_and_gradients():
+    """The scored-rows shortcut must hand each row its own input token: loss and gradients equal
+    those of the full mixture."""
+    import torch.nn.functional as F
+
+    m = token_gated().train()
+    ids = torch.randint(0, 60, (3, 14))
+    labels = ids.clone()
+    labels[:, :9] = -100
+    out = m(input_ids=ids, labels=labels)
+    out.loss.backward()
+    fast = {k: p.grad.clone() for k, p in m.named_parameters() if p.grad is not None}
+    m.zero_grad()
+    full = m(input_ids=ids).logits
+    F.cross_entropy(full[:, :-1].reshape(-1, 60), labels[:, 1:].reshape(-1), ignore_index=-100).backward()
+    for k, p in m.named_parameters():
+        assert torch.allclose(fast[k], p.grad, atol=1e-6), k
+    assert fast["copy_gate.weight"].abs().sum() > 0
+
+
+def test_the_token_gate_starts_at_the_gate_bias_and_survives_a_save(tmp_path):
+    """At copy_gate_bias +8 every token starts generating; the gate kind and the trained entries
+    load back, also where Trainyard is not installed (the checkpoint's own copy of the module)."""
+    m = small(copy_gate="token", copy_gate_bias=8.0).eval()
+    ids = torch.randint(0, 60, (2, 10))
+    with torch.no_grad():
+        h = m.model(input_ids=ids).last_hidden_state
+        assert torch.allclose(m.gate(h, ids), torch.sigmoid(torch.tensor(8.0)).expand(2, 10, 1))
+        m.copy_gate.weight[5] = -0.5
+    m.save_pretrained(tmp_path)
+    loaded = load_model(str(tmp_path), torch.float32, trainable=False)
+    assert loaded.config.copy_gate == "token"
+    assert loaded.copy_gate.weight[5].item() == -0.5
+    assert torch.allclose(loaded(input_ids=ids).logits, m(input_ids=ids).logits, atol=1e-5)
+
+
+def test_an_unknown_gate_kind_is_refused():
+    with pytest.raises(ValueError, match="copy_gate"):
+        small(copy_gate="pointer")
+
+
+def test_position_only_keys_score_positions_alone():
+    """`copy_key_content: false`: the copy scores are q(h_t) · P[pos_j] / √c, whatever sits at j."""
+    import math
+
+    m = small(copy_key_content=False).eval()
+    assert m.copy_key is None
+    ids = torch.randint(0, 60, (2, 9))
+    with torch.no_grad():
+        h = m.model(input_ids=ids).last_hidden_state
+        attn, _ = m.copy_attention(h, ids)
+        want = (m.copy_query(h) @ m.copy_position(torch.arange(9)).T / math.sqrt(16)).masked_fill(
+            ~torch.ones(9, 9, dtype=torch.bool).tril(), float("-inf")).softmax(-1)
+    assert torch.allclose(attn, want, atol=1e-6)
+    assert torch.allclose(m(input_ids=ids).logits.exp().sum(-1), torch.ones(2, 9), atol=1e-4)

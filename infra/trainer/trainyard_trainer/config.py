@@ -90,6 +90,8 @@ class _TrainCommon:
     copy_dim: int = _f(64, "tiny copy_head: size of the copy head's queries and keys.")
     copy_first_only: bool = _f(False, "tiny copy_head: copy a token only from its first mention, so the pointer names a token once (the Answers line, not also the where line) and transfers to prompts without the repeat.")
     copy_gate_bias: float = _f(0.0, "tiny copy_head: the gate's initial bias; σ(bias) is the starting weight of generating over copying. Positive starts the model as a generator (a pretrained model's default), so it copies only where generating cannot fit the data (docs/demo.md).")
+    copy_gate: Literal["hidden", "token"] = _f("hidden", "tiny copy_head: what the gate reads: `hidden` (the last hidden state, See et al.) or `token` (only the current input token: one logit per vocabulary entry). `token` leaves the hidden state free to carry the move; with `hidden`, a from-scratch model pins the answering row's hidden state to switch the gate, and the copied label stops depending on the board (docs/demo.md).")
+    copy_key_content: bool = _f(True, "tiny copy_head: copy keys carry the position's hidden state besides its position embedding. Off, a key is the position alone and the pointer is a classifier over prompt positions (the k-th announced label sits at the same position in every prompt).")
     num_threads: int = _f(1, "Torch CPU threads (1 is fastest on small CPUs).")
     device: Literal["auto", "cpu", "cuda"] = _f("auto", "`auto`: CUDA when a GPU is visible, else CPU.")
     dtype: Literal["auto", "bfloat16", "float16", "float32"] = _f("auto", "Training precision; `auto` = bfloat16 on GPU, float32 on CPU.")
@@ -147,6 +149,10 @@ class _TrainCommon:
             raise _bad("copy_first_only shapes the copy head: set copy_head true")
         if self.copy_gate_bias != 0.0 and not self.copy_head:
             raise _bad("copy_gate_bias shapes the copy head: set copy_head true")
+        if not self.copy_key_content and not self.copy_head:
+            raise _bad("copy_key_content shapes the copy head: set copy_head true")
+        if self.copy_gate != "hidden" and not self.copy_head:
+            raise _bad("copy_gate shapes the copy head: set copy_head true")
         if not math.isfinite(self.copy_gate_bias):
             raise _bad("copy_gate_bias must be a finite number")
         if self.copy_dim < 1:

@@ -8,7 +8,9 @@ brings a content-blind copy with it; this head builds one in. It is the pointer-
 Liu and Manning (2017, "Get To The Point"), on a decoder:
 
     p(token) = g · softmax(lm_head(h))[token] + (1 − g) · Σ_{j ≤ t, ids[j] = token} a_j
-    a = softmax(q(h_t) · (k(h_j) + P[pos_j]) / √c),   g = σ(w · h_t + b)
+    a = softmax(q(h_t) · (k(h_j) + P[pos_j]) / √c)   (k(h_j) dropped with copy_key_content off)
+    g = σ(w · h_t + b)   (copy_gate "hidden")
+    g = σ(30 · G[x_t])   (copy_gate "token")
 
 The copy attention chooses a *position*; the copied token is whatever sits there, so a copy learned
 on pool words copies ` A` the same way. `P` is a learned absolute-position embedding for the copy
@@ -17,6 +19,16 @@ prompt, so "copy the label of the k-th action" is learnable by position alone. `
 `copy_gate_bias`: a positive value starts the model as a plain generator, as a pretrained model
 is, so it copies only where generating cannot fit the data (copying is easier to learn from
 scratch, and from an even start both demo arms end up copying every label).
+
+The gate reads either the last hidden state (`hidden`, See et al.'s choice) or only the current
+input token x_t (`token`: one learned logit per vocabulary entry, starting at `copy_gate_bias`).
+Why `token` exists (measured, docs/demo.md): trained from scratch, a hidden-state gate must switch
+to copying at exactly the row that answers the label, and the fastest way to make that switch
+sure is to pin that row's hidden state to one direction, which erases the board from it; the
+pointer then answers one label for every board. A gate that reads the input token needs nothing
+from the hidden state, which stays free to carry the move. The logit is scaled by 30 so that Adam,
+which moves a parameter by about the learning rate per step, can take it from generating (+8) to
+copying within a few hundred steps rather than thousands.
 
 `logits` are the log of that mixture, so the usual cross-entropy, `generate`, temperature and
 top-p all work unchanged. Two shortcuts, both for speed: with `labels`, only the rows a label
@@ -39,6 +51,10 @@ from transformers import AutoConfig, AutoModelForCausalLM, LlamaConfig, LlamaFor
 from transformers.modeling_outputs import CausalLMOutputWithPast
 
 MODEL_TYPE = "trainyard_copy_llama"
+GATES = ("hidden", "token")
+# The token gate's logit is 30 × its parameter: a reparametrisation that makes Adam move the logit
+# 30× faster (see the module docstring).
+TOKEN_GATE_SCALE = 30.0
 # Probabilities are floored before the log so a token with no mass costs a finite loss.
 FLOOR = 1e-9
 
@@ -46,10 +62,15 @@ FLOOR = 1e-9
 class CopyLlamaConfig(LlamaConfig):
     model_type = MODEL_TYPE
 
-    def __init__(self, copy_dim: int = 64, copy_first_only: bool = False, copy_gate_bias: float = 0.0, **kwargs):
+    def __init__(self, copy_dim: int = 64, copy_first_only: bool = False, copy_gate_bias: float = 0.0,
+                 copy_gate: str = "hidden", copy_key_content: bool = True, **kwargs):
+        if copy_gate not in GATES:
+            raise ValueError(f"copy_gate must be one of {GATES}, got {copy_gate!r}")
         self.copy_dim = copy_dim
         self.copy_first_only = copy_first_only
         self.copy_gate_bias = copy_gate_bias
+        self.copy_gate = copy_gate
+        self.copy_key_content = copy_key_content
         super().__init__(**kwargs)
 
 
@@ -60,10 +81,16 @@ class CopyLlamaForCausalLM(LlamaForCausalLM):
         super().__init__(config)
         d, c = config.hidden_size, config.copy_dim
         self.copy_query = nn.Linear(d, c, bias=False)
-        self.copy_key = nn.Linear(d, c, bias=False)
+        # Without content, a key is its position alone: the pointer is a classifier over positions.
+        self.copy_key = nn.Linear(d, c, bias=False) if getattr(config, "copy_key_content", True) else None
         self.copy_position = nn.Embedding(config.max_position_embeddings, c)
-        self.copy_gate = nn.Linear(d, 1)
+        # "hidden": σ(w · h + b); "token": one logit per input token (TOKEN_GATE_SCALE × the entry).
+        self.copy_gate = nn.Embedding(config.vocab_size, 1) if self._token_gate else nn.Linear(d, 1)
         self.post_init()
+
+    @property
+    def _token_gate(self) -> bool:
+        return getattr(self.config, "copy_gate", "hidden") == "token"
 
     def _init_weights(self, module):
         super()._init_weights(module)
@@ -72,7 +99,11 @@ class CopyLlamaForCausalLM(LlamaForCausalLM):
             nn.init.normal_(module.weight, std=1.0)
         # The gate starts at σ(copy_gate_bias) for every row: > 0 starts the model generating.
         if module is getattr(self, "copy_gate", None):
-            nn.init.constant_(module.bias, getattr(self.config, "copy_gate_bias", 0.0))
+            bias = getattr(self.config, "copy_gate_bias", 0.0)
+            if isinstance(module, nn.Embedding):
+                nn.init.constant_(module.weight, bias / TOKEN_GATE_SCALE)
+            else:
+                nn.init.constant_(module.bias, bias)
 
     def _copy_keys(self, h, input_ids, attention_mask, position_ids, cache):
         """Keys, token ids, first-mention flags and real-token mask of every position so far (this
@@ -88,7 +119,9 @@ class CopyLlamaForCausalLM(LlamaForCausalLM):
         if position_ids is None:
             position_ids = torch.arange(start, start + n, device=input_ids.device).expand(b, n)
         pos = position_ids.clamp(0, self.config.max_position_embeddings - 1)
-        keys, ids = self.copy_key(h) + self.copy_position(pos), input_ids
+        keys, ids = self.copy_position(pos), input_ids
+        if self.copy_key is not None:
+            keys = keys + self.copy_key(h)
         if past is not None:
             keys, ids = torch.cat([past[0], keys], 1), torch.cat([past[1], ids], 1)
         first = None
@@ -126,16 +159,21 @@ class CopyLlamaForCausalLM(LlamaForCausalLM):
         nxt = labels[:, 1:] != -100
         return nxt.nonzero(as_tuple=True)
 
-    def gate(self, h):
-        """The weight of generating over copying, σ(w · h + b), for rows h (float32, shape [..., 1])."""
+    def gate(self, h, current):
+        """The weight of generating over copying for rows h whose input tokens are `current` (shape
+        h's without the last dimension): σ(w · h + b), or σ(30 · G[current]) with the token gate.
+        Float32, shape [..., 1]."""
+        if self._token_gate:
+            return torch.sigmoid(TOKEN_GATE_SCALE * self.copy_gate(current).float())
         return torch.sigmoid(self.copy_gate(h).float())
 
-    def _mixture(self, h, attn, ids):
-        """log(g · softmax(lm_head(h)) + (1 − g) · copy) for rows h, their copy attention and the
-        token ids it points at (any leading shape, the same for all three)."""
+    def _mixture(self, h, attn, ids, current):
+        """log(g · softmax(lm_head(h)) + (1 − g) · copy) for rows h, their copy attention, the
+        token ids it points at (any leading shape, the same for all three) and the rows' own input
+        tokens (the leading shape)."""
         copy = torch.zeros(*attn.shape[:-1], self.config.vocab_size, device=h.device, dtype=attn.dtype)
         copy.scatter_add_(-1, ids, attn)
-        gate = self.gate(h)
+        gate = self.gate(h, current)
         probs = gate * torch.softmax(self.lm_head(h).float(), -1) + (1 - gate) * copy
         return probs.clamp_min(FLOOR).log()
 
@@ -186,13 +224,13 @@ class CopyLlamaForCausalLM(LlamaForCausalLM):
         total = ids.shape[1]
         scored = None if labels is None else self._scored_rows(labels)
         if scored is None:
-            logits = self._mixture(h, attn, ids[:, None, :].expand(b, n, total))
+            logits = self._mixture(h, attn, ids[:, None, :].expand(b, n, total), input_ids[:, rows])
         else:
             # Training: only the rows a label scores get the mixture (answer-only SFT scores a few
             # tokens per sequence); the others read as uniform, and the loss ignores them.
             bi, ti = scored
             logits = torch.full((b, n, self.config.vocab_size), -math.log(self.config.vocab_size), device=h.device)
-            logits = logits.index_put((bi, ti), self._mixture(h[bi, ti], attn[bi, ti], ids[bi]))
+            logits = logits.index_put((bi, ti), self._mixture(h[bi, ti], attn[bi, ti], ids[bi], input_ids[bi, ti]))
         loss = None
         if labels is not None:
             loss = self.loss_function(logits=logits, labels=labels, vocab_size=self.config.vocab_size, **kwargs)

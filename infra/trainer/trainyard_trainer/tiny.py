@@ -79,7 +79,8 @@ def model_config(cfg: Any, vocab_size: int, eos_id: int):
     extra = {}
     if getattr(cfg, "copy_head", False):
         Config, extra = CopyLlamaConfig, {"copy_dim": cfg.copy_dim, "copy_first_only": cfg.copy_first_only,
-                                    "copy_gate_bias": cfg.copy_gate_bias}
+                                    "copy_gate_bias": cfg.copy_gate_bias, "copy_gate": cfg.copy_gate,
+                                    "copy_key_content": cfg.copy_key_content}
     return Config(
         **extra,
         vocab_size=vocab_size,

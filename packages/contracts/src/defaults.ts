@@ -49,6 +49,8 @@ export const SERVICE_TRAINER_SETTINGS = {
     copy_dim: 64,
     copy_first_only: false,
     copy_gate_bias: 0,
+    copy_gate: "hidden",
+    copy_key_content: true,
     d_model: 192,
     layers: 2,
     heads: 12,

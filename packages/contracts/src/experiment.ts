@@ -64,6 +64,21 @@ export const CpuTinyModel = z.strictObject({
    * copies only where generating cannot fit the data (docs/demo.md). Ignored without copyHead.
    */
   copyGateBias: z.number().min(-20).max(20).default(0),
+  /**
+   * What the copy head's gate reads (copyHead): `hidden`, the last hidden state (See et al.), or
+   * `token`, only the current input token (one learned logit per vocabulary entry). Trained from
+   * scratch, a `hidden` gate pins the answering row's hidden state to switch to copying, and the
+   * copied label stops depending on the board; `token` leaves the hidden state free to carry the
+   * move (docs/demo.md). Ignored without copyHead.
+   */
+  copyGate: z.enum(["hidden", "token"]).default("hidden"),
+  /**
+   * Whether the copy head's keys carry each position's hidden state besides its position
+   * (copyHead). false: a key is the position alone, so the pointer is a classifier over prompt
+   * positions (the k-th announced label sits at the same position in every prompt). Ignored
+   * without copyHead.
+   */
+  copyKeyContent: z.boolean().default(true),
   /** BPE vocabulary size learned from the training rows. */
   vocabSize: z.number().int().min(300).max(65536).default(2048),
   /** SwiGLU inner size; 0 = 4 × dModel. */

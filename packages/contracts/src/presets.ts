@@ -88,6 +88,7 @@ const DEMO_CPU = {
     copyHead: true,
     copyFirstOnly: true,
     copyGateBias: 8,
+    copyGate: "token",
     tieEmbeddings: false,
   },
   arms: [

@@ -74,6 +74,10 @@ const TRAIN_COMMON = {
   copy_first_only: z.boolean().default(false),
   /** tiny copy_head: the gate's initial bias (σ of it = the starting weight of generating). */
   copy_gate_bias: z.number().finite().default(0),
+  /** tiny copy_head: what the gate reads — the last hidden state, or only the current input token. */
+  copy_gate: z.enum(["hidden", "token"]).default("hidden"),
+  /** tiny copy_head: keys carry the position's hidden state too (false: the position alone). */
+  copy_key_content: z.boolean().default(true),
   num_threads: z.number().int().min(1).default(1),
   /** `auto`: CUDA when a GPU is visible, else CPU. */
   device: z.enum(["auto", "cpu", "cuda"]).default("auto"),
@@ -108,6 +112,8 @@ function checkCommon(
     copy_head: boolean;
     copy_first_only: boolean;
     copy_gate_bias: number;
+    copy_gate: string;
+    copy_key_content: boolean;
     strategy: string;
     lora: TrainerLoraConfig | null;
   },
@@ -127,6 +133,12 @@ function checkCommon(
   }
   if (c.copy_gate_bias !== 0 && !c.copy_head) {
     conflict(ctx, "copy_gate_bias", "copy_gate_bias shapes the copy head: set copy_head true");
+  }
+  if (!c.copy_key_content && !c.copy_head) {
+    conflict(ctx, "copy_key_content", "copy_key_content shapes the copy head: set copy_head true");
+  }
+  if (c.copy_gate !== "hidden" && !c.copy_head) {
+    conflict(ctx, "copy_gate", "copy_gate shapes the copy head: set copy_head true");
   }
   if (c.tiny_arch === "qwen2" && c.tiny_tokenizer !== "qwen") {
     conflict(ctx, "tiny_tokenizer", "tiny_arch qwen2 needs tiny_tokenizer qwen (AutoTokenizer rebuilds Qwen2 tokenizers)");

@@ -124,6 +124,18 @@ describe("trainer config from the spec", () => {
     expect(modelConfig(expandExperimentRequest({ preset: "demo-cpu", model: { copyHead: false } })).copy_gate_bias).toBe(0);
     expect(SftTrainerConfig.safeParse({ copy_gate_bias: 8 }).error?.issues[0]?.path).toEqual(["copy_gate_bias"]);
     expect(() => expandExperimentRequest({ preset: "demo-cpu", model: { copyGateBias: 50 } })).toThrow(/model\.copyGateBias/);
+    // What the gate reads travels with the copy head too: the demo's token gate, "hidden" without a copy head.
+    expect(modelConfig(expandExperimentRequest({ preset: "demo-cpu" })).copy_gate).toBe("token");
+    expect(modelConfig(expandExperimentRequest({ preset: "repro-cpu" })).copy_gate).toBe("token");
+    expect(modelConfig(expandExperimentRequest({ preset: "demo-cpu", model: { copyGate: "hidden" } })).copy_gate).toBe("hidden");
+    expect(modelConfig(expandExperimentRequest({ preset: "demo-cpu", model: { copyHead: false } })).copy_gate).toBe("hidden");
+    expect(SftTrainerConfig.safeParse({ copy_gate: "token" }).error?.issues[0]?.path).toEqual(["copy_gate"]);
+    expect(() => expandExperimentRequest({ preset: "demo-cpu", model: { copyGate: "pointer" } })).toThrow(/model\.copyGate/);
+    expect(modelConfig(expandExperimentRequest({ preset: "demo-cpu", model: { copyKeyContent: false } })).copy_key_content).toBe(false);
+    expect(
+      modelConfig(expandExperimentRequest({ preset: "demo-cpu", model: { copyHead: false, copyKeyContent: false } })).copy_key_content,
+    ).toBe(true);
+    expect(SftTrainerConfig.safeParse({ copy_key_content: false }).error?.issues[0]?.path).toEqual(["copy_key_content"]);
     expect(modelConfig(expandExperimentRequest({ preset: "paper-sokoban" })).copy_head).toBe(false);
     expect(SftTrainerConfig.safeParse({ copy_head: true, tiny_arch: "qwen2", tiny_tokenizer: "qwen" }).error?.issues[0]?.path).toEqual([
       "copy_head",

@@ -71,6 +71,8 @@ export function modelConfig(spec: ExperimentSpec): Record<string, unknown> {
       copy_head: m.copyHead,
       copy_first_only: m.copyHead && m.copyFirstOnly,
       copy_gate_bias: m.copyHead ? m.copyGateBias : 0,
+      copy_gate: m.copyHead ? m.copyGate : "hidden",
+      copy_key_content: m.copyHead ? m.copyKeyContent : true,
       d_model: m.dModel,
       layers: m.layers,
       heads: m.heads,
