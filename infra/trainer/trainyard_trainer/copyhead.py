@@ -22,13 +22,16 @@ scratch, and from an even start both demo arms end up copying every label).
 
 The gate reads either the last hidden state (`hidden`, See et al.'s choice) or only the current
 input token x_t (`token`: one learned logit per vocabulary entry, starting at `copy_gate_bias`).
-Why `token` exists (measured, docs/demo.md): trained from scratch, a hidden-state gate must switch
-to copying at exactly the row that answers the label, and the fastest way to make that switch
-sure is to pin that row's hidden state to one direction, which erases the board from it; the
-pointer then answers one label for every board. A gate that reads the input token needs nothing
-from the hidden state, which stays free to carry the move. The logit is scaled by 30 so that Adam,
-which moves a parameter by about the learning rate per step, can take it from generating (+8) to
-copying within a few hundred steps rather than thousands.
+Why `token` exists (measured, docs/demo.md): trained from scratch with a hidden-state gate, the
+demo's diverse arm never learned the move, at any budget up to 2,400 steps. The gate has to
+switch to copying at exactly the row that answers the label; that row's hidden state ended up
+pinned to one direction, with the board erased from it, and the pointer answered one label for
+every board. A gate that reads the input token (the label always follows ` <answer>`) asks
+nothing of the hidden state, and with it the diverse arm learned the move (in some seeds'
+runs; others had not left the early plateau that every from-scratch run starts on within the
+budget). The logit is scaled by 30 because Adam moves a parameter by about the learning rate per
+step: scaled, the logit can go from generating (+8) to copying within a few hundred steps rather
+than thousands.
 
 `logits` are the log of that mixture, so the usual cross-entropy, `generate`, temperature and
 top-p all work unchanged. Two shortcuts, both for speed: with `labels`, only the rows a label
