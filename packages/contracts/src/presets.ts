@@ -77,7 +77,8 @@ const DEMO_CPU = {
   task: "sokoban",
   // The measured CPU model (docs/demo.md): 4 layers learn the board → move map in half the steps
   // of 2; the labels tokenizer makes each label one token, and the copy head can emit labels no
-  // training answer contained (A, 1, *), which the diverse arm needs.
+  // training answer contained (A, 1, *), which the diverse arm needs. Its gate reads the input
+  // token: a gate reading the hidden state kept the diverse arm from learning the move.
   model: {
     engine: "cpu-tiny",
     dModel: 192,
