@@ -20,10 +20,11 @@ def small(vocab: int = 60, ctx: int = 64, **kw) -> CopyLlamaForCausalLM:
     return CopyLlamaForCausalLM(cfg)
 
 
-def left_padded(row: int, pad: int, **kw):
-    """A model, a 2 × 12 batch with `pad` left-padding tokens in `row`, the serving sampler's position
-    ids, and the full forward's logits to compare against."""
-    m = small(**kw).eval()
+def left_padded(row: int, pad: int, model: CopyLlamaForCausalLM | None = None, **kw):
+    """A model (`model`, or a small one built with `kw`), a 2 × 12 batch with `pad` left-padding
+    tokens in `row`, the serving sampler's position ids, and the full forward's logits to compare
+    against."""
+    m = (model if model is not None else small(**kw)).eval()
     ids = torch.randint(0, 12, (2, 12))  # a small id range, so tokens repeat (first-mention copy)
     mask = torch.ones_like(ids)
     mask[row, :pad] = 0
@@ -308,13 +309,8 @@ def test_incremental_decoding_with_the_token_gate_equals_the_full_forward(first_
     """A decoding step must gate on its own input token (not the prompt's last one)."""
     from transformers import DynamicCache
 
-    m = token_gated(copy_first_only=first_only).eval()
-    ids = torch.randint(0, 12, (2, 12))
-    mask = torch.ones_like(ids)
-    mask[1, :3] = 0
-    pos = (mask.cumsum(-1) - 1).clamp(min=0)
+    m, ids, mask, pos, full = left_padded(row=1, pad=3, model=token_gated(copy_first_only=first_only))
     with torch.no_grad():
-        full = m(input_ids=ids, attention_mask=mask, position_ids=pos).logits
         cache = DynamicCache(config=m.config)
         parts = [m(input_ids=ids[:, :8], attention_mask=mask[:, :8], position_ids=pos[:, :8], past_key_values=cache,
                    use_cache=True, logits_to_keep=1).logits]
