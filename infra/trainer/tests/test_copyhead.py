@@ -20,6 +20,14 @@ def small(vocab: int = 60, ctx: int = 64, **kw) -> CopyLlamaForCausalLM:
     return CopyLlamaForCausalLM(cfg)
 
 
+def token_gated(**kw) -> CopyLlamaForCausalLM:
+    """A token-gated model whose gate entries are random (they all start equal)."""
+    m = small(copy_gate="token", **kw)
+    with torch.no_grad():
+        m.copy_gate.weight.normal_(0, 0.1)
+    return m
+
+
 def left_padded(row: int, pad: int, model: CopyLlamaForCausalLM | None = None, **kw):
     """A model (`model`, or a small one built with `kw`), a 2 × 12 batch with `pad` left-padding
     tokens in `row`, the serving sampler's position ids, and the full forward's logits to compare
@@ -93,12 +101,14 @@ def test_logits_to_keep_as_row_indices_gives_those_rows_of_the_full_forward():
     assert (every - full).abs().max() < 1e-5
 
 
-def test_training_with_labels_scores_only_the_labelled_rows_with_the_same_loss_and_gradients():
+@pytest.mark.parametrize("build", [small, token_gated], ids=["hidden gate", "token gate"])
+def test_training_with_labels_scores_only_the_labelled_rows_with_the_same_loss_and_gradients(build):
     """With labels, the mixture is built for the rows a label scores only (answer-only SFT: a few
-    per sequence). Loss and gradients must equal those of the full mixture."""
+    per sequence). Loss and gradients must equal those of the full mixture; with the token gate,
+    each scored row must be gated on its own input token."""
     import torch.nn.functional as F
 
-    m = small().train()
+    m = build().train()
     ids = torch.randint(0, 60, (3, 14))
     labels = ids.clone()
     labels[:, :9] = -100
@@ -115,6 +125,7 @@ def test_training_with_labels_scores_only_the_labelled_rows_with_the_same_loss_a
         assert torch.allclose(fast[k], p.grad, atol=1e-6), k
     scored = labels[:, 1:] != -100
     assert torch.allclose(out.logits[:, :-1][scored], full[:, :-1][scored], atol=1e-5)
+    assert fast["copy_gate.weight"].abs().sum() > 0
 
 
 def test_saves_and_loads_with_the_auto_classes(tmp_path):
@@ -274,14 +285,6 @@ def test_gate_bias_starts_the_model_generating_and_survives_a_save(tmp_path):
     assert loaded.copy_gate.bias.item() == -3.0
 
 
-def token_gated(**kw) -> CopyLlamaForCausalLM:
-    """A token-gated model whose gate entries are random (they all start equal)."""
-    m = small(copy_gate="token", **kw)
-    with torch.no_grad():
-        m.copy_gate.weight.normal_(0, 0.1)
-    return m
-
-
 def test_the_token_gate_reads_only_the_current_input_token():
     """`copy_gate: token`: the gate is σ(30 · G[x_t]), one value per input token, whatever the rest of
     the sequence is; a token whose entry says copy gets the copy distribution alone."""
@@ -320,26 +323,6 @@ def test_incremental_decoding_with_the_token_gate_equals_the_full_forward(first_
     inc = torch.cat(parts, 1)
     assert (full[0, 7:] - inc[0]).abs().max() < 1e-4
     assert (full[1, 7:] - inc[1]).abs().max() < 1e-4
-
-
-def test_training_with_the_token_gate_gives_the_full_mixtures_loss_and_gradients():
-    """The scored-rows shortcut must hand each row its own input token: loss and gradients equal
-    those of the full mixture."""
-    import torch.nn.functional as F
-
-    m = token_gated().train()
-    ids = torch.randint(0, 60, (3, 14))
-    labels = ids.clone()
-    labels[:, :9] = -100
-    out = m(input_ids=ids, labels=labels)
-    out.loss.backward()
-    fast = {k: p.grad.clone() for k, p in m.named_parameters() if p.grad is not None}
-    m.zero_grad()
-    full = m(input_ids=ids).logits
-    F.cross_entropy(full[:, :-1].reshape(-1, 60), labels[:, 1:].reshape(-1), ignore_index=-100).backward()
-    for k, p in m.named_parameters():
-        assert torch.allclose(fast[k], p.grad, atol=1e-6), k
-    assert fast["copy_gate.weight"].abs().sum() > 0
 
 
 def test_the_token_gate_starts_at_the_gate_bias_and_survives_a_save(tmp_path):

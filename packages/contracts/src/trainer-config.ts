@@ -112,7 +112,7 @@ function checkCommon(
     copy_head: boolean;
     copy_first_only: boolean;
     copy_gate_bias: number;
-    copy_gate: string;
+    copy_gate: "hidden" | "token";
     copy_key_content: boolean;
     strategy: string;
     lora: TrainerLoraConfig | null;
