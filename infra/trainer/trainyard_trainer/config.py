@@ -183,8 +183,15 @@ class _TrainCommon:
 class SftConfig(_TrainCommon):
     """Supervised fine-tuning: completion-only cross-entropy (prompt masked, EOS appended)."""
 
+    observation_after: str = _f("", "With observation_before: also train on predicting the prompt tokens between these two markers (the task's observation, e.g. a Sokoban board), an auxiliary language-model loss beside the completion's. Empty = completion-only (the paper). template raw only.")
+    observation_before: str = _f("", "The marker that ends the observation (see observation_after); searched after it.")
+
     def __post_init__(self) -> None:
         self._check_common()
+        if bool(self.observation_after) != bool(self.observation_before):
+            raise _bad("observation_after and observation_before come together: set both markers, or neither")
+        if self.observation_after and self.template != "raw":
+            raise _bad("observation_after marks the observation in a raw prompt: use template raw")
         if self.micro_batch_size < 0 or (self.micro_batch_size and self.batch_size % self.micro_batch_size):
             raise _bad(f"micro_batch_size ({self.micro_batch_size}) must divide batch_size ({self.batch_size}); or 0 for no accumulation")
 

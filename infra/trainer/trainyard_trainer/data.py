@@ -119,8 +119,36 @@ def eos_ids(tok: Any, generation_eos: Any = None) -> list[int]:
     return [i for i in dict.fromkeys(ids + [e for e in extra if isinstance(e, int)]) if i is not None]
 
 
-def encode_sft(tok: Any, row: Row, template: str, limit: int) -> dict[str, list[int]]:
-    """input_ids = prompt ⧺ completion ⧺ EOS; completion_mask marks the trained tokens."""
+def observation_mask(tok: Any, row: Row, after: str, before: str) -> list[int]:
+    """1 on each prompt token that lies wholly between the first `after` and the next `before`.
+
+    Tokens that straddle a marker stay untrained, so the mask never reaches into the template.
+    """
+    prompt = row.prompt
+    if not isinstance(prompt, str):
+        raise TrainerError("TY_ERR_TRAINER_DATA", f"{row.where}: observation markers need a raw (string) prompt")
+    start = prompt.find(after)
+    if start < 0:
+        raise TrainerError("TY_ERR_TRAINER_DATA", f"{row.where}: the prompt has no observation_after marker {after!r}")
+    start += len(after)
+    end = prompt.find(before, start)
+    if end < 0:
+        raise TrainerError("TY_ERR_TRAINER_DATA", f"{row.where}: the prompt has no observation_before marker {before!r} after observation_after")
+    enc = tok(prompt, return_offsets_mapping=True)
+    if _ids(enc["input_ids"]) != encode_prompt(tok, prompt, "raw"):
+        raise TrainerError("TY_ERR_TRAINER_DATA", f"{row.where}: the tokenizer's offsets do not match its encoding of the prompt")
+    mask = [int(start <= u < v <= end) for u, v in enc["offset_mapping"]]
+    if not any(mask):
+        # Silently training nothing would look like a run with the loss on.
+        raise TrainerError("TY_ERR_TRAINER_DATA", f"{row.where}: no token lies wholly between the observation markers (the tokenizer merges the observation into a marker)")
+    return mask
+
+
+def encode_sft(tok: Any, row: Row, template: str, limit: int, prompt_mask: list[int] | None = None) -> dict[str, list[int]]:
+    """input_ids = prompt ⧺ completion ⧺ EOS; completion_mask marks the trained tokens.
+
+    `prompt_mask` (one 0/1 per prompt token) also trains those prompt tokens (observation loss).
+    """
     p = encode_prompt(tok, row.prompt, template)
     if template == "chat":
         full = _ids(tok.apply_chat_template(row.prompt + row.completion, tokenize=True, return_dict=False))
@@ -134,7 +162,9 @@ def encode_sft(tok: Any, row: Row, template: str, limit: int) -> dict[str, list[
     n = len(p) + len(c)
     if n > limit:
         raise TrainerError("TY_ERR_TRAINER_DATA", f"{row.where}: {n} tokens ({len(p)} prompt + {len(c)} completion) exceeds context_length {limit}; raise it (rows are never truncated)")
-    return {"input_ids": p + c, "completion_mask": [0] * len(p) + [1] * len(c)}
+    if prompt_mask is not None and len(prompt_mask) != len(p):
+        raise TrainerError("TY_ERR_TRAINER_DATA", f"{row.where}: the observation mask covers {len(prompt_mask)} tokens, the prompt has {len(p)}")
+    return {"input_ids": p + c, "completion_mask": (prompt_mask or [0] * len(p)) + [1] * len(c)}
 
 
 def check_prompt_lengths(tok: Any, rows: list[Row], template: str, limit: int) -> None:

@@ -2,7 +2,8 @@
 
 The paper's settings: AdamW β = (0.9, 0.95), linear warm-up then cosine decay to 0,
 completion-only loss with EOS appended, raw prompts used byte for byte (Sokoban) or the
-tokenizer's chat template (template chat, General Points). Rows are tokenized by data.py the way
+tokenizer's chat template (template chat, General Points). Ours, off by default: with observation
+markers set, the observation's tokens (the board) are trained too. Rows are tokenized by data.py the way
 serving will encode them, then handed to TRL already tokenized.
 """
 from __future__ import annotations
@@ -11,7 +12,7 @@ from datasets import Dataset
 from trl import SFTConfig, SFTTrainer
 
 from .config import SftConfig
-from .data import encode_sft, load_rows
+from .data import encode_sft, load_rows, observation_mask
 from .protocol import Emitter, StopFlag
 from .training import AtomicCheckpoints, ProtocolCallback, batch_layout, checked, common_args, load_trainable, prepare, train
 from .checkpoint import generation_config
@@ -42,7 +43,10 @@ def run(cfg: SftConfig, emit: Emitter, stop: StopFlag) -> None:
     emit.status("loading", cfg.init_from or cfg.model)
     rows = load_rows(cfg.train_file, cfg.template, need_completion=True, need_reward=False)
     rt = prepare(cfg, rows, emit)
-    examples = [encode_sft(rt.tokenizer, r, cfg.template, cfg.context_length) for r in rows]
+    examples = [
+        encode_sft(rt.tokenizer, r, cfg.template, cfg.context_length, observation_mask(rt.tokenizer, r, cfg.observation_after, cfg.observation_before) if cfg.observation_after else None)
+        for r in rows
+    ]
     model, peft = load_trainable(cfg, rt, emit)
     trainer = Trainer(
         model=model,

@@ -16,6 +16,7 @@ export const SPEC_DEFAULTS = {
     weightDecay: 0.01,
     gradClip: 1.0,
     saveSteps: 500,
+    observationLoss: false,
   },
   grpo: {
     numGenerations: 8,

@@ -63,6 +63,14 @@ describe("experiment spec", () => {
     expect(u.issues?.[0]?.path).toEqual(["sft"]);
   });
 
+  it("observationLoss is for tasks whose prompts mark an observation (sokoban), a conflict elsewhere", () => {
+    expect(expandExperimentRequest({ preset: "demo-cpu", sft: { observationLoss: true } }).sft.observationLoss).toBe(true);
+    expect(expandExperimentRequest({ preset: "paper-sokoban" }).sft.observationLoss).toBe(false);
+    const gp = errorOf(() => expandExperimentRequest({ preset: "demo-cpu-gp", sft: { observationLoss: true } }));
+    expect(gp.code).toBe("TY_ERR_SPEC_CONFLICT");
+    expect(gp.issues?.[0]?.path).toEqual(["sft", "observationLoss"]);
+  });
+
   it("rejects impossible combinations with TY_ERR_SPEC_CONFLICT naming the field", () => {
     const split = errorOf(() => expandExperimentRequest({ preset: "demo-cpu", splits: ["id", "all-5"] }));
     expect(split.code).toBe("TY_ERR_SPEC_CONFLICT");

@@ -4,7 +4,7 @@
  */
 import { SPEC_DEFAULTS } from "./defaults.js";
 import { z } from "zod";
-import { TaskName, TASK_SPLITS, MAX_EVAL_ITEMS } from "./tasks.js";
+import { TaskName, TASK_SPLITS, MAX_EVAL_ITEMS, OBSERVATION_MARKERS } from "./tasks.js";
 import { TyError } from "./errors.js";
 
 const Slug = z
@@ -134,6 +134,14 @@ export const SftSpec = z.strictObject({
   gradClip: z.number().positive().max(100).default(SPEC_DEFAULTS.sft.gradClip),
   /** Checkpoint every N optimizer steps (each checkpoint is evaluated). */
   saveSteps: z.number().int().min(1).max(1_000_000).default(SPEC_DEFAULTS.sft.saveSteps),
+  /**
+   * Ours, not the paper's: also train on predicting the observation's tokens (the Sokoban board),
+   * an auxiliary language-model loss beside the answer's. It gives a from-scratch model a dense
+   * signal about the board, so it leaves the early plateau where it only guesses the move; in the
+   * CPU demo it also broke the answer format under sampling, so no preset sets it (docs/demo.md).
+   * The answer's loss and every byte of the data are unchanged. Sokoban only.
+   */
+  observationLoss: z.boolean().default(SPEC_DEFAULTS.sft.observationLoss),
 });
 export type SftSpec = z.infer<typeof SftSpec>;
 
@@ -336,6 +344,9 @@ export const ExperimentSpec = ExperimentSpecBase.superRefine((s, ctx) => {
 
   if (s.sft.microBatchSize && s.sft.batchSize % s.sft.microBatchSize !== 0) {
     conflict(["sft", "microBatchSize"], "microBatchSize must divide batchSize");
+  }
+  if (s.sft.observationLoss && !OBSERVATION_MARKERS[s.task]) {
+    conflict(["sft", "observationLoss"], `${s.task} prompts mark no observation to train on: observationLoss is for sokoban`);
   }
   const usesGrpo = s.arms.some((a) => a.method !== "sft");
   if (usesGrpo) {

@@ -33,6 +33,15 @@ export const PAPER_SPLITS: Record<TaskName, readonly string[]> = {
   "general-points": ["id", "all-5", "all-7", "all-12", "regular", "large", "five", "fake"],
 };
 
+/**
+ * The text that opens and closes a task's observation (the board) in its raw prompt, for SFT's
+ * observation loss; null where the prompt has no such span (General Points is sent as chat).
+ */
+export const OBSERVATION_MARKERS: Record<TaskName, readonly [string, string] | null> = {
+  sokoban: ["[Current Observation]:\n", "\nDecide the next action:"],
+  "general-points": null,
+};
+
 export const TASK_SPLITS: Record<TaskName, readonly string[]> = {
   sokoban: SOKOBAN_SPLITS,
   "general-points": GP_SPLITS,

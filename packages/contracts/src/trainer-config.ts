@@ -145,12 +145,25 @@ function checkCommon(
   }
 }
 
-export const SftTrainerConfig = z.strictObject(TRAIN_COMMON).superRefine((c, ctx) => {
-  checkCommon(c, ctx);
-  if (c.micro_batch_size && c.batch_size % c.micro_batch_size !== 0) {
-    conflict(ctx, "micro_batch_size", "micro_batch_size must divide batch_size");
-  }
-});
+export const SftTrainerConfig = z
+  .strictObject({
+    ...TRAIN_COMMON,
+    /** With observation_before: also train on the prompt tokens between the two markers (the observation). */
+    observation_after: z.string().max(200).default(""),
+    observation_before: z.string().max(200).default(""),
+  })
+  .superRefine((c, ctx) => {
+    checkCommon(c, ctx);
+    if (c.micro_batch_size && c.batch_size % c.micro_batch_size !== 0) {
+      conflict(ctx, "micro_batch_size", "micro_batch_size must divide batch_size");
+    }
+    if (!c.observation_after !== !c.observation_before) {
+      conflict(ctx, "observation_after", "observation_after and observation_before come together: set both markers, or neither");
+    }
+    if (c.observation_after && c.template !== "raw") {
+      conflict(ctx, "observation_after", "observation_after marks the observation in a raw prompt: use template raw");
+    }
+  });
 export type SftTrainerConfig = z.infer<typeof SftTrainerConfig>;
 
 export const GrpoTrainerConfig = z

@@ -5,7 +5,8 @@
  * micro-batches). The result must also be accepted by the zod mirror of the Python dataclasses.
  */
 import { describe, expect, it } from "vitest";
-import { GrpoTrainerConfig, SftTrainerConfig, expandExperimentRequest, type PresetName } from "@trainyard/contracts";
+import { GrpoTrainerConfig, OBSERVATION_MARKERS, SftTrainerConfig, expandExperimentRequest, type PresetName } from "@trainyard/contracts";
+import { requireEnv } from "@trainyard/envs";
 import { modelConfig, trainerConfig, type TrainInputs } from "./trainer-config.js";
 
 function inputs(preset: PresetName, mode: "sft" | "grpo", over: Record<string, unknown> = {}): TrainInputs {
@@ -140,6 +141,32 @@ describe("trainer config from the spec", () => {
     expect(SftTrainerConfig.safeParse({ copy_head: true, tiny_arch: "qwen2", tiny_tokenizer: "qwen" }).error?.issues[0]?.path).toEqual([
       "copy_head",
     ]);
+  });
+
+  it("observationLoss sends the task's observation markers, which enclose the board in every Sokoban prompt", () => {
+    const on = trainerConfig(inputs("paper-sokoban", "sft", { sft: { observationLoss: true } }));
+    const [after, before] = OBSERVATION_MARKERS.sokoban!;
+    expect(on).toMatchObject({ observation_after: after, observation_before: before });
+    expect(trainerConfig(inputs("paper-sokoban", "sft"))).toMatchObject({ observation_after: "", observation_before: "" });
+    const env = requireEnv("sokoban");
+    for (const split of env.evalSplits) {
+      const prompt = env.episode(split, env.firstKey(split)).prompt();
+      const start = prompt.indexOf(after) + after.length;
+      const end = prompt.indexOf(before, start);
+      expect(start >= after.length && end > start, split).toBe(true);
+      // The span is the board: rows of TAB-ended cells, nothing of the instructions.
+      expect(
+        prompt
+          .slice(start, end)
+          .split("\n")
+          .every((line) => /^( \S+ \t)+$/u.test(line)),
+        split,
+      ).toBe(true);
+    }
+    expect(SftTrainerConfig.safeParse({ observation_after: after }).error?.issues[0]?.path).toEqual(["observation_after"]);
+    expect(
+      SftTrainerConfig.safeParse({ observation_after: after, observation_before: before, template: "chat" }).error?.issues[0]?.path,
+    ).toEqual(["observation_after"]);
   });
 
   it("LoRA and a pinned revision travel to the trainer", () => {

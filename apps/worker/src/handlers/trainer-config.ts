@@ -9,6 +9,7 @@
 import { join } from "node:path";
 import {
   GrpoTrainerConfig,
+  OBSERVATION_MARKERS,
   SERVICE_TRAINER_SETTINGS,
   SftTrainerConfig,
   TyError,
@@ -115,6 +116,7 @@ export function trainerConfig(t: TrainInputs): Record<string, unknown> {
   };
   if (t.mode === "sft") {
     const s = spec.sft;
+    const markers = s.observationLoss ? OBSERVATION_MARKERS[spec.task] : null;
     const cfg = {
       ...common,
       max_steps: t.maxSteps ?? s.maxSteps ?? -1,
@@ -126,6 +128,8 @@ export function trainerConfig(t: TrainInputs): Record<string, unknown> {
       weight_decay: s.weightDecay,
       grad_clip: s.gradClip,
       save_steps: s.saveSteps,
+      observation_after: markers?.[0] ?? "",
+      observation_before: markers?.[1] ?? "",
     };
     allExplicit(SftTrainerConfig.shape, cfg, "sft");
     const r = SftTrainerConfig.safeParse(cfg);
