@@ -9,7 +9,8 @@ leaks removed). Prints one line per checkpoint and split:
   validity = the answer is a label the environment accepts (the prompt's, except on Fake);
   accuracy = it is the label of the first move of a shortest solution (one of possibly several,
   so a lower bound of first-move optimality).
-Also prints the trainer's wall and CPU seconds. A probe, not the demo's metric (the demo plays
+`--temperature 0.5` samples as the demo's evaluation does (greedy can hide answers that break
+only under sampling). Also prints the trainer's wall and CPU seconds. A probe, not the demo's metric (the demo plays
 whole episodes in the environment).
 """
 from __future__ import annotations
@@ -41,7 +42,7 @@ def vocabulary_texts() -> list[str]:
     return json.loads(out.stdout)
 
 
-def probe(ckpt: str, eval_dir: str, splits: list[str], n: int, show: bool = False) -> dict[str, tuple[float, float]]:
+def probe(ckpt: str, eval_dir: str, splits: list[str], n: int, show: bool = False, temperature: float = 0.0) -> dict[str, tuple[float, float]]:
     from collections import Counter
 
     import torch
@@ -52,6 +53,7 @@ def probe(ckpt: str, eval_dir: str, splits: list[str], n: int, show: bool = Fals
     tok = load_tokenizer(ckpt)
     tok.padding_side = "left"
     model = load_model(ckpt, torch.float32, trainable=False).eval()
+    torch.manual_seed(0)  # sampled probes repeat
     res = {}
     for split in splits:
         rows = [json.loads(l) for l in open(os.path.join(eval_dir, f"{split}.jsonl"), encoding="utf-8")][:n]
@@ -61,7 +63,8 @@ def probe(ckpt: str, eval_dir: str, splits: list[str], n: int, show: bool = Fals
             chunk = rows[i:i + 25]
             enc = tok([r["prompt"] for r in chunk], return_tensors="pt", padding=True, add_special_tokens=False)
             with torch.no_grad():
-                out = model.generate(**enc, max_new_tokens=12, do_sample=False, pad_token_id=tok.pad_token_id)
+                sampling = {"do_sample": True, "temperature": temperature, "top_p": 1.0} if temperature > 0 else {"do_sample": False}
+                out = model.generate(**enc, max_new_tokens=12, pad_token_id=tok.pad_token_id, **sampling)
             for r, ids in zip(chunk, out[:, enc["input_ids"].shape[1]:]):
                 m = ANSWER.search(tok.decode(ids, skip_special_tokens=True))
                 label = m.group(1) if m else None
@@ -85,10 +88,12 @@ def main() -> None:
     ap.add_argument("--splits", default="id,alpha,num,rand,fake")
     ap.add_argument("--n", type=int, default=60)
     ap.add_argument("--show", action="store_true", help="print the most frequent answers of each split")
+    ap.add_argument("--temperature", type=float, default=0.0,
+                    help="sample at this temperature (the demo evaluates at 0.5); 0 = greedy. Greedy hides answers that break only under sampling")
     ap.add_argument("--vocab-texts", action="store_true", help="train the tokenizer on every renderable vocabulary too")
     a = ap.parse_args()
     if a.probe:
-        res = probe(a.probe, a.eval, a.splits.split(","), a.n, a.show)
+        res = probe(a.probe, a.eval, a.splits.split(","), a.n, a.show, a.temperature)
         print(f"{a.probe}: validity/accuracy % " + "  ".join(f"{s} {v * 100:.0f}/{acc * 100:.0f}" for s, (v, acc) in res.items()))
         return
     cfg = {"train_file": a.train, "output_dir": a.out, "device": "cpu", **json.loads(a.set)}
@@ -108,7 +113,7 @@ def main() -> None:
     print(f"train: wall {time.time() - t0:.0f} s, cpu {cpu:.0f} s, rc {p.returncode}, last event {last[0][:300]}", flush=True)
     ckpts = sorted(glob.glob(os.path.join(a.out, "checkpoint-*")), key=lambda d: int(d.rsplit("-", 1)[1]))
     for c in ckpts:
-        res = probe(c, a.eval, a.splits.split(","), a.n, a.show)
+        res = probe(c, a.eval, a.splits.split(","), a.n, a.show, a.temperature)
         cells = "  ".join(f"{s} {v * 100:.0f}/{acc * 100:.0f}" for s, (v, acc) in res.items())
         print(f"{os.path.basename(c)}: validity/accuracy % {cells}", flush=True)
 
