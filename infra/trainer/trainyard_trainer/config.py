@@ -181,7 +181,8 @@ class _TrainCommon:
 
 @dataclass
 class SftConfig(_TrainCommon):
-    """Supervised fine-tuning: completion-only cross-entropy (prompt masked, EOS appended)."""
+    """Supervised fine-tuning: completion-only cross-entropy (prompt masked unless observation
+    markers are set, EOS appended)."""
 
     observation_after: str = _f("", "With observation_before: also train on predicting the prompt tokens between these two markers (the task's observation, e.g. a Sokoban board), an auxiliary language-model loss beside the completion's. Empty = completion-only (the paper). template raw only.")
     observation_before: str = _f("", "The marker that ends the observation (see observation_after); searched after it.")

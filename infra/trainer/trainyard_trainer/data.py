@@ -134,7 +134,10 @@ def observation_mask(tok: Any, row: Row, after: str, before: str) -> list[int]:
     end = prompt.find(before, start)
     if end < 0:
         raise TrainerError("TY_ERR_TRAINER_DATA", f"{row.where}: the prompt has no observation_before marker {before!r} after observation_after")
-    enc = tok(prompt, return_offsets_mapping=True)
+    try:
+        enc = tok(prompt, return_offsets_mapping=True)
+    except NotImplementedError as e:  # slow (Python) tokenizers have no offsets
+        raise TrainerError("TY_ERR_TRAINER_DATA", f"{row.where}: observation markers need a fast tokenizer (character offsets): {e}") from e
     if _ids(enc["input_ids"]) != encode_prompt(tok, prompt, "raw"):
         raise TrainerError("TY_ERR_TRAINER_DATA", f"{row.where}: the tokenizer's offsets do not match its encoding of the prompt")
     mask = [int(start <= u < v <= end) for u, v in enc["offset_mapping"]]
