@@ -32,10 +32,10 @@ ANSWER = re.compile(r"<answer>\s*(.*?)\s*</answer>", re.S)
 
 
 def vocabulary_texts() -> list[str]:
-    """The action sections of every vocabulary the Sokoban environment can render (no levels)."""
+    """Every text the Sokoban environment renders outside a level (action sections, the line after the board)."""
     out = subprocess.run(
         ["node", "-e", (
-            "import('@trainyard/envs').then(m=>{console.log(JSON.stringify(m.sokoban.renderableActionSections()))})"
+            "import('@trainyard/envs').then(m=>{console.log(JSON.stringify(m.sokoban.renderableTexts()))})"
         )],
         cwd=ROOT, capture_output=True, text=True, check=True,
     )

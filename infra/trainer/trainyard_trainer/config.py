@@ -186,6 +186,7 @@ class SftConfig(_TrainCommon):
 
     observation_after: str = _f("", "With observation_before: also train on predicting the prompt tokens between these two markers (the task's observation, e.g. a Sokoban board), an auxiliary language-model loss beside the completion's. Empty = completion-only (the paper). template raw only.")
     observation_before: str = _f("", "The marker that ends the observation (see observation_after); searched after it.")
+    observation_weight: float = _f(1.0, "With observation markers: the weight of each observation token in the loss, against 1 for each completion token (a weighted mean over the trained tokens). 1 = plain token mean (TRL's). In (0, 1].")
 
     def __post_init__(self) -> None:
         self._check_common()
@@ -193,6 +194,10 @@ class SftConfig(_TrainCommon):
             raise _bad("observation_after and observation_before come together: set both markers, or neither")
         if self.observation_after and self.template != "raw":
             raise _bad("observation_after marks the observation in a raw prompt: use template raw")
+        if not 0 < self.observation_weight <= 1:
+            raise _bad(f"observation_weight ({self.observation_weight}) must lie in (0, 1]")
+        if self.observation_weight != 1 and not self.observation_after:
+            raise _bad("observation_weight weighs the observation loss: set observation_after and observation_before too")
         if self.micro_batch_size < 0 or (self.micro_batch_size and self.batch_size % self.micro_batch_size):
             raise _bad(f"micro_batch_size ({self.micro_batch_size}) must divide batch_size ({self.batch_size}); or 0 for no accumulation")
 

@@ -4,10 +4,13 @@ The paper's settings: AdamW β = (0.9, 0.95), linear warm-up then cosine decay t
 completion-only loss with EOS appended, raw prompts used byte for byte (Sokoban) or the
 tokenizer's chat template (template chat, General Points). Ours, off by default: with observation
 markers set, the observation's tokens (the board) are trained too. Rows are tokenized by data.py the way
-serving will encode them, then handed to TRL already tokenized.
+serving will encode them, then handed to TRL already tokenized. With an observation weight below 1
+the loss is a weighted mean: each board token counts that much against each completion token.
 """
 from __future__ import annotations
 
+import torch
+import torch.nn.functional as F
 from datasets import Dataset
 from trl import SFTConfig, SFTTrainer
 
@@ -19,8 +22,50 @@ from .checkpoint import generation_config
 from .copyhead import is_copy_model
 
 
+def loss_weights(targets: torch.Tensor, observation_weight: float) -> torch.Tensor:
+    """Per-target weights: 1 for each row's completion, `observation_weight` for its other trained
+    targets (the observation's), 0 for untrained ones (-100).
+
+    The completion is the last unbroken run of trained targets: rows are prompt ⧺ completion ⧺ EOS,
+    and the observation's tokens end before the untrained marker that closes the observation, so
+    the two runs never touch (TRL's collator keeps only labels, so the kinds are told apart here).
+    """
+    trained = targets != -100
+    weights = trained.to(torch.float32) * observation_weight
+    pos = torch.arange(targets.shape[1], device=targets.device).expand_as(targets)
+    # The completion starts after the last untrained target that precedes the row's last trained one.
+    last_trained = torch.where(trained, pos, -1).amax(1, keepdim=True)
+    gap = torch.where(~trained & (pos < last_trained), pos, -1).amax(1, keepdim=True)
+    weights[trained & (pos > gap)] = 1.0
+    return weights
+
+
+def weighted_nll(logits: torch.Tensor, labels: torch.Tensor, observation_weight: float) -> torch.Tensor:
+    """Σ w · NLL / Σ w over next-token targets (labels shifted by one, -100 untrained)."""
+    targets = labels[:, 1:]
+    w = loss_weights(targets, observation_weight)
+    nll = F.cross_entropy(logits[:, :-1].float().transpose(1, 2), targets.clamp_min(0), reduction="none")
+    return (w * nll).sum() / w.sum().clamp_min(1e-8)
+
+
 class Trainer(AtomicCheckpoints, SFTTrainer):
-    pass
+    observation_weight = 1.0
+
+    def compute_loss(self, model, inputs, return_outputs=False, num_items_in_batch=None):
+        if self.observation_weight == 1.0:
+            return super().compute_loss(model, inputs, return_outputs=return_outputs, num_items_in_batch=num_items_in_batch)
+        # Weighted: our own mean, per micro-batch (rows share one layout, so micro-batches carry
+        # equal weight), divided by the accumulation steps here exactly when transformers will not
+        # (it skips that for a model taking loss kwargs that was given the batch's token count).
+        labels = inputs["labels"]
+        # The copy head scores only the labelled rows when given labels (its training shortcut);
+        # a plain model given labels may skip its logits, so it gets none.
+        extra = {"labels": labels} if is_copy_model(model) else {}
+        out = model(input_ids=inputs["input_ids"], attention_mask=inputs.get("attention_mask"), **extra)
+        loss = weighted_nll(out.logits, labels, self.observation_weight)
+        if model.training and self.model_accepts_loss_kwargs and num_items_in_batch is not None:
+            loss = loss / self.current_gradient_accumulation_steps
+        return (loss, out) if return_outputs else loss
 
 
 def sft_args(cfg: SftConfig, rt, model=None) -> SFTConfig:
@@ -55,6 +100,7 @@ def run(cfg: SftConfig, emit: Emitter, stop: StopFlag) -> None:
         processing_class=rt.tokenizer,
         peft_config=peft,
     )
+    trainer.observation_weight = cfg.observation_weight
     trainer.trainyard_generation = generation_config(model, rt.tokenizer, cfg.eval_temperature, cfg.eval_top_p, cfg.eval_max_tokens)
     callback = ProtocolCallback(emit, stop)
     trainer.add_callback(callback)

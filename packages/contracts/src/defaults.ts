@@ -17,6 +17,7 @@ export const SPEC_DEFAULTS = {
     gradClip: 1.0,
     saveSteps: 500,
     observationLoss: false,
+    observationWeight: 1,
   },
   grpo: {
     numGenerations: 8,

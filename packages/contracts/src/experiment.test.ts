@@ -71,6 +71,18 @@ describe("experiment spec", () => {
     expect(gp.issues?.[0]?.path).toEqual(["sft", "observationLoss"]);
   });
 
+  it("observationWeight lies in (0, 1] and needs observationLoss, naming the field", () => {
+    expect(expandExperimentRequest({ preset: "demo-cpu", sft: { observationLoss: true, observationWeight: 0.25 } }).sft.observationWeight).toBe(0.25);
+    expect(expandExperimentRequest({ preset: "demo-cpu" }).sft.observationWeight).toBe(1);
+    const alone = errorOf(() => expandExperimentRequest({ preset: "demo-cpu", sft: { observationWeight: 0.25 } }));
+    expect(alone.code).toBe("TY_ERR_SPEC_CONFLICT");
+    expect(alone.issues?.[0]?.path).toEqual(["sft", "observationWeight"]);
+    for (const bad of [0, 1.5, -1]) {
+      const e = errorOf(() => expandExperimentRequest({ preset: "demo-cpu", sft: { observationLoss: true, observationWeight: bad } }));
+      expect(e.issues?.[0]?.path, String(bad)).toEqual(["sft", "observationWeight"]);
+    }
+  });
+
   it("rejects impossible combinations with TY_ERR_SPEC_CONFLICT naming the field", () => {
     const split = errorOf(() => expandExperimentRequest({ preset: "demo-cpu", splits: ["id", "all-5"] }));
     expect(split.code).toBe("TY_ERR_SPEC_CONFLICT");

@@ -142,6 +142,11 @@ export const SftSpec = z.strictObject({
    * The answer's loss and every byte of the data are unchanged. Sokoban only.
    */
   observationLoss: z.boolean().default(SPEC_DEFAULTS.sft.observationLoss),
+  /**
+   * With observationLoss: each board token's weight in the loss against 1 for each answer token
+   * (a weighted mean over the trained tokens; 1 = a plain token mean). In (0, 1].
+   */
+  observationWeight: z.number().gt(0).lte(1).default(SPEC_DEFAULTS.sft.observationWeight),
 });
 export type SftSpec = z.infer<typeof SftSpec>;
 
@@ -347,6 +352,9 @@ export const ExperimentSpec = ExperimentSpecBase.superRefine((s, ctx) => {
   }
   if (s.sft.observationLoss && !OBSERVATION_MARKERS[s.task]) {
     conflict(["sft", "observationLoss"], `${s.task} prompts mark no observation to train on: observationLoss is for sokoban`);
+  }
+  if (s.sft.observationWeight !== 1 && !s.sft.observationLoss) {
+    conflict(["sft", "observationWeight"], "observationWeight weighs the observation loss: set observationLoss: true too");
   }
   const usesGrpo = s.arms.some((a) => a.method !== "sft");
   if (usesGrpo) {

@@ -151,6 +151,8 @@ export const SftTrainerConfig = z
     /** With observation_before: also train on the prompt tokens between the two markers (the observation). */
     observation_after: z.string().max(200).default(""),
     observation_before: z.string().max(200).default(""),
+    /** Each observation token's weight in the loss against 1 for each completion token. */
+    observation_weight: z.number().gt(0).lte(1).default(1),
   })
   .superRefine((c, ctx) => {
     checkCommon(c, ctx);
@@ -162,6 +164,9 @@ export const SftTrainerConfig = z
     }
     if (c.observation_after && c.template !== "raw") {
       conflict(ctx, "observation_after", "observation_after marks the observation in a raw prompt: use template raw");
+    }
+    if (c.observation_weight !== 1 && !c.observation_after) {
+      conflict(ctx, "observation_weight", "observation_weight weighs the observation loss: set observation_after and observation_before too");
     }
   });
 export type SftTrainerConfig = z.infer<typeof SftTrainerConfig>;

@@ -98,8 +98,10 @@ describe("trainer config from the spec", () => {
       "where cat is",
     ])
       expect(all).toContain(label);
-    // Action sections only: no grid row, so no evaluation level can reach the tokenizer this way.
-    expect(texts.every((t) => t.startsWith("Answers:\n") && !t.includes("\t"))).toBe(true);
+    // Action sections and the line after the board in both forms (training, and evaluation with the
+    // reference's stray backslash): no grid row, so no evaluation level can reach the tokenizer.
+    expect(texts.every((t) => !t.includes("\t"))).toBe(true);
+    expect(texts.filter((t) => !t.startsWith("Answers:\n"))).toEqual(["\nDecide the next action:", "\nDecide the next action:\\"]);
     expect(m.freeze_embeddings).toBe(true);
     const lines = modelConfig(expandExperimentRequest({ preset: "demo-cpu", model: { tokenizer: "lines", freezeEmbeddings: false } }));
     expect(lines).toMatchObject({ tokenizer_texts: [], freeze_embeddings: false });
@@ -167,6 +169,16 @@ describe("trainer config from the spec", () => {
     expect(
       SftTrainerConfig.safeParse({ observation_after: after, observation_before: before, template: "chat" }).error?.issues[0]?.path,
     ).toEqual(["observation_after"]);
+  });
+
+  it("observationWeight travels as observation_weight, and a weight without markers is refused", () => {
+    const w = trainerConfig(inputs("paper-sokoban", "sft", { sft: { observationLoss: true, observationWeight: 0.2 } }));
+    expect(w).toMatchObject({ observation_weight: 0.2 });
+    expect(trainerConfig(inputs("paper-sokoban", "sft"))).toMatchObject({ observation_weight: 1 });
+    const [after, before] = OBSERVATION_MARKERS.sokoban!;
+    expect(SftTrainerConfig.safeParse({ observation_weight: 0.5 }).error?.issues[0]?.path).toEqual(["observation_weight"]);
+    expect(SftTrainerConfig.safeParse({ observation_after: after, observation_before: before, observation_weight: 0 }).success).toBe(false);
+    expect(SftTrainerConfig.safeParse({ observation_after: after, observation_before: before, observation_weight: 0.5 }).success).toBe(true);
   });
 
   it("LoRA and a pinned revision travel to the trainer", () => {

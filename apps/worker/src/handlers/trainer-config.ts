@@ -130,6 +130,7 @@ export function trainerConfig(t: TrainInputs): Record<string, unknown> {
       save_steps: s.saveSteps,
       observation_after: markers?.[0] ?? "",
       observation_before: markers?.[1] ?? "",
+      observation_weight: s.observationWeight,
     };
     allExplicit(SftTrainerConfig.shape, cfg, "sft");
     const r = SftTrainerConfig.safeParse(cfg);

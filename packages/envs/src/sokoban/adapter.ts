@@ -17,7 +17,7 @@ import { cotCompletion as writeCot } from "./cot.js";
 import { answerOnlyCompletion } from "./dataset.js";
 import { sokobanBatch } from "./batch-ops.js";
 import { sokobanEvalEpisode } from "./episode.js";
-import { renderableActionSections } from "./prompts.js";
+import { renderableTexts } from "./prompts.js";
 import { showSokobanLevel } from "./show.js";
 import { generateItem, itemLevel, type SokobanItem } from "./items.js";
 import { parseEvalDetailed, rlRewardDetail } from "./parse.js";
@@ -74,7 +74,7 @@ export const sokobanEnv: Env<SokobanItem> = {
   batch: sokobanBatch,
   // `vocabulary` (the diverse training vocabulary) needs no env field.
   envlessBatchOps: ["vocabulary"],
-  tokenizerTexts: renderableActionSections,
+  tokenizerTexts: renderableTexts,
   show: showSokobanLevel,
   generate: generateItem,
   solverCompletion: (item) => answerOnlyCompletion(solverLabel(item)),

@@ -28,6 +28,8 @@ export {
   WORD_POOL,
   actionSection,
   renderableActionSections,
+  renderableTexts,
+  observationTrailers,
   chatWrap,
   evalPrompt,
   instructionBody,

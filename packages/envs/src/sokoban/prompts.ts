@@ -132,6 +132,31 @@ export function wordVocabulary(labels: Labels): Vocabulary {
 }
 
 /**
+ * Every text outside a level that a from-scratch tokenizer should know, as a pretrained tokenizer
+ * already covers its language: each vocabulary's action section and the line after the board in
+ * both its forms. None holds a grid, so no evaluation item can leak through them.
+ */
+export function renderableTexts(): string[] {
+  return [...renderableActionSections(), ...observationTrailers()];
+}
+
+/**
+ * The text after the board, as training rows and as the evaluation env render it (the latter with
+ * the reference's stray backslash), without any level. A tokenizer that never saw the evaluation
+ * form cuts the backslash into a token of its own: one position more between the board and the
+ * answer than in every training row, which a from-scratch model that locates the answer by its
+ * distance from this line does not survive (docs/demo.md). Learnt from this text, the line is one
+ * token in both forms.
+ */
+export function observationTrailers(): string[] {
+  const marker = "[Current Observation]:\n";
+  return [false, true].map((evalTrailer) => {
+    const body = instructionBody("", VOCABULARIES.base, evalTrailer);
+    return body.slice(body.indexOf(marker) + marker.length);
+  });
+}
+
+/**
  * The action section of every vocabulary the environment can render (each named vocabulary,
  * and the word pool four words at a time), without any level: text a from-scratch tokenizer
  * learns its label pieces from, as a pretrained tokenizer already covers its language. It
