@@ -201,3 +201,30 @@ def test_a_down_weighted_observation_is_learned_less(tmp_path):
         obs_nll[name], ans_nll[name] = o_total / o_count, a_total / a_count
     assert obs_nll["low"] > obs_nll["full"] + 0.2, obs_nll
     assert max(ans_nll.values()) < 0.6, ans_nll  # ln 4 ≈ 1.39 for the uniform move alone
+
+
+def test_the_linear_schedule_lowers_the_observation_weight_to_0_by_the_last_step():
+    from types import SimpleNamespace
+
+    from trainyard_trainer.sft import Trainer
+
+    t = Trainer.__new__(Trainer)  # only the schedule: no model, no data
+    t.observation_weight, t.observation_schedule = 0.2, "linear"
+    weights = []
+    for step in (0, 150, 300, 600):
+        t.state = SimpleNamespace(global_step=step, max_steps=600)
+        weights.append(round(t.observation_weight_now(), 6))
+    assert weights == [0.2, 0.15, 0.1, 0.0]
+    t.observation_schedule = "constant"
+    assert t.observation_weight_now() == 0.2
+
+
+@pytest.mark.parametrize("fields, message", [
+    ({"observation_schedule": "linear"}, "set observation_after"),
+    ({"observation_after": AFTER, "observation_before": BEFORE, "observation_schedule": "cosine"}, "constant or linear"),
+])
+def test_observation_schedule_is_constant_or_linear_and_needs_the_markers(fields, message, tmp_path):
+    data = write_jsonl(tmp_path / "toy.jsonl", toy_rows(2))
+    with pytest.raises(TrainerError) as e:
+        SftConfig(train_file=str(data), **fields)
+    assert e.value.code == "TY_ERR_TRAINER_CONFIG" and message in str(e.value)

@@ -186,6 +186,7 @@ class SftConfig(_TrainCommon):
 
     observation_after: str = _f("", "With observation_before: also train on predicting the prompt tokens between these two markers (the task's observation, e.g. a Sokoban board), an auxiliary language-model loss beside the completion's. Empty = completion-only (the paper). template raw only.")
     observation_before: str = _f("", "The marker that ends the observation (see observation_after); searched after it.")
+    observation_schedule: Literal["constant", "linear"] = _f("constant", "With observation markers: `constant` keeps observation_weight for every step; `linear` lowers it linearly from observation_weight at the first step to 0 at the last, so the run ends answer-only.")
     observation_weight: float = _f(1.0, "With observation markers: the weight of each observation token in the loss, against 1 for each completion token (a weighted mean over the trained tokens). 1 = plain token mean (TRL's). In (0, 1].")
 
     def __post_init__(self) -> None:
@@ -196,6 +197,10 @@ class SftConfig(_TrainCommon):
             raise _bad("observation_after marks the observation in a raw prompt: use template raw")
         if not 0 < self.observation_weight <= 1:
             raise _bad(f"observation_weight ({self.observation_weight}) must lie in (0, 1]")
+        if self.observation_schedule not in ("constant", "linear"):
+            raise _bad(f"observation_schedule must be constant or linear, not {self.observation_schedule!r}")
+        if self.observation_schedule != "constant" and not self.observation_after:
+            raise _bad("observation_schedule schedules the observation loss: set observation_after and observation_before too")
         if self.observation_weight != 1 and not self.observation_after:
             raise _bad("observation_weight weighs the observation loss: set observation_after and observation_before too")
         if self.micro_batch_size < 0 or (self.micro_batch_size and self.batch_size % self.micro_batch_size):

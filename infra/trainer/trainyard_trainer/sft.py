@@ -5,7 +5,8 @@ completion-only loss with EOS appended, raw prompts used byte for byte (Sokoban)
 tokenizer's chat template (template chat, General Points). Ours, off by default: with observation
 markers set, the observation's tokens (the board) are trained too. Rows are tokenized by data.py the way
 serving will encode them, then handed to TRL already tokenized. With an observation weight below 1
-the loss is a weighted mean: each board token counts that much against each completion token.
+the loss is a weighted mean: each board token counts that much against each completion token; the
+linear schedule lowers that weight to 0 by the last step.
 """
 from __future__ import annotations
 
@@ -50,9 +51,17 @@ def weighted_nll(logits: torch.Tensor, labels: torch.Tensor, observation_weight:
 
 class Trainer(AtomicCheckpoints, SFTTrainer):
     observation_weight = 1.0
+    observation_schedule = "constant"
+
+    def observation_weight_now(self) -> float:
+        """The observation's weight at this optimizer step: constant, or falling linearly from
+        `observation_weight` at the first step to 0 at the last (answer-only by the end)."""
+        if self.observation_schedule == "linear":
+            return self.observation_weight * max(0.0, 1 - self.state.global_step / max(1, self.state.max_steps))
+        return self.observation_weight
 
     def compute_loss(self, model, inputs, return_outputs=False, num_items_in_batch=None):
-        if self.observation_weight == 1.0:
+        if self.observation_weight == 1.0 and self.observation_schedule == "constant":
             return super().compute_loss(model, inputs, return_outputs=return_outputs, num_items_in_batch=num_items_in_batch)
         # Weighted: our own mean, per micro-batch (rows share one layout, so micro-batches carry
         # equal weight), divided by the accumulation steps here exactly when transformers will not
@@ -62,7 +71,7 @@ class Trainer(AtomicCheckpoints, SFTTrainer):
         # a plain model given labels may skip its logits, so it gets none.
         extra = {"labels": labels} if is_copy_model(model) else {}
         out = model(input_ids=inputs["input_ids"], attention_mask=inputs.get("attention_mask"), **extra)
-        loss = weighted_nll(out.logits, labels, self.observation_weight)
+        loss = weighted_nll(out.logits, labels, self.observation_weight_now())
         if model.training and self.model_accepts_loss_kwargs and num_items_in_batch is not None:
             loss = loss / self.current_gradient_accumulation_steps
         return (loss, out) if return_outputs else loss
@@ -101,6 +110,7 @@ def run(cfg: SftConfig, emit: Emitter, stop: StopFlag) -> None:
         peft_config=peft,
     )
     trainer.observation_weight = cfg.observation_weight
+    trainer.observation_schedule = cfg.observation_schedule
     trainer.trainyard_generation = generation_config(model, rt.tokenizer, cfg.eval_temperature, cfg.eval_top_p, cfg.eval_max_tokens)
     callback = ProtocolCallback(emit, stop)
     trainer.add_callback(callback)

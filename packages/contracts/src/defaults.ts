@@ -18,6 +18,7 @@ export const SPEC_DEFAULTS = {
     saveSteps: 500,
     observationLoss: false,
     observationWeight: 1,
+    observationSchedule: "constant",
   },
   grpo: {
     numGenerations: 8,

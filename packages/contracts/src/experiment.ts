@@ -137,8 +137,9 @@ export const SftSpec = z.strictObject({
   /**
    * Ours, not the paper's: also train on predicting the observation's tokens (the Sokoban board),
    * an auxiliary language-model loss beside the answer's. It gives a from-scratch model a dense
-   * signal about the board, so it leaves the early plateau where it only guesses the move; in the
-   * CPU demo it also broke the answer format under sampling, so no preset sets it (docs/demo.md).
+   * signal about the board, so it leaves the early plateau where it only guesses the move. At full
+   * weight for every step it broke the answer format in the CPU demo; `demo-cpu` sets it at weight
+   * 0.2 falling to 0 (observationWeight, observationSchedule; docs/demo.md).
    * The answer's loss and every byte of the data are unchanged. Sokoban only.
    */
   observationLoss: z.boolean().default(SPEC_DEFAULTS.sft.observationLoss),
@@ -147,6 +148,11 @@ export const SftSpec = z.strictObject({
    * (a weighted mean over the trained tokens; 1 = a plain token mean). In (0, 1].
    */
   observationWeight: z.number().gt(0).lte(1).default(SPEC_DEFAULTS.sft.observationWeight),
+  /**
+   * With observationLoss: `constant` keeps observationWeight for every step; `linear` lowers it to
+   * 0 by the last step, so the run starts with the board's dense signal and ends answer-only.
+   */
+  observationSchedule: z.enum(["constant", "linear"]).default(SPEC_DEFAULTS.sft.observationSchedule),
 });
 export type SftSpec = z.infer<typeof SftSpec>;
 
@@ -352,6 +358,9 @@ export const ExperimentSpec = ExperimentSpecBase.superRefine((s, ctx) => {
   }
   if (s.sft.observationLoss && !OBSERVATION_MARKERS[s.task]) {
     conflict(["sft", "observationLoss"], `${s.task} prompts mark no observation to train on: observationLoss is for sokoban`);
+  }
+  if (s.sft.observationSchedule !== "constant" && !s.sft.observationLoss) {
+    conflict(["sft", "observationSchedule"], "observationSchedule schedules the observation loss: set observationLoss: true too");
   }
   if (s.sft.observationWeight !== 1 && !s.sft.observationLoss) {
     conflict(["sft", "observationWeight"], "observationWeight weighs the observation loss: set observationLoss: true too");

@@ -102,7 +102,11 @@ const DEMO_CPU = {
   // The paper's sampling temperature. An answer-only completion is 3–6 tokens; 16 keeps one
   // rambling answer from holding a whole serving batch for 64 decoding steps.
   sampling: { temperature: 0.5, topP: 1, n: 1, maxTokens: 16 },
-  sft: DEMO_SFT,
+  // Ours, not the paper's (docs/demo.md): the loss also covers the board's cells, at a fifth of an
+  // answer token's weight, falling to 0 by the last step. The dense early signal takes every
+  // measured seed off the plateau where a from-scratch model only guesses the move; ending
+  // answer-only keeps it from writing board cells where the answer belongs.
+  sft: { ...DEMO_SFT, observationLoss: true, observationWeight: 0.2, observationSchedule: "linear" },
   grpo: DEMO_GRPO,
   scoring: "paper",
   compute: DEMO_COMPUTE,

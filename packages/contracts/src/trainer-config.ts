@@ -153,6 +153,8 @@ export const SftTrainerConfig = z
     observation_before: z.string().max(200).default(""),
     /** Each observation token's weight in the loss against 1 for each completion token. */
     observation_weight: z.number().gt(0).lte(1).default(1),
+    /** constant, or linear: the observation's weight falls to 0 by the last step. */
+    observation_schedule: z.enum(["constant", "linear"]).default("constant"),
   })
   .superRefine((c, ctx) => {
     checkCommon(c, ctx);
@@ -164,6 +166,9 @@ export const SftTrainerConfig = z
     }
     if (c.observation_after && c.template !== "raw") {
       conflict(ctx, "observation_after", "observation_after marks the observation in a raw prompt: use template raw");
+    }
+    if (c.observation_schedule !== "constant" && !c.observation_after) {
+      conflict(ctx, "observation_schedule", "observation_schedule schedules the observation loss: set observation_after and observation_before too");
     }
     if (c.observation_weight !== 1 && !c.observation_after) {
       conflict(ctx, "observation_weight", "observation_weight weighs the observation loss: set observation_after and observation_before too");

@@ -131,6 +131,7 @@ export function trainerConfig(t: TrainInputs): Record<string, unknown> {
       observation_after: markers?.[0] ?? "",
       observation_before: markers?.[1] ?? "",
       observation_weight: s.observationWeight,
+      observation_schedule: s.observationSchedule,
     };
     allExplicit(SftTrainerConfig.shape, cfg, "sft");
     const r = SftTrainerConfig.safeParse(cfg);
