@@ -171,10 +171,12 @@ describe("trainer config from the spec", () => {
     ).toEqual(["observation_after"]);
   });
 
-  it("observationWeight travels as observation_weight, and a weight without markers is refused", () => {
+  it("observationWeight and observationSchedule travel to the trainer, and either without markers is refused", () => {
     const w = trainerConfig(inputs("paper-sokoban", "sft", { sft: { observationLoss: true, observationWeight: 0.2 } }));
-    expect(w).toMatchObject({ observation_weight: 0.2 });
-    expect(trainerConfig(inputs("paper-sokoban", "sft"))).toMatchObject({ observation_weight: 1 });
+    expect(w).toMatchObject({ observation_weight: 0.2, observation_schedule: "constant" });
+    expect(trainerConfig(inputs("paper-sokoban", "sft"))).toMatchObject({ observation_weight: 1, observation_schedule: "constant" });
+    expect(trainerConfig(inputs("demo-cpu", "sft"))).toMatchObject({ observation_weight: 0.2, observation_schedule: "linear" });
+    expect(SftTrainerConfig.safeParse({ observation_schedule: "linear" }).error?.issues[0]?.path).toEqual(["observation_schedule"]);
     const [after, before] = OBSERVATION_MARKERS.sokoban!;
     expect(SftTrainerConfig.safeParse({ observation_weight: 0.5 }).error?.issues[0]?.path).toEqual(["observation_weight"]);
     expect(SftTrainerConfig.safeParse({ observation_after: after, observation_before: before, observation_weight: 0 }).success).toBe(false);
