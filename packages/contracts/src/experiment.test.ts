@@ -72,15 +72,24 @@ describe("experiment spec", () => {
   });
 
   it("observationWeight lies in (0, 1] and needs observationLoss, naming the field", () => {
-    expect(expandExperimentRequest({ preset: "paper-sokoban", sft: { observationLoss: true, observationWeight: 0.25 } }).sft.observationWeight).toBe(0.25);
-    expect(expandExperimentRequest({ preset: "paper-sokoban" }).sft).toMatchObject({ observationWeight: 1, observationSchedule: "constant" });
+    expect(
+      expandExperimentRequest({ preset: "paper-sokoban", sft: { observationLoss: true, observationWeight: 0.25 } }).sft.observationWeight,
+    ).toBe(0.25);
+    expect(expandExperimentRequest({ preset: "paper-sokoban" }).sft).toMatchObject({
+      observationWeight: 1,
+      observationSchedule: "constant",
+    });
     const alone = errorOf(() => expandExperimentRequest({ preset: "paper-sokoban", sft: { observationWeight: 0.25 } }));
     expect(alone.code).toBe("TY_ERR_SPEC_CONFLICT");
     expect(alone.issues?.[0]?.path).toEqual(["sft", "observationWeight"]);
     const sched = errorOf(() => expandExperimentRequest({ preset: "paper-sokoban", sft: { observationSchedule: "linear" } }));
     expect(sched.issues?.[0]?.path).toEqual(["sft", "observationSchedule"]);
     // demo-cpu trains the board at 0.2, falling to 0 (docs/demo.md); demo-cpu-gp has no board.
-    expect(expandExperimentRequest({ preset: "demo-cpu" }).sft).toMatchObject({ observationLoss: true, observationWeight: 0.2, observationSchedule: "linear" });
+    expect(expandExperimentRequest({ preset: "demo-cpu" }).sft).toMatchObject({
+      observationLoss: true,
+      observationWeight: 0.2,
+      observationSchedule: "linear",
+    });
     expect(expandExperimentRequest({ preset: "demo-cpu-gp" }).sft.observationLoss).toBe(false);
     for (const bad of [0, 1.5, -1]) {
       const e = errorOf(() => expandExperimentRequest({ preset: "demo-cpu", sft: { observationLoss: true, observationWeight: bad } }));

@@ -168,10 +168,18 @@ export const SftTrainerConfig = z
       conflict(ctx, "observation_after", "observation_after marks the observation in a raw prompt: use template raw");
     }
     if (c.observation_schedule !== "constant" && !c.observation_after) {
-      conflict(ctx, "observation_schedule", "observation_schedule schedules the observation loss: set observation_after and observation_before too");
+      conflict(
+        ctx,
+        "observation_schedule",
+        "observation_schedule schedules the observation loss: set observation_after and observation_before too",
+      );
     }
     if (c.observation_weight !== 1 && !c.observation_after) {
-      conflict(ctx, "observation_weight", "observation_weight weighs the observation loss: set observation_after and observation_before too");
+      conflict(
+        ctx,
+        "observation_weight",
+        "observation_weight weighs the observation loss: set observation_after and observation_before too",
+      );
     }
   });
 export type SftTrainerConfig = z.infer<typeof SftTrainerConfig>;

@@ -180,7 +180,9 @@ describe("trainer config from the spec", () => {
     const [after, before] = OBSERVATION_MARKERS.sokoban!;
     expect(SftTrainerConfig.safeParse({ observation_weight: 0.5 }).error?.issues[0]?.path).toEqual(["observation_weight"]);
     expect(SftTrainerConfig.safeParse({ observation_after: after, observation_before: before, observation_weight: 0 }).success).toBe(false);
-    expect(SftTrainerConfig.safeParse({ observation_after: after, observation_before: before, observation_weight: 0.5 }).success).toBe(true);
+    expect(SftTrainerConfig.safeParse({ observation_after: after, observation_before: before, observation_weight: 0.5 }).success).toBe(
+      true,
+    );
   });
 
   it("LoRA and a pinned revision travel to the trainer", () => {
