@@ -123,8 +123,7 @@ describe("dataset-build job", () => {
   it("fails a bad dataset spec once, as a user error naming the field", async () => {
     await start();
     const body = {
-      preset: "demo-cpu",
-      task: "general-points",
+      preset: "demo-cpu-gp",
       splits: ["id"],
       datasets: { train: { size: 12, seedStart: 42 }, eval: { size: 3, seedStart: 42 } },
     };
