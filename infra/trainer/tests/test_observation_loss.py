@@ -78,8 +78,15 @@ def test_a_prompt_without_a_marker_is_a_data_error_naming_the_row(tok):
     ({"observation_after": AFTER}, "come together"),
     ({"observation_before": BEFORE}, "come together"),
     ({"observation_after": AFTER, "observation_before": BEFORE, "template": "chat"}, "template raw"),
+    ({"observation_after": AFTER, "observation_before": BEFORE, "observation_weight": 0.0}, "(0, 1]"),
+    ({"observation_after": AFTER, "observation_before": BEFORE, "observation_weight": 1.5}, "(0, 1]"),
+    ({"observation_weight": 0.5}, "set observation_after"),
+    ({"observation_schedule": "linear"}, "set observation_after"),
+    ({"observation_after": AFTER, "observation_before": BEFORE, "observation_schedule": "cosine"}, "constant or linear"),
 ])
-def test_the_markers_come_together_and_need_a_raw_prompt(fields, message, tmp_path):
+def test_observation_config_errors_name_the_field(fields, message, tmp_path):
+    """Markers come together and need a raw prompt; weight in (0, 1] and schedule constant or
+    linear, each only with markers."""
     data = write_jsonl(tmp_path / "toy.jsonl", toy_rows(2))
     with pytest.raises(TrainerError) as e:
         SftConfig(train_file=str(data), **fields)
@@ -155,18 +162,6 @@ def test_weighted_nll_is_the_token_mean_at_weight_1_and_down_weights_the_observa
     assert torch.allclose(weighted_nll(logits, labels, 0.1), want)
 
 
-@pytest.mark.parametrize("fields, message", [
-    ({"observation_after": AFTER, "observation_before": BEFORE, "observation_weight": 0.0}, "(0, 1]"),
-    ({"observation_after": AFTER, "observation_before": BEFORE, "observation_weight": 1.5}, "(0, 1]"),
-    ({"observation_weight": 0.5}, "set observation_after"),
-])
-def test_observation_weight_lies_in_0_1_and_needs_the_markers(fields, message, tmp_path):
-    data = write_jsonl(tmp_path / "toy.jsonl", toy_rows(2))
-    with pytest.raises(TrainerError) as e:
-        SftConfig(train_file=str(data), **fields)
-    assert e.value.code == "TY_ERR_TRAINER_CONFIG" and message in str(e.value)
-
-
 def test_a_down_weighted_observation_is_learned_less(tmp_path):
     """Same rows and seed, weight 1 against 0.05: the down-weighted run predicts the observation
     clearly worse, and both still learn the answer (here the observation repeats the move, so
@@ -217,14 +212,3 @@ def test_the_linear_schedule_lowers_the_observation_weight_to_0_by_the_last_step
     assert weights == [0.2, 0.15, 0.1, 0.0]
     t.observation_schedule = "constant"
     assert t.observation_weight_now() == 0.2
-
-
-@pytest.mark.parametrize("fields, message", [
-    ({"observation_schedule": "linear"}, "set observation_after"),
-    ({"observation_after": AFTER, "observation_before": BEFORE, "observation_schedule": "cosine"}, "constant or linear"),
-])
-def test_observation_schedule_is_constant_or_linear_and_needs_the_markers(fields, message, tmp_path):
-    data = write_jsonl(tmp_path / "toy.jsonl", toy_rows(2))
-    with pytest.raises(TrainerError) as e:
-        SftConfig(train_file=str(data), **fields)
-    assert e.value.code == "TY_ERR_TRAINER_CONFIG" and message in str(e.value)
