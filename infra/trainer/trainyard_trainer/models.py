@@ -32,6 +32,34 @@ def configure_runtime(n: int) -> None:
 
     torch.set_num_threads(n)
     hf_logging.disable_progress_bar()
+    if os.environ.get("TRAINYARD_KEEP_FREED_MEMORY", "1") != "0":
+        keep_freed_memory()
+
+
+# glibc's mallopt parameters (malloc.h).
+M_TRIM_THRESHOLD, M_TOP_PAD, M_MMAP_THRESHOLD = -1, -2, -3
+
+
+def keep_freed_memory() -> bool:
+    """Make glibc's malloc keep freed CPU memory for reuse instead of returning it to the kernel.
+
+    Why (measured on the CPU demo's model, 2 cores): torch allocates a new tensor for every
+    activation, KV-cache step and gradient; blocks over glibc's mmap threshold (128 KB at first)
+    are mapped fresh and unmapped on free, so every step pays page faults on first touch. Keeping
+    blocks up to 32 MB in the heap made an SFT step ~20 % faster (same loss to the last digit) and a
+    serving batch ~30 % faster (`torch.cat` of the KV cache from ~120 µs to ~30 µs a call). The cost
+    is memory the process keeps after its peak. No-op (False) where libc is not glibc; turn it off
+    with TRAINYARD_KEEP_FREED_MEMORY=0."""
+    import ctypes
+    import ctypes.util
+
+    try:
+        libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6")
+        mallopt = libc.mallopt
+    except (OSError, AttributeError):
+        return False
+    return all(mallopt(param, value) == 1 for param, value in (
+        (M_MMAP_THRESHOLD, 32 << 20), (M_TRIM_THRESHOLD, 1 << 30), (M_TOP_PAD, 64 << 20)))
 
 
 def pick_device(pref: str) -> str:
