@@ -9,7 +9,7 @@ import torch
 from transformers import DynamicCache, LlamaConfig, LlamaForCausalLM
 
 from trainyard_trainer.copyhead import CopyLlamaConfig, CopyLlamaForCausalLM
-from trainyard_trainer.sampling import SampleParams, _prefill, generate, shared_prefix_length
+from trainyard_trainer.sampling import PromptCache, SampleParams, _assemble, _prefill, _row_states, generate, shared_prefix_length
 
 VOCAB = 60
 TOK = SimpleNamespace(pad_token_id=0, decode=lambda ids, skip_special_tokens=True: " ".join(map(str, ids)))
@@ -71,3 +71,73 @@ def test_prefix_cached_generation_samples_what_the_whole_prompt_path_samples(kin
         return [s.tokens for s in generate(m, TOK, ps, params, eos={VOCAB - 1}, prefix_cache=prefix_cache)]
 
     assert run(True) == run(False)
+
+
+def sample(m, ps, seeds, prompt_cache=None, prefix_cache=True):
+    params = [SampleParams(max_tokens=8, temperature=0.7, generator=torch.Generator().manual_seed(s)) for s in seeds]
+    out = generate(m, TOK, ps, params, eos={VOCAB - 1}, prefix_cache=prefix_cache, prompt_cache=prompt_cache)
+    return [s.tokens for s in out]
+
+
+@pytest.mark.parametrize("kind", ["plain", "copy", "copy-first"])
+def test_a_prompt_asked_again_reuses_its_prefill_and_samples_what_a_fresh_prefill_samples(kind):
+    m, ps = model(kind), prompts()
+    cache = PromptCache(16)
+    sample(m, ps[:3], [0, 1, 2], cache)  # an earlier batch: three prompts' prefill kept
+    assert (cache.hits, cache.misses, len(cache.entries)) == (0, 3, 3)
+    # A later batch mixes prompts seen before (in another order, another length mix) with new ones.
+    later, seeds = [ps[2], ps[3], ps[0], ps[4]], [7, 8, 9, 10]
+    got = sample(m, later, seeds, cache)
+    assert (cache.hits, cache.misses) == (2, 5)
+    assert got == sample(m, later, seeds)  # what the batch samples with no cache at all
+    assert got == sample(m, later, seeds, prefix_cache=False)
+    # Every prompt known: no prefill runs at all, and the samples still match.
+    calls = []
+    forward = m.forward
+    m.forward = lambda *a, **k: (calls.append(k["input_ids"].shape), forward(*a, **k))[1]
+    again = sample(m, later, [11, 12, 13, 14], cache)
+    m.forward = forward
+    assert all(shape[1] == 1 for shape in calls), "a batch of known prompts ran a prefill"
+    assert again == sample(m, later, [11, 12, 13, 14])
+
+
+def test_a_cached_prefill_gives_the_logits_of_a_fresh_one():
+    m, ps = model("copy-first"), prompts()
+    with torch.no_grad():
+        c = DynamicCache(config=m.config)
+        logits, mask = _prefill(m, ps, 0, torch.device("cpu"), c)
+        states = _row_states(c, logits, mask)
+        assert [s.length for s in states] == [len(p) for p in ps]
+        cache, again, mask2 = _assemble(m, states[::-1], 0, torch.device("cpu"))
+    assert torch.equal(again, logits.flip(0))
+    assert mask2.sum(1).tolist() == [len(p) for p in ps[::-1]]
+    assert (again - padded_prefill(m, ps[::-1])).abs().max() < 1e-4
+
+
+@pytest.mark.parametrize("kind", ["plain", "copy-first"])
+def test_a_prompt_twice_in_one_batch_is_prefilled_once_even_by_a_cache_smaller_than_the_batch(kind):
+    m, ps = model(kind), prompts()
+    batch, seeds = [ps[0], ps[1], ps[0], ps[2], ps[3], ps[0]], [1, 2, 3, 4, 5, 6]
+    cache = PromptCache(2)  # smaller than the batch's four distinct prompts: entries go while it runs
+    calls = []
+    forward = m.forward
+    m.forward = lambda *a, **k: (calls.append(k["input_ids"].shape), forward(*a, **k))[1]
+    got = sample(m, batch, seeds, cache)
+    m.forward = forward
+    assert (cache.hits, cache.misses) == (2, 4)
+    assert [shape[0] for shape in calls if shape[1] > 1] == [1, 4]  # the shared prefix once, then four prompts
+    assert got == sample(m, batch, seeds)
+
+
+def test_the_prompt_cache_forgets_the_least_recently_used_prompt():
+    cache = PromptCache(2)
+    s = object()
+    cache.put((1,), s)
+    cache.put((2,), s)
+    assert cache.get((1,)) is s  # (1,) is now the most recent
+    cache.put((3,), s)
+    assert cache.get((2,)) is None and cache.get((1,)) is s and cache.get((3,)) is s
+    assert (cache.hits, cache.misses) == (3, 1)
+    off = PromptCache(0)
+    off.put((1,), s)
+    assert off.get((1,)) is None

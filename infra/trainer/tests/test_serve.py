@@ -147,6 +147,11 @@ def test_concurrent_requests_are_batched_then_sigterm_stops(server):
     assert p.returncode == 0
     assert [e.get("state") for e in events[-2:]] == ["stopping", None] and events[-1]["type"] == "done"
     assert events[-1]["result"]["max_batch"] > 1, events[-1]
+    # The six asked the same prompt: it was prefilled once, in this batch or an earlier one, and
+    # the five others reused it (their greedy answers, above, equal the first one's).
+    result = events[-1]["result"]
+    assert result["prompt_cache_hits"] >= 5 and result["prompt_cache_misses"] >= 1, result
+    assert result["generate_s"] > 0, result
 
 
 def test_a_server_whose_parent_died_stops_and_writes_nothing_more(monkeypatch):

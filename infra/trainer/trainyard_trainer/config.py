@@ -290,6 +290,7 @@ class ServeConfig:
     backend: Literal["auto", "transformers", "vllm"] = _f("auto", "`auto`: `vllm serve` where CUDA and vLLM exist, else the built-in transformers server.")
     max_batch_size: int = _f(16, "transformers: most requests generated together.")
     batch_wait_ms: float = _f(5.0, "transformers: how long the batcher waits for more requests after the first one (ms).")
+    prompt_cache_size: int = _f(64, "transformers: prompts whose prefill is kept for reuse (0: off); ~0.3 MB each for the CPU demo's model.")
     default_max_tokens: int = _f(256, "max_tokens when a request omits it.")
     num_threads: int = _f(1, "Torch CPU threads.")
     device: Literal["auto", "cpu", "cuda"] = _f("auto", "transformers: `auto` = CUDA when visible, else CPU.")
@@ -306,6 +307,8 @@ class ServeConfig:
             raise _bad("port must be in [0, 65535]")
         if self.max_batch_size < 1 or self.batch_wait_ms < 0 or self.default_max_tokens < 1 or self.num_threads < 1:
             raise _bad("max_batch_size, default_max_tokens and num_threads must be >= 1; batch_wait_ms >= 0")
+        if self.prompt_cache_size < 0:
+            raise _bad("prompt_cache_size must be >= 0 (0 turns the prompt cache off)")
         if not 0 < self.gpu_memory_utilization <= 1:
             raise _bad("gpu_memory_utilization must be in (0, 1]")
         if self.max_model_len < 0:

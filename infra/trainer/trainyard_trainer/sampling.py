@@ -8,6 +8,7 @@ real token, so a row's logits do not depend on its batch mates (up to float roun
 """
 from __future__ import annotations
 
+from collections import OrderedDict
 from dataclasses import dataclass, field
 
 import torch
@@ -104,17 +105,137 @@ def _prefill(model, prompts: list[list[int]], pad: int, device, cache, share: bo
     return logits, mask
 
 
+@dataclass
+class PromptState:
+    """One prompt's prefill, unpadded: its last-position logits, each layer's keys and values
+    ([heads, length, head dim]) and the copy head's cached keys, ids and first-mention flags
+    (None for a plain model)."""
+
+    logits: torch.Tensor
+    layers: list[tuple[torch.Tensor, torch.Tensor]]
+    copy: tuple[torch.Tensor | None, ...] | None
+
+    @property
+    def length(self) -> int:
+        return self.layers[0][0].shape[1]
+
+
+class PromptCache:
+    """The prefill states of the last `size` distinct prompts (least recently used goes first).
+
+    Why: Sokoban evaluation rebuilds the whole prompt every turn, and a turn that changes nothing
+    (an invalid answer, or a move into a wall) asks the same prompt again; on the CPU demo that is
+    about half of all turns (a split whose answers are all invalid plays 30 identical prompts per
+    level), and the prefill is most of a turn. Reusing a prompt's keys and values is what vLLM's
+    automatic prefix caching does; only the sampling after the prompt is done again (each turn has
+    its own seed). The states are the same tensors the prefill computed, so a hit changes the
+    logits by float rounding at most (the batch's padding differs). One thread uses it (the
+    batcher), so it takes no lock."""
+
+    def __init__(self, size: int):
+        self.size = size
+        self.entries: OrderedDict[tuple[int, ...], PromptState] = OrderedDict()
+        self.hits = 0
+        self.misses = 0
+
+    def get(self, key: tuple[int, ...]) -> PromptState | None:
+        state = self.entries.get(key)
+        if state is None:
+            self.misses += 1
+            return None
+        self.hits += 1
+        self.entries.move_to_end(key)
+        return state
+
+    def put(self, key: tuple[int, ...], state: PromptState) -> None:
+        self.entries[key] = state
+        self.entries.move_to_end(key)
+        while len(self.entries) > self.size:
+            self.entries.popitem(last=False)
+
+
+def _row_states(cache, logits: torch.Tensor, mask: torch.Tensor) -> list[PromptState]:
+    """Each row's own positions out of a batch's prefill (padding dropped, shared prefix kept)."""
+    copy = getattr(cache, "trainyard_copy", None)
+    out = []
+    for i in range(mask.shape[0]):
+        idx = mask[i].nonzero().squeeze(1)
+        layers = [(layer.keys[i][:, idx], layer.values[i][:, idx]) for layer in cache.layers]
+        own = None if copy is None else tuple(None if t is None else t[i][idx] for t in copy)
+        out.append(PromptState(logits[i].clone(), layers, own))
+    return out
+
+
+def _assemble(model, states: list[PromptState], pad: int, device):
+    """A batch cache, mask and last logits from prompt states, each row left-padded to the longest."""
+    from transformers import DynamicCache
+
+    b, width = len(states), max(s.length for s in states)
+    mask = torch.zeros((b, width), dtype=torch.long, device=device)
+    for i, s in enumerate(states):
+        mask[i, width - s.length :] = 1
+    layers = []
+    for j, (k0, v0) in enumerate(states[0].layers):
+        k = k0.new_zeros((b, k0.shape[0], width, k0.shape[2]))
+        v = v0.new_zeros((b, v0.shape[0], width, v0.shape[2]))
+        for i, s in enumerate(states):
+            k[i, :, width - s.length :], v[i, :, width - s.length :] = s.layers[j]
+        layers.append((k, v))
+    cache = DynamicCache(ddp_cache_data=layers, config=model.config)
+    if states[0].copy is not None:
+        parts = []
+        for t, t0 in enumerate(states[0].copy):
+            if t0 is None:
+                parts.append(None)
+                continue
+            fill = pad if t0.dtype == torch.long else 0
+            full = torch.full((b, width, *t0.shape[1:]), fill, dtype=t0.dtype, device=device)
+            for i, s in enumerate(states):
+                full[i, width - s.length :] = s.copy[t]
+            parts.append(full)
+        cache.trainyard_copy = tuple(parts)
+    return cache, torch.stack([s.logits for s in states]), mask
+
+
 @torch.no_grad()
 def generate(model, tok, prompts: list[list[int]], params: list[SampleParams], eos: set[int],
-             prefix_cache: bool = True) -> list[Sample]:
+             prefix_cache: bool = True, prompt_cache: PromptCache | None = None) -> list[Sample]:
+    """Samples a completion for every prompt, together. `prompt_cache` (serve mode's) reuses the
+    prefill of prompts seen in earlier batches; a batch with no such prompt runs as without it."""
     from transformers import DynamicCache
 
     device = next(model.parameters()).device
     b, lens = len(prompts), [len(p) for p in prompts]
     pad = tok.pad_token_id if tok.pad_token_id is not None else next(iter(eos))
+    use_cache = prompt_cache is not None and prompt_cache.size > 0
+    keys = [tuple(p) for p in prompts]
+    known: list[PromptState | None] = [None] * b
+    todo = list(range(b))
+    if use_cache:
+        # A prompt seen in an earlier batch, or earlier in this one (n choices of one request),
+        # is prefilled once.
+        first: dict[tuple[int, ...], int] = {}
+        todo = []
+        for i, k in enumerate(keys):
+            if k in first:
+                prompt_cache.hits += 1
+                continue
+            known[i] = prompt_cache.get(k)
+            if known[i] is None:
+                first[k] = i
+                todo.append(i)
     cache = DynamicCache(config=model.config)
-    # Without sharing, every prompt is left-padded whole (the reference the tests compare with).
-    logits, mask = _prefill(model, prompts, pad, device, cache, share=prefix_cache)
+    fresh: dict[tuple[int, ...], PromptState] = {}
+    if todo:
+        # Without sharing, every prompt is left-padded whole (the reference the tests compare with).
+        logits, mask = _prefill(model, [prompts[i] for i in todo], pad, device, cache, share=prefix_cache)
+        if use_cache:
+            for i, s in zip(todo, _row_states(cache, logits, mask)):
+                prompt_cache.put(keys[i], s)
+                fresh[keys[i]] = s
+    if len(todo) < b:  # some rows' prompts were prefilled before: one batch of every row's state
+        states = [known[i] or fresh[keys[i]] for i in range(b)]
+        cache, logits, mask = _assemble(model, states, pad, device)
 
     tokens: list[list[int]] = [[] for _ in range(b)]
     texts = [""] * b

@@ -10,7 +10,8 @@ omitted sampling fields come from the checkpoint's generation_config.json, as vL
 
 Concurrency: HTTP threads only parse and queue; one batcher thread owns the model. It takes the
 first waiting request, waits `batch_wait_ms` for more (up to `max_batch_size`), and generates
-them together with one KV cache. Every choice samples from its own generator (seeded from the
+them together with one KV cache. A prompt asked again (Sokoban shows the same board after an
+invalid turn) reuses its earlier prefill from an LRU of `prompt_cache_size` prompts. Every choice samples from its own generator (seeded from the
 request's `seed`, or at random), so the same request with the same seed gives the same text
 however it was batched.
 Output: a `status serving` event whose message is the base URL `http://HOST:PORT` (port 0 binds
@@ -37,7 +38,7 @@ from .config import ServeConfig
 from .data import eos_ids
 from .models import is_adapter, load_model, load_tokenizer, pick_device, pick_dtype
 from .protocol import Emitter, StopFlag, TrainerError
-from .sampling import Sample, SampleParams, generate
+from .sampling import PromptCache, Sample, SampleParams, generate
 
 MAX_BODY = 1 << 20
 
@@ -64,11 +65,13 @@ class Job:
 
 
 class Batcher:
-    def __init__(self, model, tok, eos: set[int], max_batch: int, wait_s: float):
+    def __init__(self, model, tok, eos: set[int], max_batch: int, wait_s: float, prompt_cache_size: int = 0):
         self.model, self.tok, self.eos = model, tok, eos
         self.max_batch, self.wait_s = max_batch, wait_s
+        self.prompt_cache = PromptCache(prompt_cache_size)
         self.jobs: queue.Queue[Job] = queue.Queue()
         self.batch_sizes: list[int] = []  # observable by tests and the final `done` result
+        self.generate_s = 0.0  # time spent generating: against the serving time, how busy the model was
         self._stopped = threading.Event()
         self.thread = threading.Thread(target=self._loop, name="batcher", daemon=True)
 
@@ -99,13 +102,16 @@ class Batcher:
                 except queue.Empty:
                     break
             self.batch_sizes.append(len(batch))
+            started = time.perf_counter()
             try:
-                out = generate(self.model, self.tok, [j.prompt_ids for j in batch], [j.params for j in batch], self.eos)
+                out = generate(self.model, self.tok, [j.prompt_ids for j in batch], [j.params for j in batch], self.eos,
+                               prompt_cache=self.prompt_cache)
                 for j, s in zip(batch, out):
                     j.result = s
             except BaseException as e:  # hand the failure to every waiting request, keep serving
                 for j in batch:
                     j.error = e
+            self.generate_s += time.perf_counter() - started
             for j in batch:
                 j.done.set()
 
@@ -138,7 +144,8 @@ class Server:
         self.eos = set(eos_ids(self.tok, self.gen.eos_token_id))
         self.name = cfg.served_model_name or default_model_name(cfg.checkpoint)
         self.ctx = cfg.max_model_len or int(getattr(self.model.config, "max_position_embeddings", 0) or 4096)
-        self.batcher = Batcher(self.model, self.tok, self.eos, cfg.max_batch_size, cfg.batch_wait_ms / 1000.0)
+        self.batcher = Batcher(self.model, self.tok, self.eos, cfg.max_batch_size, cfg.batch_wait_ms / 1000.0,
+                               cfg.prompt_cache_size)
         self.requests = 0
         self.created = int(time.time())
 
@@ -342,4 +349,7 @@ def run(cfg: ServeConfig, emit: Emitter, stop: StopFlag) -> None:
     httpd.server_close()
     server.batcher.stop()
     emit.done(0, {"requests": server.requests, "batches": len(server.batcher.batch_sizes),
-                  "max_batch": max(server.batcher.batch_sizes, default=0)})
+                  "max_batch": max(server.batcher.batch_sizes, default=0),
+                  "generate_s": round(server.batcher.generate_s, 3),
+                  "prompt_cache_hits": server.batcher.prompt_cache.hits,
+                  "prompt_cache_misses": server.batcher.prompt_cache.misses})

@@ -250,6 +250,8 @@ export const ServeTrainerConfig = z.strictObject({
   max_batch_size: z.number().int().min(1).default(16),
   /** Batching window after the first queued request, in milliseconds. */
   batch_wait_ms: z.number().min(0).default(5.0),
+  /** Prompts whose prefill the transformers server keeps for reuse (0: off). */
+  prompt_cache_size: z.number().int().min(0).default(64),
   default_max_tokens: z.number().int().min(1).default(256),
   num_threads: z.number().int().min(1).default(1),
   device: z.enum(["auto", "cpu", "cuda"]).default("auto"),
