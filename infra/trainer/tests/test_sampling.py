@@ -131,13 +131,33 @@ def test_a_prompt_twice_in_one_batch_is_prefilled_once_even_by_a_cache_smaller_t
 
 def test_the_prompt_cache_forgets_the_least_recently_used_prompt():
     cache = PromptCache(2)
-    s = object()
+    s = SimpleNamespace(nbytes=10)
     cache.put((1,), s)
     cache.put((2,), s)
     assert cache.get((1,)) is s  # (1,) is now the most recent
     cache.put((3,), s)
     assert cache.get((2,)) is None and cache.get((1,)) is s and cache.get((3,)) is s
     assert (cache.hits, cache.misses) == (3, 1)
+    assert cache.bytes == 20
     off = PromptCache(0)
     off.put((1,), s)
     assert off.get((1,)) is None
+    # Bounded by bytes too: a third 10-byte state pushes the oldest out of a 25-byte cache.
+    small = PromptCache(8, max_bytes=25)
+    for k in ((1,), (2,), (3,)):
+        small.put(k, s)
+    assert list(small.entries) == [(2,), (3,)] and small.bytes == 20
+    small.put((3,), s)  # the same prompt again replaces its state, not adds to the count
+    assert small.bytes == 20
+
+
+def test_a_prompt_state_counts_its_bytes():
+    m, ps = model("copy-first"), prompts()
+    with torch.no_grad():
+        c = DynamicCache(config=m.config)
+        logits, mask = _prefill(m, ps[:1], 0, torch.device("cpu"), c)
+        (state,) = _row_states(c, logits, mask)
+    n = len(ps[0])
+    kv = 2 * 2 * 4 * n * 8 * 4  # layers × (k, v) × heads × positions × head dim × float32
+    copy = n * 16 * 4 + n * 8 + n * 1  # keys (copy dim 16), ids (int64), first-mention flags (bool)
+    assert state.nbytes == VOCAB * 4 + kv + copy

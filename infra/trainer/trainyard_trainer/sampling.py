@@ -119,22 +119,29 @@ class PromptState:
     def length(self) -> int:
         return self.layers[0][0].shape[1]
 
+    @property
+    def nbytes(self) -> int:
+        tensors = [self.logits, *(t for kv in self.layers for t in kv), *(t for t in self.copy or () if t is not None)]
+        return sum(t.numel() * t.element_size() for t in tensors)
+
 
 class PromptCache:
     """The prefill states of the last `size` distinct prompts (least recently used goes first).
 
     Why: Sokoban evaluation rebuilds the whole prompt every turn, and a turn that changes nothing
-    (an invalid answer, or a move into a wall) asks the same prompt again; on the CPU demo that is
-    about half of all turns (a split whose answers are all invalid plays 30 identical prompts per
-    level), and the prefill is most of a turn. Reusing a prompt's keys and values is what vLLM's
+    (an invalid answer, a move into a wall, a step back to a board seen before) asks the same
+    prompt again: 87 % of one CPU demo checkpoint's prompts (a split whose answers are all invalid
+    plays 30 identical prompts per level), and the prefill is most of a turn. Reusing a prompt's keys and values is what vLLM's
     automatic prefix caching does; only the sampling after the prompt is done again (each turn has
     its own seed). The states are the same tensors the prefill computed, so a hit changes the
     logits by float rounding at most (the batch's padding differs). One thread uses it (the
-    batcher), so it takes no lock."""
+    batcher), so it takes no lock. Besides `size` prompts, the states kept are bounded by
+    `max_bytes` (a 7B model's KV for a long prompt is tens of MB)."""
 
-    def __init__(self, size: int):
-        self.size = size
+    def __init__(self, size: int, max_bytes: int = 1 << 30):
+        self.size, self.max_bytes = size, max_bytes
         self.entries: OrderedDict[tuple[int, ...], PromptState] = OrderedDict()
+        self.bytes = 0
         self.hits = 0
         self.misses = 0
 
@@ -148,10 +155,13 @@ class PromptCache:
         return state
 
     def put(self, key: tuple[int, ...], state: PromptState) -> None:
+        old = self.entries.pop(key, None)
+        if old is not None:
+            self.bytes -= old.nbytes
         self.entries[key] = state
-        self.entries.move_to_end(key)
-        while len(self.entries) > self.size:
-            self.entries.popitem(last=False)
+        self.bytes += state.nbytes
+        while self.entries and (len(self.entries) > self.size or self.bytes > self.max_bytes):
+            self.bytes -= self.entries.popitem(last=False)[1].nbytes
 
 
 def _row_states(cache, logits: torch.Tensor, mask: torch.Tensor) -> list[PromptState]:
