@@ -18,17 +18,9 @@ import time
 
 import torch
 
-sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "infra", "trainer"))
-from trainyard_trainer.copyhead import CopyLlamaConfig, CopyLlamaForCausalLM  # noqa: E402
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from demo_model import Tok, demo_model  # noqa: E402  (puts infra/trainer on the path)
 from trainyard_trainer.sampling import SampleParams, generate  # noqa: E402
-
-
-class Tok:
-    pad_token_id = 0
-
-    @staticmethod
-    def decode(ids, skip_special_tokens=True):
-        return " ".join(map(str, ids))
 
 
 def main() -> None:
@@ -39,11 +31,7 @@ def main() -> None:
     ap.add_argument("--repeats", type=int, default=5)
     a = ap.parse_args()
     torch.set_num_threads(1)
-    torch.manual_seed(0)
-    cfg = CopyLlamaConfig(vocab_size=2048, hidden_size=192, intermediate_size=768, num_hidden_layers=4,
-                          num_attention_heads=12, num_key_value_heads=12, max_position_embeddings=1536,
-                          copy_first_only=True)
-    model = CopyLlamaForCausalLM(cfg).eval()
+    model = demo_model()
     g = torch.Generator().manual_seed(1)
     head = torch.randint(3, 2048, (a.shared,), generator=g).tolist()
     prompts = [head + torch.randint(3, 2048, (a.own,), generator=g).tolist() for _ in range(a.batch)]

@@ -24,16 +24,8 @@ import subprocess
 import sys
 import time
 
-ROOT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..")
-sys.path.insert(0, os.path.join(ROOT, "infra", "trainer"))
-
-
-class Tok:
-    pad_token_id = 0
-
-    @staticmethod
-    def decode(ids, skip_special_tokens=True):
-        return " ".join(map(str, ids))
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from demo_model import Tok, demo_model  # noqa: E402  (puts infra/trainer on the path)
 
 
 def measure(a) -> dict:
@@ -42,14 +34,9 @@ def measure(a) -> dict:
     configure_runtime(1)
     import torch
 
-    from trainyard_trainer.copyhead import CopyLlamaConfig, CopyLlamaForCausalLM
     from trainyard_trainer.sampling import PromptCache, SampleParams, generate
 
-    torch.manual_seed(0)
-    cfg = CopyLlamaConfig(vocab_size=2048, hidden_size=192, intermediate_size=768, num_hidden_layers=4,
-                          num_attention_heads=12, num_key_value_heads=12, max_position_embeddings=1536,
-                          copy_first_only=True)
-    model = CopyLlamaForCausalLM(cfg).eval()
+    model = demo_model()
     g = torch.Generator().manual_seed(1)
     head = torch.randint(3, 2048, (41,), generator=g).tolist()
     boards = [torch.randint(3, 2048, (60,), generator=g).tolist() for _ in range(a.batch)]
