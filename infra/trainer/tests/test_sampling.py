@@ -129,6 +129,21 @@ def test_a_prompt_twice_in_one_batch_is_prefilled_once_even_by_a_cache_smaller_t
     assert got == sample(m, batch, seeds)
 
 
+def test_a_sliding_window_model_turns_the_prompt_cache_off_and_still_samples_what_it_would():
+    from transformers import Qwen2Config, Qwen2ForCausalLM
+
+    torch.manual_seed(0)
+    m = Qwen2ForCausalLM(Qwen2Config(vocab_size=VOCAB, hidden_size=32, intermediate_size=64, num_hidden_layers=2,
+                                     num_attention_heads=4, num_key_value_heads=4, max_position_embeddings=128,
+                                     use_sliding_window=True, sliding_window=8, max_window_layers=0)).eval()
+    ps = prompts()  # 21-31 tokens: longer than the window, whose layers keep only the last 8 keys
+    cache = PromptCache(16)
+    first = sample(m, ps, [1, 2, 3, 4, 5], cache)
+    assert cache.size == 0 and not cache.entries
+    assert first == sample(m, ps, [1, 2, 3, 4, 5])
+    assert sample(m, ps, [6, 7, 8, 9, 10], cache) == sample(m, ps, [6, 7, 8, 9, 10])
+
+
 def test_the_prompt_cache_forgets_the_least_recently_used_prompt():
     cache = PromptCache(2)
     s = SimpleNamespace(nbytes=10)

@@ -164,6 +164,16 @@ class PromptCache:
             self.bytes -= self.entries.popitem(last=False)[1].nbytes
 
 
+def _cacheable(cache, mask: torch.Tensor) -> bool:
+    """Whether every layer kept every position (a plain DynamicLayer): a sliding-window layer drops
+    the oldest keys of a long prompt, and other caches (state-space models) hold no per-position
+    keys, so their rows cannot be cut out and put back."""
+    from transformers.cache_utils import DynamicLayer
+
+    return bool(cache.layers) and all(
+        type(layer) is DynamicLayer and layer.keys.shape[-2] == mask.shape[1] for layer in cache.layers)
+
+
 def _row_states(cache, logits: torch.Tensor, mask: torch.Tensor) -> list[PromptState]:
     """Each row's own positions out of a batch's prefill (padding dropped, shared prefix kept)."""
     copy = getattr(cache, "trainyard_copy", None)
@@ -239,6 +249,9 @@ def generate(model, tok, prompts: list[list[int]], params: list[SampleParams], e
     if todo:
         # Without sharing, every prompt is left-padded whole (the reference the tests compare with).
         logits, mask = _prefill(model, [prompts[i] for i in todo], pad, device, cache, share=prefix_cache)
+        if use_cache and not _cacheable(cache, mask):
+            prompt_cache.size = 0  # this model's cache cannot be reused: off for good
+            use_cache = False
         if use_cache:
             for i, s in zip(todo, _row_states(cache, logits, mask)):
                 prompt_cache.put(keys[i], s)
