@@ -114,15 +114,15 @@ class PromptState:
     logits: torch.Tensor
     layers: list[tuple[torch.Tensor, torch.Tensor]]
     copy: tuple[torch.Tensor | None, ...] | None
+    nbytes: int = field(init=False)  # counted once: the cache subtracts it again on eviction
+
+    def __post_init__(self) -> None:
+        tensors = [self.logits, *(t for kv in self.layers for t in kv), *(t for t in self.copy or () if t is not None)]
+        self.nbytes = sum(t.numel() * t.element_size() for t in tensors)
 
     @property
     def length(self) -> int:
         return self.layers[0][0].shape[1]
-
-    @property
-    def nbytes(self) -> int:
-        tensors = [self.logits, *(t for kv in self.layers for t in kv), *(t for t in self.copy or () if t is not None)]
-        return sum(t.numel() * t.element_size() for t in tensors)
 
 
 class PromptCache:
@@ -144,6 +144,21 @@ class PromptCache:
         self.bytes = 0
         self.hits = 0
         self.misses = 0
+
+    @property
+    def enabled(self) -> bool:
+        return self.size > 0
+
+    def disable(self) -> None:
+        """Off for good (a model whose cache cannot be cut into rows), its states freed."""
+        self.size = 0
+        self.entries.clear()
+        self.bytes = 0
+
+    def repeat(self) -> None:
+        """Counts a prompt that repeats an earlier one of the same batch as a hit: it is prefilled
+        once, though it was never looked up."""
+        self.hits += 1
 
     def get(self, key: tuple[int, ...]) -> PromptState | None:
         state = self.entries.get(key)
@@ -186,6 +201,17 @@ def _row_states(cache, logits: torch.Tensor, mask: torch.Tensor) -> list[PromptS
     return out
 
 
+def _left_padded(rows: list[torch.Tensor], width: int, dim: int, fill=0) -> torch.Tensor:
+    """The rows stacked into one batch, each left-padded with `fill` to `width` along `dim`."""
+    shape = list(rows[0].shape)
+    shape[dim] = width
+    out = rows[0].new_full((len(rows), *shape), fill)
+    for i, r in enumerate(rows):
+        n = r.shape[dim]
+        out[i].narrow(dim, width - n, n).copy_(r)
+    return out
+
+
 def _assemble(model, states: list[PromptState], pad: int, device):
     """A batch cache, mask and last logits from prompt states, each row left-padded to the longest."""
     from transformers import DynamicCache
@@ -194,26 +220,15 @@ def _assemble(model, states: list[PromptState], pad: int, device):
     mask = torch.zeros((b, width), dtype=torch.long, device=device)
     for i, s in enumerate(states):
         mask[i, width - s.length :] = 1
-    layers = []
-    for j, (k0, v0) in enumerate(states[0].layers):
-        k = k0.new_zeros((b, k0.shape[0], width, k0.shape[2]))
-        v = v0.new_zeros((b, v0.shape[0], width, v0.shape[2]))
-        for i, s in enumerate(states):
-            k[i, :, width - s.length :], v[i, :, width - s.length :] = s.layers[j]
-        layers.append((k, v))
+    # Keys and values are [heads, length, head dim] per row: padded along dim 1.
+    layers = [tuple(_left_padded([s.layers[j][kv] for s in states], width, 1) for kv in (0, 1))
+              for j in range(len(states[0].layers))]
     cache = DynamicCache(ddp_cache_data=layers, config=model.config)
     if states[0].copy is not None:
-        parts = []
-        for t, t0 in enumerate(states[0].copy):
-            if t0 is None:
-                parts.append(None)
-                continue
-            fill = pad if t0.dtype == torch.long else 0
-            full = torch.full((b, width, *t0.shape[1:]), fill, dtype=t0.dtype, device=device)
-            for i, s in enumerate(states):
-                full[i, width - s.length :] = s.copy[t]
-            parts.append(full)
-        cache.trainyard_copy = tuple(parts)
+        # The copy head's keys, ids and flags are [length, ...] per row; ids pad with the pad token.
+        cache.trainyard_copy = tuple(
+            None if t0 is None else _left_padded([s.copy[t] for s in states], width, 0, pad if t0.dtype == torch.long else 0)
+            for t, t0 in enumerate(states[0].copy))
     return cache, torch.stack([s.logits for s in states]), mask
 
 
@@ -227,7 +242,7 @@ def generate(model, tok, prompts: list[list[int]], params: list[SampleParams], e
     device = next(model.parameters()).device
     b, lens = len(prompts), [len(p) for p in prompts]
     pad = tok.pad_token_id if tok.pad_token_id is not None else next(iter(eos))
-    use_cache = prompt_cache is not None and prompt_cache.size > 0
+    use_cache = prompt_cache is not None and prompt_cache.enabled
     keys = [tuple(p) for p in prompts]
     known: list[PromptState | None] = [None] * b
     todo = list(range(b))
@@ -238,7 +253,7 @@ def generate(model, tok, prompts: list[list[int]], params: list[SampleParams], e
         todo = []
         for i, k in enumerate(keys):
             if k in first:
-                prompt_cache.hits += 1
+                prompt_cache.repeat()
                 continue
             known[i] = prompt_cache.get(k)
             if known[i] is None:
@@ -250,7 +265,7 @@ def generate(model, tok, prompts: list[list[int]], params: list[SampleParams], e
         # Without sharing, every prompt is left-padded whole (the reference the tests compare with).
         logits, mask = _prefill(model, [prompts[i] for i in todo], pad, device, cache, share=prefix_cache)
         if use_cache and not _cacheable(cache, mask):
-            prompt_cache.size = 0  # this model's cache cannot be reused: off for good
+            prompt_cache.disable()  # this model's cache cannot be reused: off for good
             use_cache = False
         if use_cache:
             for i, s in zip(todo, _row_states(cache, logits, mask)):
