@@ -188,6 +188,7 @@ class SftConfig(_TrainCommon):
     observation_before: str = _f("", "The marker that ends the observation (see observation_after); searched after it.")
     observation_schedule: Literal["constant", "linear"] = _f("constant", "With observation markers: `constant` keeps observation_weight for every step; `linear` lowers it linearly from observation_weight at the first step to 0 at the last, so the run ends answer-only.")
     observation_weight: float = _f(1.0, "With observation markers: the weight of each observation token in the loss, against 1 for each completion token (a weighted mean over the trained tokens). 1 = plain token mean (TRL's). In (0, 1].")
+    position_jitter: int = _f(0, "With observation markers: each training row's position ids jump by a random whole number in [-position_jitter, position_jitter] at a random token before the observation, so the distance from the instructions to the board and answer varies from row to row (the tokens are unchanged; serving uses plain positions). 0 = off.")
 
     def __post_init__(self) -> None:
         self._check_common()
@@ -203,6 +204,10 @@ class SftConfig(_TrainCommon):
             raise _bad("observation_schedule schedules the observation loss: set observation_after and observation_before too")
         if self.observation_weight != 1 and not self.observation_after:
             raise _bad("observation_weight weighs the observation loss: set observation_after and observation_before too")
+        if self.position_jitter < 0:
+            raise _bad(f"position_jitter ({self.position_jitter}) must be 0 (off) or more")
+        if self.position_jitter and not self.observation_after:
+            raise _bad("position_jitter places its jump before the observation: set observation_after and observation_before too")
         if self.micro_batch_size < 0 or (self.micro_batch_size and self.batch_size % self.micro_batch_size):
             raise _bad(f"micro_batch_size ({self.micro_batch_size}) must divide batch_size ({self.batch_size}); or 0 for no accumulation")
 

@@ -211,7 +211,9 @@ class CopyLlamaForCausalLM(LlamaForCausalLM):
         return torch.arange(max(n - keep, 0) if keep and keep > 0 else 0, n, device=device)
 
     def forward(self, input_ids=None, attention_mask=None, position_ids=None, past_key_values=None,
-                use_cache=None, labels=None, logits_to_keep=0, **kwargs):
+                use_cache=None, labels=None, logits_to_keep=0, copy_position_ids=None, **kwargs):
+        """`copy_position_ids`, when given, are the copy keys' positions instead of `position_ids`
+        (training with jittered body positions keeps the copy keys' plain)."""
         if input_ids is None:
             raise ValueError("the copy head needs input_ids (it copies token ids), not inputs_embeds")
         out = self.model(input_ids=input_ids, attention_mask=attention_mask, position_ids=position_ids,
@@ -219,7 +221,8 @@ class CopyLlamaForCausalLM(LlamaForCausalLM):
         h = out.last_hidden_state
         cache = out.past_key_values if use_cache else None
         rows = self._kept_rows(h.shape[1], logits_to_keep, h.device)
-        attn, ids = self.copy_attention(h, input_ids, attention_mask, position_ids, cache, rows)
+        copy_pos = position_ids if copy_position_ids is None else copy_position_ids
+        attn, ids = self.copy_attention(h, input_ids, attention_mask, copy_pos, cache, rows)
         h = h[:, rows]
         b, n = h.shape[0], h.shape[1]
         if labels is not None and n != labels.shape[1]:

@@ -6,7 +6,10 @@ tokenizer's chat template (template chat, General Points). Ours, off by default:
 markers set, the observation's tokens (the board) are trained too. Rows are tokenized by data.py the way
 serving will encode them, then handed to TRL already tokenized. With an observation weight below 1
 the loss is a weighted mean: each board token counts that much against each completion token; the
-linear schedule lowers that weight to 0 by the last step.
+linear schedule lowers that weight to 0 by the last step. With position jitter, each training row's
+position ids jump by a random amount at a random token before the board (randomized positional
+encodings, Ruoss et al. 2023): a model trained from scratch on one prompt layout otherwise learns
+to place its answer by counting tokens, and breaks on a layout a few tokens longer or shorter.
 """
 from __future__ import annotations
 
@@ -49,9 +52,27 @@ def weighted_nll(logits: torch.Tensor, labels: torch.Tensor, observation_weight:
     return (w * nll).sum() / w.sum().clamp_min(1e-8)
 
 
+def jittered_positions(labels: torch.Tensor, jitter: int) -> torch.Tensor:
+    """Position ids for a right-padded training batch: 0, 1, 2, … up to a random token b in each
+    row, then shifted by a random whole number g in [-jitter, jitter] (both uniform, drawn from
+    torch's global generator, which the Trainer seeds and checkpoints, so a resumed run draws the
+    same). b lies in [1, f], f the row's first trained target (the observation's first token when
+    the observation loss marks it), so the jump never falls inside the board or the answer: their
+    own spacing, which reading a board needs, is untouched. Every id is offset by `jitter` so none
+    is negative (rotary attention sees only differences)."""
+    b, n = labels.shape
+    trained = labels != -100
+    first = torch.where(trained.any(1), trained.to(torch.int64).argmax(1), torch.full((b,), n - 1))
+    cut = (torch.rand(b) * first.clamp_min(1).float()).long() + 1  # uniform in [1, first]
+    shift = torch.randint(-jitter, jitter + 1, (b,))
+    pos = torch.arange(n).expand(b, n)
+    return (pos + jitter + shift[:, None] * (pos >= cut[:, None])).to(labels.device)
+
+
 class Trainer(AtomicCheckpoints, SFTTrainer):
     observation_weight = 1.0
     observation_schedule = "constant"
+    position_jitter = 0
 
     def observation_weight_now(self) -> float:
         """The observation's weight at this optimizer step: constant, or falling linearly from
@@ -61,7 +82,8 @@ class Trainer(AtomicCheckpoints, SFTTrainer):
         return self.observation_weight
 
     def compute_loss(self, model, inputs, return_outputs=False, num_items_in_batch=None):
-        if self.observation_weight == 1.0 and self.observation_schedule == "constant":
+        jitter = self.position_jitter if model.training else 0
+        if self.observation_weight == 1.0 and self.observation_schedule == "constant" and not jitter:
             return super().compute_loss(model, inputs, return_outputs=return_outputs, num_items_in_batch=num_items_in_batch)
         # Weighted: our own mean, per micro-batch (rows share one layout, so micro-batches carry
         # equal weight), divided by the accumulation steps here exactly when transformers will not
@@ -70,6 +92,12 @@ class Trainer(AtomicCheckpoints, SFTTrainer):
         # The copy head scores only the labelled rows when given labels (its training shortcut);
         # a plain model given labels may skip its logits, so it gets none.
         extra = {"labels": labels} if is_copy_model(model) else {}
+        if jitter:
+            extra["position_ids"] = jittered_positions(labels, jitter)
+            if is_copy_model(model):
+                # The copy head's position keys stay plain: the k-th announced label sits at the
+                # same place in every layout, and that is what they key on.
+                extra["copy_position_ids"] = torch.arange(labels.shape[1], device=labels.device).expand_as(labels)
         out = model(input_ids=inputs["input_ids"], attention_mask=inputs.get("attention_mask"), **extra)
         loss = weighted_nll(out.logits, labels, self.observation_weight_now())
         if model.training and self.model_accepts_loss_kwargs and num_items_in_batch is not None:
@@ -111,6 +139,7 @@ def run(cfg: SftConfig, emit: Emitter, stop: StopFlag) -> None:
     )
     trainer.observation_weight = cfg.observation_weight
     trainer.observation_schedule = cfg.observation_schedule
+    trainer.position_jitter = cfg.position_jitter
     trainer.trainyard_generation = generation_config(model, rt.tokenizer, cfg.eval_temperature, cfg.eval_top_p, cfg.eval_max_tokens)
     callback = ProtocolCallback(emit, stop)
     trainer.add_callback(callback)

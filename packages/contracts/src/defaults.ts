@@ -19,6 +19,7 @@ export const SPEC_DEFAULTS = {
     observationLoss: false,
     observationWeight: 1,
     observationSchedule: "constant",
+    positionJitter: 0,
   },
   grpo: {
     numGenerations: 8,

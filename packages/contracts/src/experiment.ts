@@ -153,6 +153,14 @@ export const SftSpec = z.strictObject({
    * 0 by the last step, so the run starts with the board's dense signal and ends answer-only.
    */
   observationSchedule: z.enum(["constant", "linear"]).default(SPEC_DEFAULTS.sft.observationSchedule),
+  /**
+   * Ours, not the paper's: with observationLoss, each training row's position ids jump by a random
+   * whole number in [-positionJitter, positionJitter] at a random token before the board. The tokens
+   * are unchanged and serving uses plain positions. Without it, a from-scratch model places its
+   * answer by counting tokens from the instructions and breaks on a layout a few tokens longer or
+   * shorter (the `where` line: 9 tokens). 0 = off. Sokoban only.
+   */
+  positionJitter: z.number().int().min(0).max(64).default(SPEC_DEFAULTS.sft.positionJitter),
 });
 export type SftSpec = z.infer<typeof SftSpec>;
 
@@ -364,6 +372,12 @@ export const ExperimentSpec = ExperimentSpecBase.superRefine((s, ctx) => {
   }
   if (s.sft.observationWeight !== 1 && !s.sft.observationLoss) {
     conflict(["sft", "observationWeight"], "observationWeight weighs the observation loss: set observationLoss: true too");
+  }
+  if (s.sft.positionJitter !== 0 && !s.sft.observationLoss) {
+    conflict(
+      ["sft", "positionJitter"],
+      "positionJitter places its jump before the board the observation loss marks: set observationLoss: true too",
+    );
   }
   const usesGrpo = s.arms.some((a) => a.method !== "sft");
   if (usesGrpo) {

@@ -155,6 +155,8 @@ export const SftTrainerConfig = z
     observation_weight: z.number().gt(0).lte(1).default(1),
     /** constant, or linear: the observation's weight falls to 0 by the last step. */
     observation_schedule: z.enum(["constant", "linear"]).default("constant"),
+    /** Training position ids jump by a random amount in [-n, n] before the observation; 0 = off. */
+    position_jitter: z.number().int().min(0).max(64).default(0),
   })
   .superRefine((c, ctx) => {
     checkCommon(c, ctx);
@@ -179,6 +181,13 @@ export const SftTrainerConfig = z
         ctx,
         "observation_weight",
         "observation_weight weighs the observation loss: set observation_after and observation_before too",
+      );
+    }
+    if (c.position_jitter !== 0 && !c.observation_after) {
+      conflict(
+        ctx,
+        "position_jitter",
+        "position_jitter places its jump before the observation: set observation_after and observation_before too",
       );
     }
   });

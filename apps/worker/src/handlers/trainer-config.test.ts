@@ -185,6 +185,16 @@ describe("trainer config from the spec", () => {
     );
   });
 
+  it("positionJitter travels to the trainer, and without the observation markers is refused", () => {
+    const j = trainerConfig(inputs("paper-sokoban", "sft", { sft: { observationLoss: true, positionJitter: 12 } }));
+    expect(j).toMatchObject({ position_jitter: 12 });
+    expect(trainerConfig(inputs("paper-sokoban", "sft"))).toMatchObject({ position_jitter: 0 });
+    expect(SftTrainerConfig.safeParse({ position_jitter: 4 }).error?.issues[0]?.path).toEqual(["position_jitter"]);
+    const [after, before] = OBSERVATION_MARKERS.sokoban!;
+    expect(SftTrainerConfig.safeParse({ observation_after: after, observation_before: before, position_jitter: -1 }).success).toBe(false);
+    expect(SftTrainerConfig.safeParse({ observation_after: after, observation_before: before, position_jitter: 4 }).success).toBe(true);
+  });
+
   it("LoRA and a pinned revision travel to the trainer", () => {
     const cfg = trainerConfig(inputs("paper-sokoban", "sft", { model: { revision: "v1", lora: { rank: 16, alpha: 32 } } }));
     expect(cfg).toMatchObject({ model_revision: "v1", lora: { rank: 16, alpha: 32, dropout: 0.05, target_modules: ["all-linear"] } });

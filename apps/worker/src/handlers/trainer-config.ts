@@ -132,6 +132,7 @@ export function trainerConfig(t: TrainInputs): Record<string, unknown> {
       observation_before: markers?.[1] ?? "",
       observation_weight: s.observationWeight,
       observation_schedule: s.observationSchedule,
+      position_jitter: s.positionJitter,
     };
     allExplicit(SftTrainerConfig.shape, cfg, "sft");
     const r = SftTrainerConfig.safeParse(cfg);
