@@ -89,11 +89,27 @@ describe("experiment spec", () => {
       observationLoss: true,
       observationWeight: 0.2,
       observationSchedule: "linear",
+      positionJitter: 12,
     });
-    expect(expandExperimentRequest({ preset: "demo-cpu-gp" }).sft.observationLoss).toBe(false);
+    expect(expandExperimentRequest({ preset: "repro-cpu" }).sft.positionJitter).toBe(12);
+    expect(expandExperimentRequest({ preset: "demo-cpu-gp" }).sft).toMatchObject({ observationLoss: false, positionJitter: 0 });
     for (const bad of [0, 1.5, -1]) {
       const e = errorOf(() => expandExperimentRequest({ preset: "demo-cpu", sft: { observationLoss: true, observationWeight: bad } }));
       expect(e.issues?.[0]?.path, String(bad)).toEqual(["sft", "observationWeight"]);
+    }
+  });
+
+  it("positionJitter is a whole number in [0, 64] and needs observationLoss, naming the field", () => {
+    expect(expandExperimentRequest({ preset: "paper-sokoban" }).sft.positionJitter).toBe(0);
+    expect(
+      expandExperimentRequest({ preset: "paper-sokoban", sft: { observationLoss: true, positionJitter: 12 } }).sft.positionJitter,
+    ).toBe(12);
+    const alone = errorOf(() => expandExperimentRequest({ preset: "paper-sokoban", sft: { positionJitter: 12 } }));
+    expect(alone.code).toBe("TY_ERR_SPEC_CONFLICT");
+    expect(alone.issues?.[0]?.path).toEqual(["sft", "positionJitter"]);
+    for (const bad of [-1, 1.5, 65]) {
+      const e = errorOf(() => expandExperimentRequest({ preset: "demo-cpu", sft: { positionJitter: bad } }));
+      expect(e.issues?.[0]?.path, String(bad)).toEqual(["sft", "positionJitter"]);
     }
   });
 

@@ -105,8 +105,11 @@ const DEMO_CPU = {
   // Ours, not the paper's (docs/demo.md): the loss also covers the board's cells, at a fifth of an
   // answer token's weight, falling to 0 by the last step. The dense early signal takes every
   // measured seed off the plateau where a from-scratch model only guesses the move; ending
-  // answer-only keeps it from writing board cells where the answer belongs.
-  sft: { ...DEMO_SFT, observationLoss: true, observationWeight: 0.2, observationSchedule: "linear" },
+  // answer-only keeps it from writing board cells where the answer belongs. The position ids of
+  // each training row jump by up to ±12 before the board, so neither arm places its answer by
+  // counting tokens from the instructions: the other arm's layout (the `where` line, 9 tokens)
+  // then no longer breaks its answers (frozen Fake, diverse ID).
+  sft: { ...DEMO_SFT, observationLoss: true, observationWeight: 0.2, observationSchedule: "linear", positionJitter: 12 },
   grpo: DEMO_GRPO,
   scoring: "paper",
   compute: DEMO_COMPUTE,
