@@ -154,10 +154,14 @@ def encode_sft(tok: Any, row: Row, template: str, limit: int, prompt_mask: list[
     """
     p = encode_prompt(tok, row.prompt, template)
     if template == "chat":
-        full = _ids(tok.apply_chat_template(row.prompt + row.completion, tokenize=True, return_dict=False))
-        if full[: len(p)] != p:
+        # The reply's text is the rendered conversation after the rendered prompt, tokenized on its
+        # own: serving sends the prompt's tokens and the model writes the rest, so a BPE merge across
+        # the boundary (a tokenizer whose pieces start at a newline) must not reach the targets.
+        before = tok.apply_chat_template(row.prompt, add_generation_prompt=True, tokenize=False)
+        full = tok.apply_chat_template(row.prompt + row.completion, tokenize=False)
+        if not full.startswith(before):
             raise TrainerError("TY_ERR_TRAINER_DATA", f"{row.where}: the chat template renders the prompt differently with the reply appended; use a template whose prompt is a prefix")
-        c = full[len(p) :]
+        c = _ids(tok(full[len(before):], add_special_tokens=False)["input_ids"])
     else:
         c = _ids(tok(row.completion, add_special_tokens=False)["input_ids"])
     if not c or c[-1] != tok.eos_token_id:
