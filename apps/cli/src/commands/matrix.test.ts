@@ -50,6 +50,28 @@ describe("trainyard matrix rendering", () => {
     expect(text).toContain("alpha +30 [13, 47]");
   });
 
+  it("a General Points matrix explains its own Fake column and counts tasks, not levels", () => {
+    const gp = (task: string) =>
+      renderMatrix({
+        task,
+        selection: "paper",
+        splits: ["id", "fake"],
+        groups: { id: "id", fake: "fake" },
+        paperModel: null,
+        rows: [
+          { arm: "a", method: "sft", data: "frozen", target: "answer", compute: {}, cells: { id: cell(0, 0, 0), fake: cell(0, 0, 0) } },
+        ],
+        paired: [],
+        overlap: null,
+      });
+    const text = gp("general-points");
+    expect(text).toContain("* Fake: the prompt gives J/Q/K values the scoring ignores");
+    expect(text).not.toContain("new labels");
+    expect(text).toContain("n per cell: 30 tasks × seeds");
+    expect(gp("sokoban")).toContain("* Fake: the prompt announces new labels");
+    expect(gp("sokoban")).toContain("n per cell: 30 levels × seeds");
+  });
+
   it("draws ID against the mean of the instruction variants at every checkpoint, seeds averaged", () => {
     const curve = (arm: string, seed: number, split: string, group: string, s: number[]) => ({
       arm,
