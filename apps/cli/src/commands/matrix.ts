@@ -18,10 +18,16 @@ function fmt(c: Cell | null, color: boolean): string {
   return `\x1b[38;5;${[196, 202, 214, 148, 112, 40][g]}m${body}\x1b[0m`;
 }
 
-/** What a Fake column measures differs by task: the footnote under the matrix says which. */
-const FAKE_NOTE: Record<string, string> = {
-  sokoban: "* Fake: the prompt announces new labels the environment ignores; high = the model ignored the instruction.",
-  "general-points": "* Fake: the prompt gives J/Q/K values the scoring ignores (they score 10); high = the model ignored the instruction.",
+/** How the matrix words a task: what its Fake column measures, and what one evaluation item is. */
+const TASK_WORDS: Record<string, { fake: string; item: string }> = {
+  sokoban: {
+    fake: "* Fake: the prompt announces new labels the environment ignores; high = the model ignored the instruction.",
+    item: "levels",
+  },
+  "general-points": {
+    fake: "* Fake: the prompt gives J/Q/K values the scoring ignores (they score 10); high = the model ignored the instruction.",
+    item: "tasks",
+  },
 };
 
 export function renderMatrix(m: Matrix, color = false): string {
@@ -54,10 +60,10 @@ export function renderMatrix(m: Matrix, color = false): string {
     });
     lines.push(r.arm.padEnd(16) + vs.join(""));
   }
-  if (m.splits.some((s) => m.groups[s] === "fake")) lines.push(FAKE_NOTE[m.task] ?? FAKE_NOTE.sokoban!);
+  const words = TASK_WORDS[m.task] ?? TASK_WORDS.sokoban!;
+  if (m.splits.some((s) => m.groups[s] === "fake")) lines.push(words.fake);
   const ci = m.rows.flatMap((r) => m.splits.map((s) => r.cells[s])).find((c) => c);
-  const unit = m.task === "general-points" ? "tasks" : "levels";
-  if (ci) lines.push(`n per cell: ${ci.n} ${unit} × seeds; full JSON (checkpoints, overlap, compute): trainyard matrix ID --json`);
+  if (ci) lines.push(`n per cell: ${ci.n} ${words.item} × seeds; full JSON (checkpoints, overlap, compute): trainyard matrix ID --json`);
   if (m.paired?.length) {
     const p = m.paired;
     lines.push(`paired difference ${p[0]!.a} − ${p[0]!.b} on the same levels (95 % CI):`);
