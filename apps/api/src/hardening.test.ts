@@ -131,6 +131,18 @@ describe("caps and the dataset builder's validation", () => {
     expect(await h.db.experiment.count()).toBe(0);
   });
 
+  it("an arm's own step budget counts against the checkpoint cap, naming that arm's field", async () => {
+    const arms = [
+      { name: "frozen-ans", method: "sft", data: "frozen", target: "answer" },
+      { name: "diverse-ans", method: "sft", data: "diverse", target: "answer", sft: { maxSteps: 100_000, saveSteps: 10 } },
+    ];
+    const res = await post("/v1/experiments", { preset: "demo-cpu", arms });
+    const body = expectError(res, 400, "TY_ERR_SPEC_TOO_LARGE");
+    expect(body.issues?.[0]?.path).toEqual(["arms", 1, "sft", "saveSteps"]);
+    expect(body.message).toMatch(/diverse-ans/);
+    expect(await h.db.experiment.count()).toBe(0);
+  });
+
   it("train.size 1e6 is refused by the cap (MAX_TRAIN_SIZE)", async () => {
     const res = await post("/v1/experiments", { preset: "demo-cpu", datasets: { train: { size: 1_000_000 } } });
     expect(expectError(res, 400, "TY_ERR_SPEC_TOO_LARGE").issues?.[0]?.path).toEqual(["datasets", "train", "size"]);

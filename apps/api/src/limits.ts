@@ -2,7 +2,16 @@
  * What one experiment may ask for (caps on the spec) and what a project may have running at once
  * (quotas), both checked at submit so nothing accepted can swamp the shared worker later.
  */
-import { parseStoredSpec, planJobs, TyError, type ApiIssue, type ExperimentSpec, type RuntimeConfig } from "@trainyard/contracts";
+import {
+  armSft,
+  parseStoredSpec,
+  planJobs,
+  TyError,
+  type ApiIssue,
+  type ExperimentSpec,
+  type RuntimeConfig,
+  type SftSpec,
+} from "@trainyard/contracts";
 import type { Db } from "@trainyard/db";
 
 export type Limits = Pick<
@@ -34,10 +43,10 @@ export function limitsOf(config: Partial<Limits>): Limits {
 const EXAMPLES_PER_ITEM = { sokoban: 8, "general-points": 1 } as const;
 
 /** An upper estimate of one SFT job's optimizer steps (epochs over the training rows, or maxSteps). */
-function sftSteps(spec: ExperimentSpec): number {
-  if (spec.sft.maxSteps !== undefined) return spec.sft.maxSteps;
+function sftSteps(spec: ExperimentSpec, sft: SftSpec): number {
+  if (sft.maxSteps !== undefined) return sft.maxSteps;
   const rows = spec.datasets.train.size * (EXAMPLES_PER_ITEM[spec.task as keyof typeof EXAMPLES_PER_ITEM] ?? 1);
-  return Math.ceil((spec.sft.epochs * rows) / spec.sft.batchSize);
+  return Math.ceil((sft.epochs * rows) / sft.batchSize);
 }
 
 export interface SpecCost {
@@ -72,14 +81,21 @@ export function checkSpecCaps(spec: ExperimentSpec, limits: Limits): SpecCost {
       path: ["datasets", "train", "size"],
       message: `at most ${limits.MAX_TRAIN_SIZE} training items per experiment (MAX_TRAIN_SIZE)`,
     });
-  const usesSft = spec.arms.some((a) => a.method !== "grpo");
   const usesGrpo = spec.arms.some((a) => a.method !== "sft");
-  if (usesSft && sftSteps(spec) / spec.sft.saveSteps > limits.MAX_CHECKPOINTS_PER_JOB)
+  // Each SFT arm with its own budget: the path names the arm's override where it has one.
+  for (const [i, arm] of spec.arms.entries()) {
+    if (arm.method === "grpo") continue;
+    const sft = armSft(spec, arm);
+    const checkpoints = Math.ceil(sftSteps(spec, sft) / sft.saveSteps);
+    if (checkpoints <= limits.MAX_CHECKPOINTS_PER_JOB) continue;
+    const own = arm.sft?.saveSteps !== undefined || arm.sft?.maxSteps !== undefined || arm.sft?.epochs !== undefined;
     issues.push({
       code: "too_big",
-      path: ["sft", "saveSteps"],
-      message: `about ${Math.ceil(sftSteps(spec) / spec.sft.saveSteps)} checkpoints per SFT job (each is evaluated); at most ${limits.MAX_CHECKPOINTS_PER_JOB}: raise saveSteps`,
+      path: own ? ["arms", i, "sft", "saveSteps"] : ["sft", "saveSteps"],
+      message: `about ${checkpoints} checkpoints per SFT job of arm ${arm.name} (each is evaluated); at most ${limits.MAX_CHECKPOINTS_PER_JOB}: raise saveSteps`,
     });
+    break;
+  }
   if (usesGrpo && spec.grpo.steps / spec.grpo.saveSteps > limits.MAX_CHECKPOINTS_PER_JOB)
     issues.push({
       code: "too_big",

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { expandExperimentRequest, JOB_CATALOGUE, parseStoredSpec, PRESETS, planJobs, TyError, PresetName } from "./index.js";
+import { armSft, expandExperimentRequest, JOB_CATALOGUE, parseStoredSpec, PRESETS, planJobs, TyError, PresetName } from "./index.js";
 
 function errorOf(fn: () => unknown): TyError {
   try {
@@ -111,6 +111,23 @@ describe("experiment spec", () => {
       const e = errorOf(() => expandExperimentRequest({ preset: "demo-cpu", sft: { positionJitter: bad } }));
       expect(e.issues?.[0]?.path, String(bad)).toEqual(["sft", "positionJitter"]);
     }
+  });
+
+  it("an arm may set its own SFT budget over the experiment's; other settings stay shared", () => {
+    const arms = [
+      { name: "frozen-ans", method: "sft", data: "frozen", target: "answer" },
+      { name: "diverse-ans", method: "sft", data: "diverse", target: "answer", sft: { maxSteps: 900, saveSteps: 300 } },
+    ];
+    const spec = expandExperimentRequest({ preset: "demo-cpu", arms });
+    expect(armSft(spec, spec.arms[0]!)).toEqual(spec.sft);
+    expect(armSft(spec, spec.arms[1]!)).toEqual({ ...spec.sft, maxSteps: 900, saveSteps: 300 });
+    expect(armSft(spec, spec.arms[1]!).positionJitter).toBe(12);
+    // Batch, losses and jitter are the experiment's: an arm cannot set them.
+    const batch = errorOf(() => expandExperimentRequest({ preset: "demo-cpu", arms: [{ ...arms[1], sft: { batchSize: 8 } }] }));
+    expect(batch.code).toBe("TY_ERR_VALIDATION");
+    expect(batch.issues?.[0]?.path).toEqual(["arms", 0, "sft"]);
+    const zero = errorOf(() => expandExperimentRequest({ preset: "demo-cpu", arms: [{ ...arms[1], sft: { maxSteps: 0 } }] }));
+    expect(zero.issues?.[0]?.path).toEqual(["arms", 0, "sft", "maxSteps"]);
   });
 
   it("rejects impossible combinations with TY_ERR_SPEC_CONFLICT naming the field", () => {

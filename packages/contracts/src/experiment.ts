@@ -109,6 +109,20 @@ export const ArmMethod = z.enum(["sft", "grpo", "sft-then-grpo"]);
 export const ArmData = z.enum(["frozen", "diverse"]);
 export const ArmTarget = z.enum(["answer", "cot"]);
 
+/**
+ * One arm's own SFT budget, over the experiment's `sft`: the step count, checkpoint spacing and
+ * learning-rate schedule. The rest of `sft` (batch, losses, jitter) stays shared, so the arms
+ * still differ only in their data and the training they were given.
+ */
+export const ArmSftSpec = z.strictObject({
+  epochs: z.number().min(0.01).max(100).optional(),
+  maxSteps: z.number().int().min(1).max(1_000_000).optional(),
+  learningRate: z.number().positive().max(1).optional(),
+  warmupRatio: z.number().min(0).max(0.5).optional(),
+  saveSteps: z.number().int().min(1).max(1_000_000).optional(),
+});
+export type ArmSftSpec = z.infer<typeof ArmSftSpec>;
+
 export const ArmSpec = z.strictObject({
   /** Unique within the experiment; used in job names and the matrix rows. */
   name: Slug,
@@ -117,6 +131,8 @@ export const ArmSpec = z.strictObject({
   data: ArmData,
   /** SFT targets: answer only, or chain of thought (for `sft-then-grpo`: the warm-start data). */
   target: ArmTarget,
+  /** This arm's SFT budget where it differs from the experiment's `sft` (e.g. more steps for one arm). */
+  sft: ArmSftSpec.optional(),
 });
 export type ArmSpec = z.infer<typeof ArmSpec>;
 
@@ -163,6 +179,12 @@ export const SftSpec = z.strictObject({
   positionJitter: z.number().int().min(0).max(64).default(SPEC_DEFAULTS.sft.positionJitter),
 });
 export type SftSpec = z.infer<typeof SftSpec>;
+
+/** The SFT settings one arm trains with: the experiment's `sft`, with the arm's own budget over it. */
+export function armSft(spec: { sft: SftSpec }, arm: Pick<ArmSpec, "sft">): SftSpec {
+  const own = Object.fromEntries(Object.entries(arm.sft ?? {}).filter(([, v]) => v !== undefined));
+  return { ...spec.sft, ...own };
+}
 
 export const GrpoSpec = z.strictObject({
   /** G: completions sampled per prompt. */

@@ -6,7 +6,7 @@
  */
 import { mkdir, stat, writeFile } from "node:fs/promises";
 import { join } from "node:path";
-import { TrainParams, TyError } from "@trainyard/contracts";
+import { TrainParams, TyError, armSft } from "@trainyard/contracts";
 import type { BackendName, ComputeBackend, RunEvent } from "@trainyard/compute";
 import { RunTally, runOutcome } from "@trainyard/compute";
 import { LocalArtifactStore } from "@trainyard/datasets";
@@ -89,7 +89,7 @@ export function trainHandler(rt: TrainerRuntime): JobHandler {
     const warm = !earlier && p.initFrom ? await lastCheckpointDir(ctx, p.initFrom, store) : null;
     if (p.initFrom && !warm && !earlier) throw new TyError("TY_ERR_ARTIFACT_MISSING", `${p.initFrom} left no checkpoint to start from`);
     const mode = p.kind;
-    const maxSteps = p.maxSteps ?? (mode === "sft" ? (spec.sft.maxSteps ?? null) : spec.grpo.steps);
+    const maxSteps = p.maxSteps ?? (mode === "sft" ? (armSft(spec, arm).maxSteps ?? null) : spec.grpo.steps);
     if (own) await ctx.log(`attempt ${ctx.job.attempts}: resuming from ${own.dir} (step ${own.step})`);
 
     const config = trainerConfig({

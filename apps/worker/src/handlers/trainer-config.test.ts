@@ -195,6 +195,27 @@ describe("trainer config from the spec", () => {
     expect(SftTrainerConfig.safeParse({ observation_after: after, observation_before: before, position_jitter: 4 }).success).toBe(true);
   });
 
+  it("an arm's own SFT budget reaches its trainer; the other arm keeps the experiment's", () => {
+    const spec = expandExperimentRequest({
+      preset: "demo-cpu",
+      arms: [
+        { name: "frozen-ans", method: "sft", data: "frozen", target: "answer" },
+        {
+          name: "diverse-ans",
+          method: "sft",
+          data: "diverse",
+          target: "answer",
+          sft: { maxSteps: 900, saveSteps: 300, learningRate: 2e-3 },
+        },
+      ],
+    });
+    const base = inputs("demo-cpu", "sft");
+    const frozen = trainerConfig({ ...base, spec, arm: spec.arms[0]! });
+    const diverse = trainerConfig({ ...base, spec, arm: spec.arms[1]! });
+    expect(frozen).toMatchObject({ max_steps: 600, save_steps: 200, learning_rate: 3e-3, position_jitter: 12 });
+    expect(diverse).toMatchObject({ max_steps: 900, save_steps: 300, learning_rate: 2e-3, position_jitter: 12 });
+  });
+
   it("LoRA and a pinned revision travel to the trainer", () => {
     const cfg = trainerConfig(inputs("paper-sokoban", "sft", { model: { revision: "v1", lora: { rank: 16, alpha: 32 } } }));
     expect(cfg).toMatchObject({ model_revision: "v1", lora: { rank: 16, alpha: 32, dropout: 0.05, target_modules: ["all-linear"] } });

@@ -13,6 +13,7 @@ import {
   SERVICE_TRAINER_SETTINGS,
   SftTrainerConfig,
   TyError,
+  armSft,
   processesPerNode,
   toApiIssues,
   type ArmSpec,
@@ -115,7 +116,7 @@ export function trainerConfig(t: TrainInputs): Record<string, unknown> {
     strategy: spec.compute.strategy ?? "auto",
   };
   if (t.mode === "sft") {
-    const s = spec.sft;
+    const s = armSft(spec, t.arm);
     const markers = s.observationLoss ? OBSERVATION_MARKERS[spec.task] : null;
     const cfg = {
       ...common,
