@@ -21,7 +21,7 @@ describe("experiment spec", () => {
     expect(expandExperimentRequest(JSON.parse(JSON.stringify(spec)))).toEqual(spec);
   });
 
-  it("demo-cpu evaluates on levels that are not training boards; repro-cpu is demo-cpu with 3 seeds", () => {
+  it("demo-cpu evaluates on levels that are not training boards; repro-cpu is demo-cpu with 3 seeds and a longer diverse arm", () => {
     const demo = expandExperimentRequest({ preset: "demo-cpu" });
     expect(demo.datasets).toMatchObject({ eval: { seedStart: 100_000 }, leaks: "remove" });
     expect(demo.arms.map((a) => `${a.name}:${a.data}:${a.target}`)).toEqual(["frozen-ans:frozen:answer", "diverse-ans:diverse:answer"]);
@@ -32,6 +32,10 @@ describe("experiment spec", () => {
     expect(repro.seeds).toEqual([0, 1, 2]);
     expect(repro.model).toEqual(demo.model);
     expect(repro.sft).toEqual(demo.sft);
+    // The diverse arm gets a larger share of the budget (1,000 steps, 4 checkpoints); frozen keeps demo-cpu's.
+    const [frozen, diverse] = repro.arms;
+    expect(armSft(repro, frozen!)).toEqual(demo.sft);
+    expect(armSft(repro, diverse!)).toEqual({ ...demo.sft, maxSteps: 1000, saveSteps: 250 });
     expect(repro.datasets.leaks).toBe("remove");
     const gp = expandExperimentRequest({ preset: "demo-cpu-gp" });
     expect(gp.task).toBe("general-points");
