@@ -114,12 +114,21 @@ export const ArmTarget = z.enum(["answer", "cot"]);
  * learning-rate schedule. The rest of `sft` (batch, losses, jitter) stays shared, so the arms
  * still differ only in their data and the training they were given.
  */
+/** The SFT fields an arm may set for itself; `SftSpec` gives them their experiment-wide defaults. */
+const SFT_BUDGET = {
+  epochs: z.number().min(0.01).max(100),
+  maxSteps: z.number().int().min(1).max(1_000_000),
+  learningRate: z.number().positive().max(1),
+  warmupRatio: z.number().min(0).max(0.5),
+  saveSteps: z.number().int().min(1).max(1_000_000),
+};
+
 export const ArmSftSpec = z.strictObject({
-  epochs: z.number().min(0.01).max(100).optional(),
-  maxSteps: z.number().int().min(1).max(1_000_000).optional(),
-  learningRate: z.number().positive().max(1).optional(),
-  warmupRatio: z.number().min(0).max(0.5).optional(),
-  saveSteps: z.number().int().min(1).max(1_000_000).optional(),
+  epochs: SFT_BUDGET.epochs.optional(),
+  maxSteps: SFT_BUDGET.maxSteps.optional(),
+  learningRate: SFT_BUDGET.learningRate.optional(),
+  warmupRatio: SFT_BUDGET.warmupRatio.optional(),
+  saveSteps: SFT_BUDGET.saveSteps.optional(),
 });
 export type ArmSftSpec = z.infer<typeof ArmSftSpec>;
 
@@ -137,19 +146,19 @@ export const ArmSpec = z.strictObject({
 export type ArmSpec = z.infer<typeof ArmSpec>;
 
 export const SftSpec = z.strictObject({
-  epochs: z.number().min(0.01).max(100).default(SPEC_DEFAULTS.sft.epochs),
+  epochs: SFT_BUDGET.epochs.default(SPEC_DEFAULTS.sft.epochs),
   /** Stop after this many optimizer steps (overrides epochs when set). */
-  maxSteps: z.number().int().min(1).max(1_000_000).optional(),
-  learningRate: z.number().positive().max(1).default(SPEC_DEFAULTS.sft.learningRate),
+  maxSteps: SFT_BUDGET.maxSteps.optional(),
+  learningRate: SFT_BUDGET.learningRate.default(SPEC_DEFAULTS.sft.learningRate),
   /** Global batch size in sequences. */
   batchSize: z.number().int().min(1).max(4096).default(SPEC_DEFAULTS.sft.batchSize),
   /** Sequences per forward/backward on one device (gradient accumulation makes up the batch); 0 = the whole batch. */
   microBatchSize: z.number().int().min(0).max(4096).default(SPEC_DEFAULTS.sft.microBatchSize),
-  warmupRatio: z.number().min(0).max(0.5).default(SPEC_DEFAULTS.sft.warmupRatio),
+  warmupRatio: SFT_BUDGET.warmupRatio.default(SPEC_DEFAULTS.sft.warmupRatio),
   weightDecay: z.number().min(0).max(1).default(SPEC_DEFAULTS.sft.weightDecay),
   gradClip: z.number().positive().max(100).default(SPEC_DEFAULTS.sft.gradClip),
   /** Checkpoint every N optimizer steps (each checkpoint is evaluated). */
-  saveSteps: z.number().int().min(1).max(1_000_000).default(SPEC_DEFAULTS.sft.saveSteps),
+  saveSteps: SFT_BUDGET.saveSteps.default(SPEC_DEFAULTS.sft.saveSteps),
   /**
    * Ours, not the paper's: also train on predicting the observation's tokens (the Sokoban board),
    * an auxiliary language-model loss beside the answer's. It gives a from-scratch model a dense
