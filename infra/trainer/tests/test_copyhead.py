@@ -128,6 +128,37 @@ def test_training_with_labels_scores_only_the_labelled_rows_with_the_same_loss_a
     assert fast["copy_gate.weight"].abs().sum() > 0
 
 
+@pytest.mark.parametrize("build", [small, token_gated], ids=["hidden gate", "token gate"])
+def test_scored_only_gives_the_scored_rows_and_weighted_loss_of_the_full_forward(build):
+    """`scored_only` (the weighted SFT loss's path) returns the scored rows alone, in row-major
+    order, with no loss; `weighted_nll_rows` over them equals `weighted_nll` over every row, with
+    the same gradients (observation and completion runs, two weights)."""
+    from trainyard_trainer.sft import weighted_nll, weighted_nll_rows
+
+    m = build().train()
+    ids = torch.randint(0, 60, (3, 16))
+    labels = ids.clone()
+    labels[:, :3] = -100
+    labels[:, 7:10] = -100  # the observation (3..6) and the completion (10..15) are two runs
+    labels[2, :12] = -100
+    scored = labels[:, 1:] != -100
+    for weight in (0.2, 1.0):
+        m.zero_grad()
+        rows = m(input_ids=ids, labels=labels, scored_only=True)
+        assert rows.loss is None and rows.logits.shape == (int(scored.sum()), 60)
+        fast = weighted_nll_rows(rows.logits, labels, weight)
+        fast.backward()
+        grads = {k: p.grad.clone() for k, p in m.named_parameters() if p.grad is not None}
+        m.zero_grad()
+        out = m(input_ids=ids, labels=labels)
+        assert torch.allclose(rows.logits, out.logits[:, :-1][scored], atol=1e-6)
+        ref = weighted_nll(out.logits, labels, weight)
+        ref.backward()
+        assert abs(fast.item() - ref.item()) < 1e-5
+        for k, p in m.named_parameters():
+            assert torch.allclose(grads[k], p.grad, atol=1e-6), k
+
+
 def test_saves_and_loads_with_the_auto_classes(tmp_path):
     m = small().eval()
     m.save_pretrained(tmp_path)

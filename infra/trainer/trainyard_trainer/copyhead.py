@@ -211,9 +211,13 @@ class CopyLlamaForCausalLM(LlamaForCausalLM):
         return torch.arange(max(n - keep, 0) if keep and keep > 0 else 0, n, device=device)
 
     def forward(self, input_ids=None, attention_mask=None, position_ids=None, past_key_values=None,
-                use_cache=None, labels=None, logits_to_keep=0, copy_position_ids=None, **kwargs):
+                use_cache=None, labels=None, logits_to_keep=0, copy_position_ids=None, scored_only=False, **kwargs):
         """`copy_position_ids`, when given, are the copy keys' positions instead of `position_ids`
-        (training with jittered body positions keeps the copy keys' plain)."""
+        (training with jittered body positions keeps the copy keys' plain). `scored_only` (with
+        `labels`): `logits` are only the rows a label scores, shape [scored, vocabulary] in row-major
+        order of `labels[:, 1:] != -100`, and no loss is computed: a caller with its own loss (the
+        weighted SFT loss) then skips the batch × length × vocabulary tensor and a cross-entropy
+        over it, ~10 % of a demo training step."""
         if input_ids is None:
             raise ValueError("the copy head needs input_ids (it copies token ids), not inputs_embeds")
         out = self.model(input_ids=input_ids, attention_mask=attention_mask, position_ids=position_ids,
@@ -235,8 +239,11 @@ class CopyLlamaForCausalLM(LlamaForCausalLM):
             # Training: only the rows a label scores get the mixture (answer-only SFT scores a few
             # tokens per sequence); the others read as uniform, and the loss ignores them.
             bi, ti = scored
+            mixed = self._mixture(h[bi, ti], attn[bi, ti], ids[bi], input_ids[bi, ti])
+            if scored_only:
+                return CausalLMOutputWithPast(logits=mixed, past_key_values=out.past_key_values)
             logits = torch.full((b, n, self.config.vocab_size), -math.log(self.config.vocab_size), device=h.device)
-            logits = logits.index_put((bi, ti), self._mixture(h[bi, ti], attn[bi, ti], ids[bi], input_ids[bi, ti]))
+            logits = logits.index_put((bi, ti), mixed)
         loss = None
         if labels is not None:
             loss = self.loss_function(logits=logits, labels=labels, vocab_size=self.config.vocab_size, **kwargs)

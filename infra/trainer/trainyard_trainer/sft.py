@@ -52,6 +52,17 @@ def weighted_nll(logits: torch.Tensor, labels: torch.Tensor, observation_weight:
     return (w * nll).sum() / w.sum().clamp_min(1e-8)
 
 
+def weighted_nll_rows(rows: torch.Tensor, labels: torch.Tensor, observation_weight: float) -> torch.Tensor:
+    """`weighted_nll` from the logits of the trained targets alone ([trained, vocabulary], in
+    row-major order of `labels[:, 1:] != -100`, as the copy head's `scored_only` returns them):
+    the untrained rows weigh 0, so the value is the same without their logits."""
+    targets = labels[:, 1:]
+    w = loss_weights(targets, observation_weight)
+    trained = targets != -100
+    nll = F.cross_entropy(rows.float(), targets[trained], reduction="none")
+    return (w[trained] * nll).sum() / w.sum().clamp_min(1e-8)
+
+
 def jittered_positions(labels: torch.Tensor, jitter: int) -> torch.Tensor:
     """Position ids for a right-padded training batch: 0, 1, 2, … up to a random token b in each
     row, then shifted by a random whole number g in [-jitter, jitter] (both uniform, drawn from
@@ -98,8 +109,13 @@ class Trainer(AtomicCheckpoints, SFTTrainer):
                 # The copy head's position keys stay plain: the k-th announced label sits at the
                 # same place in every layout, and that is what they key on.
                 extra["copy_position_ids"] = torch.arange(labels.shape[1], device=labels.device).expand_as(labels)
-        out = model(input_ids=inputs["input_ids"], attention_mask=inputs.get("attention_mask"), **extra)
-        loss = weighted_nll(out.logits, labels, self.observation_weight_now())
+        if is_copy_model(model) and not return_outputs:
+            # Only the trained rows' logits: the loss needs nothing else (see `weighted_nll_rows`).
+            out = model(input_ids=inputs["input_ids"], attention_mask=inputs.get("attention_mask"), scored_only=True, **extra)
+            loss = weighted_nll_rows(out.logits, labels, self.observation_weight_now())
+        else:
+            out = model(input_ids=inputs["input_ids"], attention_mask=inputs.get("attention_mask"), **extra)
+            loss = weighted_nll(out.logits, labels, self.observation_weight_now())
         if model.training and self.model_accepts_loss_kwargs and num_items_in_batch is not None:
             loss = loss / self.current_gradient_accumulation_steps
         return (loss, out) if return_outputs else loss
