@@ -101,6 +101,12 @@ export interface LaunchSpec {
   pvcName?: string;
   /** Wall-clock limit in seconds; the run is stopped (with its grace period) and reports `timeout`. */
   timeoutSeconds?: number;
+  /**
+   * Process backend only: the run's CPU niceness (0–19, Linux `nice`), so background work on a
+   * shared host (evaluation servers) yields the CPU to training. The others leave scheduling to
+   * their cluster.
+   */
+  niceness?: number;
   /** Slurm only: partition, account and QoS (validated against the operator's allow-list at submit). */
   partition?: string;
   account?: string;
@@ -242,6 +248,8 @@ export function validateLaunchSpec(spec: LaunchSpec, backend: BackendName): void
   if ((spec.nodes ?? 1) > 1 && (backend === "process" || backend === "docker")) bad("nodes", "must be 1: this backend runs on one machine");
   if (spec.graceSeconds !== undefined && !(spec.graceSeconds >= 0)) bad("graceSeconds", "must be >= 0");
   if (spec.timeoutSeconds !== undefined && !(spec.timeoutSeconds > 0)) bad("timeoutSeconds", "must be > 0");
+  if (spec.niceness !== undefined && !(Number.isInteger(spec.niceness) && spec.niceness >= 0 && spec.niceness <= 19))
+    bad("niceness", "must be a whole number from 0 to 19");
   if (spec.backoffLimit !== undefined && !(Number.isInteger(spec.backoffLimit) && spec.backoffLimit >= 0))
     bad("backoffLimit", "must be a whole number >= 0");
   for (const k of Object.keys(spec.env)) if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(k)) bad(`env.${k}`, "is not a valid variable name");

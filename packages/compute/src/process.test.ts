@@ -151,6 +151,21 @@ describe("ProcessBackend", () => {
     });
   });
 
+  it("runs at the niceness the spec asks for, and its children too; refuses one outside 0–19", async () => {
+    // The shell waits so the niceness set right after exec is in place; its child inherits it.
+    const script = "sleep 0.3; cut -d' ' -f19 /proc/$$/stat; sh -c 'cut -d\\  -f19 /proc/$$/stat'";
+    const nice = async (over: Partial<LaunchSpec>) => {
+      const h = await start({ ...spec("protocol.mjs"), command: ["sh", "-c", script], ...over });
+      const c = collect(h);
+      await h.wait();
+      await c.done;
+      return c.events.filter((e) => e.type === "line" && e.stream === "stdout").map((e) => (e as { line: string }).line);
+    };
+    expect(await nice({ niceness: 10 })).toEqual(["10", "10"]);
+    expect(await nice({})).toEqual(["0", "0"]);
+    await expect(backend.start({ ...spec("protocol.mjs"), niceness: 20 })).rejects.toMatchObject({ code: "TY_ERR_COMPUTE_INVALID_SPEC" });
+  });
+
   it("cancel after the run ended on its own keeps its exit", async () => {
     const h = await start(spec("protocol.mjs", ["done"]));
     const c = collect(h);

@@ -9,6 +9,7 @@
  * - If the worker itself dies, the detached trainer keeps running: the lease reconciler owns that.
  */
 import { spawn, type ChildProcess } from "node:child_process";
+import { setPriority } from "node:os";
 import { setTimeout as sleep } from "node:timers/promises";
 import {
   baseEnv,
@@ -82,6 +83,8 @@ export class ProcessBackend implements ComputeBackend {
         { cause: e },
       );
     }
+    // Right after exec, before the child starts its threads or children: they inherit it.
+    if (spec.niceness) setPriority(child.pid as number, spec.niceness);
     const graceSeconds = spec.graceSeconds ?? this.options.graceSeconds ?? DEFAULT_GRACE_SECONDS.process;
     return new ProcessRun(child, spec, graceSeconds * 1000);
   }

@@ -6,10 +6,13 @@
  * Storage and serving are passed in: the repository is packages/db's `evalRepository`, the server
  * the worker's compute launch.
  */
+import { setTimeout as sleep } from "node:timers/promises";
 import { createModelClient, type Sampling } from "@trainyard/outbound";
 import type { ItemResult } from "./episodes.js";
 import { evaluate } from "./evaluate.js";
 import { splitKeys, type EvalEnv } from "./splits.js";
+
+const WIDEN_POLL_MS = 2000;
 
 export interface CheckpointRef {
   id: string;
@@ -69,6 +72,19 @@ export interface EvaluateCheckpointsOptions<C extends CheckpointRef> {
   arm: string;
   scoring: string;
   concurrency: number;
+  /**
+   * Checkpoints evaluated at once, each against its own server (default 1: one after another).
+   * Above 1 only where servers are cheap to run side by side (CPU models): the last checkpoints
+   * of a long arm otherwise play on one core while the others idle. A failing checkpoint stops
+   * the others (their servers are stopped) and its error is thrown.
+   */
+  checkpointConcurrency?: number;
+  /**
+   * Whether a checkpoint beyond the first in flight may start now (default: always). Asked again
+   * every 2 s while it may not: the worker says no while a trainer shares the host, where a
+   * second server would slow the training that ends last more than it gains.
+   */
+  widen?(): boolean;
   /** Prefix of idempotency keys; the checkpoint's step is appended. */
   runId: string;
   signal?: AbortSignal;
@@ -121,8 +137,17 @@ export async function evaluateCheckpoints<C extends CheckpointRef>(o: EvaluateCh
   };
   let generatedTokens = 0;
   const evaluated: number[] = [];
+  // Each checkpoint's share of the job's progress; the job's progress is their mean.
+  const done = o.checkpoints.map(() => 0);
+  const progress = (ci: number, fraction: number): void => {
+    done[ci] = fraction;
+    o.onProgress?.(done.reduce((a, b) => a + b, 0) / o.checkpoints.length);
+  };
+  // One failing checkpoint aborts the others: their evaluations stop asking and their servers stop.
+  const stop = new AbortController();
+  const signal = o.signal ? AbortSignal.any([o.signal, stop.signal]) : stop.signal;
 
-  for (const [ci, cp] of o.checkpoints.entries()) {
+  const one = async (cp: C, ci: number): Promise<void> => {
     const results = await o.store.openResults(cp, o.splits);
     const resultIds = o.splits.map((split) => results.get(split)!);
     const previous = (await o.store.storedResults(resultIds)) as ItemResult[];
@@ -133,9 +158,10 @@ export async function evaluateCheckpoints<C extends CheckpointRef>(o: EvaluateCh
       for (const r of previous) generatedTokens += r.completionTokens;
       await o.onCheckpoint?.(cp.step, { asked: 0, reused: previous.length });
       evaluated.push(cp.step);
-      o.onProgress?.((ci + 1) / o.checkpoints.length);
-      continue;
+      progress(ci, 1);
+      return;
     }
+    if (signal.aborted) return;
     const served = await o.serve(cp, ci);
     try {
       const client = createModelClient("openai", { baseURL: served.url, model: cp.servingName, apiKey: "none" });
@@ -149,10 +175,10 @@ export async function evaluateCheckpoints<C extends CheckpointRef>(o: EvaluateCh
         seed: o.seed,
         concurrency: o.concurrency,
         previous,
-        signal: o.signal,
+        signal,
         runId: `${o.runId}-${cp.step}`,
         onResult: (r) => o.store.saveItem(results.get(r.split)!, itemRow(r, positionOf(r.split, r.key))),
-        onProgress: (pr) => o.onProgress?.((ci + pr.done / pr.total) / o.checkpoints.length),
+        onProgress: (pr) => progress(ci, pr.done / pr.total),
       });
       await o.onCheckpoint?.(cp.step, { asked: report.asked, reused: report.reused });
       const summary: SplitSummary[] = [];
@@ -169,6 +195,34 @@ export async function evaluateCheckpoints<C extends CheckpointRef>(o: EvaluateCh
     } finally {
       await served.stop();
     }
-  }
+  };
+
+  // A small pool in checkpoint order: each runner takes the next checkpoint when its last one ends.
+  let next = 0;
+  let failure: { error: unknown } | null = null;
+  let inFlight = 0;
+  const runner = async (): Promise<void> => {
+    while (failure === null && !signal.aborted && next < o.checkpoints.length) {
+      if (inFlight > 0 && o.widen && !o.widen()) {
+        await sleep(WIDEN_POLL_MS, undefined, { signal }).catch(() => undefined);
+        continue;
+      }
+      const ci = next++;
+      inFlight++;
+      try {
+        await one(o.checkpoints[ci]!, ci);
+      } catch (error) {
+        if (failure === null) failure = { error };
+        stop.abort(error);
+      } finally {
+        inFlight--;
+      }
+    }
+  };
+  const width = Math.max(1, Math.min(o.checkpointConcurrency ?? 1, o.checkpoints.length));
+  await Promise.all(Array.from({ length: width }, runner));
+  if (failure !== null) throw (failure as { error: unknown }).error;
+  if (o.signal?.aborted) throw o.signal.reason ?? new Error("evaluation aborted");
+  evaluated.sort((a, b) => a - b);
   return { checkpoints: evaluated, generatedTokens };
 }

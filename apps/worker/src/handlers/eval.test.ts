@@ -117,3 +117,90 @@ describe("evaluateCheckpoints over evalRepository", () => {
     expect(events).toHaveLength(4);
   });
 });
+
+describe("evaluateCheckpoints: several checkpoints at once", () => {
+  const cps = (steps: number[]) => steps.map((step) => ({ id: null as unknown as string, step, servingName: `ck${step}` }));
+  const base = (repo: ReturnType<typeof evalRepository>) => ({
+    env: "general-points" as const,
+    splits: ["id"],
+    n: 3,
+    store: repo,
+    sampling: {},
+    seed: 0,
+    arm: "ans",
+    scoring: "paper",
+    concurrency: 2,
+    runId: "par",
+  });
+
+  it("serves two checkpoints side by side, stores every one, and reports them in step order", async () => {
+    const repo = evalRepository(t.db, { experimentId, jobId, arm: "par", seed: 0 });
+    let live = 0;
+    let most = 0;
+    const progress: number[] = [];
+    const report = await evaluateCheckpoints({
+      ...base(repo),
+      checkpoints: cps([100, 200, 300]),
+      checkpointConcurrency: 2,
+      serve: async () => {
+        live++;
+        most = Math.max(most, live);
+        // Hold the server a moment so the second runner's start overlaps it.
+        await new Promise((r) => setTimeout(r, 50));
+        return { url: server.url, stop: async () => void live-- };
+      },
+      onProgress: (f) => void progress.push(f),
+    });
+    expect(most).toBe(2);
+    expect(live).toBe(0);
+    expect(report.checkpoints).toEqual([100, 200, 300]);
+    const rows = await t.db.evalResult.findMany({ where: { jobId, arm: "par" }, include: { items: true } });
+    expect(rows.map((r) => r.step).sort((a, b) => a - b)).toEqual([100, 200, 300]);
+    expect(rows.every((r) => r.n === 3 && r.items.length === 3 && r.completedAt !== null)).toBe(true);
+    expect(progress.at(-1)).toBeCloseTo(1);
+    expect(progress.every((f) => f >= 0 && f <= 1 + 1e-9)).toBe(true);
+  });
+
+  it("serves one checkpoint at a time while widen() says no", async () => {
+    const repo = evalRepository(t.db, { experimentId, jobId, arm: "par-narrow", seed: 0 });
+    let live = 0;
+    let most = 0;
+    let asked = 0;
+    const report = await evaluateCheckpoints({
+      ...base(repo),
+      checkpoints: cps([110, 120]),
+      checkpointConcurrency: 2,
+      widen: () => (asked++, false),
+      serve: async () => {
+        most = Math.max(most, ++live);
+        await new Promise((r) => setTimeout(r, 50));
+        return { url: server.url, stop: async () => void live-- };
+      },
+    });
+    expect(report.checkpoints).toEqual([110, 120]);
+    expect(most).toBe(1);
+    expect(asked).toBeGreaterThan(0);
+  });
+
+  it("a failing checkpoint stops the other's server and fails the evaluation with its error", async () => {
+    const repo = evalRepository(t.db, { experimentId, jobId, arm: "par-fail", seed: 0 });
+    const served: number[] = [];
+    let stopped = 0;
+    const run = evaluateCheckpoints({
+      ...base(repo),
+      checkpoints: cps([201, 202, 203]),
+      checkpointConcurrency: 2,
+      serve: async (cp) => {
+        served.push(cp.step);
+        if (cp.step === 202) throw new Error("checkpoint 202 would not load");
+        await new Promise((r) => setTimeout(r, 20));
+        return { url: server.url, stop: async () => void stopped++ };
+      },
+    });
+    await expect(run).rejects.toThrow("checkpoint 202 would not load");
+    // Step 203 is never served once 202 failed; 201, if its server came up first, was stopped.
+    expect(served).not.toContain(203);
+    expect(served).toContain(202);
+    expect(stopped).toBe(served.length - 1);
+  });
+});

@@ -12,7 +12,8 @@ import { evaluateCheckpoints } from "@trainyard/eval";
 import { checkpointsOfJob, evalRepository, latestDatasetUri } from "@trainyard/db";
 import type { JobHandler } from "../context.js";
 import type { TrainerRuntime } from "./train.js";
-import { EVAL_CONCURRENCY, serveCheckpoint } from "./serve.js";
+import { checkpointsAtOnce, EVAL_CONCURRENCY, serveCheckpoint } from "./serve.js";
+import { localTrainingRuns } from "./local-training.js";
 
 export function evalHandler(rt: TrainerRuntime): JobHandler {
   return async (ctx) => {
@@ -40,6 +41,9 @@ export function evalHandler(rt: TrainerRuntime): JobHandler {
       arm: p.arm,
       scoring: spec.scoring,
       concurrency: EVAL_CONCURRENCY,
+      checkpointConcurrency: checkpointsAtOnce(spec),
+      // Local servers share the host with local trainers: widen only once none is running.
+      ...(spec.compute.backend === "process" ? { widen: () => localTrainingRuns() === 0 } : {}),
       runId: job.id,
       signal: ctx.signal,
       onProgress: (f) => void ctx.progress(f),

@@ -16,6 +16,23 @@ import { launchSpec, serveConfig } from "./launch.js";
 export const EVAL_CONCURRENCY = 16;
 
 /**
+ * Checkpoints one eval job serves at once. Two on CPU-only experiments: a server there is a small
+ * process on one core, and one after another, a long arm's last checkpoints played on one core
+ * while the other idled (the demo's 1,000-step arm). One with GPUs, where a second server would
+ * compete for the same GPU memory. The eval job widens to two only while no local trainer runs.
+ */
+export function checkpointsAtOnce(spec: ExperimentSpec): number {
+  return spec.compute.resources.gpus === 0 ? 2 : 1;
+}
+
+/**
+ * The niceness of a CPU evaluation server on the process backend: beside a trainer on the same
+ * host, the server takes the CPU the trainer leaves, and the training that ends last is not
+ * slowed by the evaluation of an arm that ended earlier.
+ */
+export const CPU_SERVER_NICENESS = 10;
+
+/**
  * How long a serve process may take to report `serving`. A 7B model (and a queued cluster job)
  * can take minutes to come up, the tiny one seconds; on Slurm the job may also wait in the queue
  * first, so allow the whole job timeout there.
@@ -29,15 +46,16 @@ export async function serveCheckpoint(rt: TrainerRuntime, ctx: JobContext, dir: 
   const spec = ctx.spec;
   const cfgPath = join(dir, "..", `serve-${runId}.json`);
   await writeFile(cfgPath, JSON.stringify(serveConfig(spec, dir, name, rt.serveHost), null, 2));
-  const handle = await rt.backendFor(spec.compute.backend).start(
-    launchSpec(rt, spec, {
+  const handle = await rt.backendFor(spec.compute.backend).start({
+    ...launchSpec(rt, spec, {
       runId,
       args: ["serve", "--config", cfgPath],
       artifactDir: ctx.artifactDir,
       experimentId: ctx.job.experimentId,
       requestId: ctx.job.requestId,
     }),
-  );
+    ...(spec.compute.resources.gpus === 0 ? { niceness: CPU_SERVER_NICENESS } : {}),
+  });
   const events = handle.events()[Symbol.asyncIterator]();
   const stderr: string[] = [];
   const tail = () => (stderr.length ? `\n${stderr.slice(-10).join("\n")}` : "");

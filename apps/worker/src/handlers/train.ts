@@ -14,6 +14,7 @@ import type { AbortReason, JobContext, JobHandler } from "../context.js";
 import { attachEarlierRun, RunRecorder, startRun } from "./compute-run.js";
 import { checkpointKey, trainerConfig } from "./trainer-config.js";
 import { launchSpec } from "./launch.js";
+import { trackLocalTraining } from "./local-training.js";
 
 export interface TrainerRuntime {
   /** The backend named by the spec (`process` | `docker` | `kubernetes` | `slurm`). */
@@ -123,6 +124,7 @@ export function trainHandler(rt: TrainerRuntime): JobHandler {
         }),
       ));
     const handle = run.handle;
+    if (spec.compute.backend === "process") trackLocalTraining(handle.wait());
     const onAbort = () => {
       // A worker going away (shutdown, lost lease) leaves a re-attachable run to the next worker.
       const reason = ctx.signal.reason as AbortReason;
