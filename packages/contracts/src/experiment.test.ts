@@ -117,6 +117,23 @@ describe("experiment spec", () => {
     }
   });
 
+  it("demo-cpu and repro-cpu train the diverse arm 1,000 steps and the frozen arm 600; demo-cpu-gp keeps one budget", () => {
+    const budget = (preset: PresetName) => {
+      const spec = expandExperimentRequest({ preset });
+      return spec.arms.map((a) => [a.name, armSft(spec, a).maxSteps, armSft(spec, a).saveSteps]);
+    };
+    for (const preset of ["demo-cpu", "repro-cpu"] as const) {
+      expect(budget(preset)).toEqual([
+        ["frozen-ans", 600, 200],
+        ["diverse-ans", 1000, 250],
+      ]);
+    }
+    expect(budget("demo-cpu-gp")).toEqual([
+      ["frozen-ans", 1500, 500],
+      ["diverse-ans", 1500, 500],
+    ]);
+  });
+
   it("an arm may set its own SFT budget over the experiment's; other settings stay shared", () => {
     const arms = [
       { name: "frozen-ans", method: "sft", data: "frozen", target: "answer" },
