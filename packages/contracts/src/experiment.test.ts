@@ -134,6 +134,29 @@ describe("experiment spec", () => {
     ]);
   });
 
+  it("an experiment-level budget in a preset request applies to every arm (was: demo-cpu's diverse arm kept its 1,000 steps)", () => {
+    const budget = (body: Record<string, unknown>) => {
+      const spec = expandExperimentRequest({ preset: "demo-cpu", ...body });
+      return spec.arms.map((a) => [a.name, armSft(spec, a).maxSteps, armSft(spec, a).saveSteps]);
+    };
+    expect(budget({ sft: { maxSteps: 4, saveSteps: 2 } })).toEqual([
+      ["frozen-ans", 4, 2],
+      ["diverse-ans", 4, 2],
+    ]);
+    // Only the keys the request sets: the diverse arm keeps its own checkpoint spacing.
+    expect(budget({ sft: { maxSteps: 500 } })).toEqual([
+      ["frozen-ans", 500, 200],
+      ["diverse-ans", 500, 250],
+    ]);
+    // Other sft settings leave the arms' budgets alone; arms given in the request are taken as written.
+    expect(budget({ sft: { learningRate: 0.001 } })).toEqual([
+      ["frozen-ans", 600, 200],
+      ["diverse-ans", 1000, 250],
+    ]);
+    const arms = [{ name: "d", method: "sft", data: "diverse", target: "answer", sft: { maxSteps: 30 } }];
+    expect(budget({ arms, sft: { maxSteps: 4 } })).toEqual([["d", 30, 200]]);
+  });
+
   it("an arm may set its own SFT budget over the experiment's; other settings stay shared", () => {
     const arms = [
       { name: "frozen-ans", method: "sft", data: "frozen", target: "answer" },

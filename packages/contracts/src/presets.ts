@@ -229,6 +229,25 @@ function issuesToError(issues: ApiIssue[]): TyError {
 }
 
 /**
+ * A preset's arms may carry their own SFT budget (demo-cpu's diverse arm: 1,000 steps). A request
+ * that sets a budget key at the experiment level (`sft.maxSteps: 5`) and keeps the preset's arms
+ * means it for every arm: those keys are dropped from the preset's arms, so the request's value is
+ * not silently outranked by a preset default. An arm's budget in the request itself still wins.
+ */
+function withoutArmBudgetsSetIn(preset: ExperimentSpecInput, body: Record<string, unknown>): ExperimentSpecInput {
+  const sft = body["sft"];
+  if (body["arms"] !== undefined || !isPlainObject(sft)) return preset;
+  const set = new Set(Object.keys(sft));
+  const arms = preset.arms.map((arm) => {
+    if (!("sft" in arm) || !arm.sft) return arm;
+    const own = Object.fromEntries(Object.entries(arm.sft).filter(([k]) => !set.has(k)));
+    const { sft: _dropped, ...rest } = arm;
+    return Object.keys(own).length ? { ...rest, sft: own } : rest;
+  });
+  return { ...preset, arms };
+}
+
+/**
  * Turn a create-experiment body into a validated, fully expanded spec.
  * Accepts either a full spec, or `{ "preset": NAME, ...overrides }`.
  * Throws TyError (TY_ERR_VALIDATION | TY_ERR_SPEC_CONFLICT | TY_ERR_UNKNOWN_PRESET).
@@ -250,7 +269,7 @@ export function expandExperimentRequest(body: unknown): ExperimentSpec {
         [{ code: "invalid_value", path: ["preset"], message: `one of: ${PresetName.options.join(", ")}` }],
       );
     }
-    candidate = deepMerge(PRESETS[name.data], body);
+    candidate = deepMerge(withoutArmBudgetsSetIn(PRESETS[name.data], body), body);
     // A custom name without other changes keeps the preset; any override is still the preset's family.
   }
   const parsed = ExperimentSpec.safeParse(candidate);
