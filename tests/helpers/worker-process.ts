@@ -12,5 +12,9 @@ const env = (name: string) => {
   return v;
 };
 const db = createPrisma(env("DRILL_DB_URL"), { poolMax: 5 });
-await startServiceWorker(db, env("DRILL_PREFIX"), env("DRILL_ARTIFACTS"), { leaseMs: Number(env("DRILL_LEASE_MS")) });
+// One checkpoint after another: the drills kill the worker between two checkpoints' evaluations.
+await startServiceWorker(db, env("DRILL_PREFIX"), env("DRILL_ARTIFACTS"), {
+  leaseMs: Number(env("DRILL_LEASE_MS")),
+  services: { EVAL_CHECKPOINTS_AT_ONCE: 1 },
+});
 process.stdout.write("ready\n");

@@ -107,6 +107,8 @@ export const RuntimeConfig = z.object({
     ),
   /** Jobs one worker process runs at once, per queue. */
   WORKER_CONCURRENCY: z.coerce.number().int().min(1).max(64).default(2),
+  /** Checkpoints one eval job serves at once; unset: 2 for CPU-only experiments, 1 with GPUs. */
+  EVAL_CHECKPOINTS_AT_ONCE: z.coerce.number().int().min(1).max(8).optional(),
   /** How often the reconciler compares Postgres with Redis, in ms. */
   RECONCILE_INTERVAL_MS: z.coerce.number().int().min(100).max(3_600_000).default(15_000),
   /** Running-job lease length and heartbeat, in ms (heartbeat = lease / 3). */

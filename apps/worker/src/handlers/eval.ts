@@ -41,7 +41,7 @@ export function evalHandler(rt: TrainerRuntime): JobHandler {
       arm: p.arm,
       scoring: spec.scoring,
       concurrency: EVAL_CONCURRENCY,
-      checkpointConcurrency: checkpointsAtOnce(spec),
+      checkpointConcurrency: rt.evalCheckpointsAtOnce ?? checkpointsAtOnce(spec),
       // Local servers share the host with local trainers: widen only once none is running.
       ...(spec.compute.backend === "process" ? { widen: () => localTrainingRuns() === 0 } : {}),
       runId: job.id,

@@ -15,7 +15,8 @@ export type HandlerConfig = Pick<
   RuntimeConfig,
   "TRAINYARD_PYTHON" | "TRAINER_IMAGE_CPU" | "TRAINER_IMAGE_GPU" | "K8S_NAMESPACE" | "K8S_ARTIFACT_PVC" | "DOCKER_SOCKET"
 > &
-  Partial<SlurmConfig>;
+  Partial<SlurmConfig> &
+  Partial<Pick<RuntimeConfig, "EVAL_CHECKPOINTS_AT_ONCE">>;
 
 type SlurmConfig = Pick<
   RuntimeConfig,
@@ -60,6 +61,7 @@ export function trainerRuntime(config: HandlerConfig): TrainerRuntime {
     },
     trainerCommand: [trainerPython(config.TRAINYARD_PYTHON), "-m", "trainyard_trainer"],
     ...(config.SLURM_SERVE_HOST ? { serveHost: config.SLURM_SERVE_HOST } : {}),
+    ...(config.EVAL_CHECKPOINTS_AT_ONCE ? { evalCheckpointsAtOnce: config.EVAL_CHECKPOINTS_AT_ONCE } : {}),
     trainerEnv: { PYTHONPATH: join(root, "infra", "trainer") },
     // The same verifier as evaluation, through the CLI's JSON-lines protocol.
     rewardCommand: [process.execPath, join(root, "apps", "cli", "bin", "trainyard.js"), "env", "batch"],

@@ -27,6 +27,8 @@ export interface TrainerRuntime {
   rewardCommand: string[];
   /** Interface a model server binds on a remote backend (SLURM_SERVE_HOST; default 0.0.0.0). */
   serveHost?: string;
+  /** Checkpoints an eval job serves at once (EVAL_CHECKPOINTS_AT_ONCE); unset: `checkpointsAtOnce(spec)`. */
+  evalCheckpointsAtOnce?: number;
   /** Trainer image for container backends (CPU-only / CUDA). */
   image?: { cpu?: string; gpu?: string };
 }
