@@ -109,13 +109,12 @@ class Trainer(AtomicCheckpoints, SFTTrainer):
                 # The copy head's position keys stay plain: the k-th announced label sits at the
                 # same place in every layout, and that is what they key on.
                 extra["copy_position_ids"] = torch.arange(labels.shape[1], device=labels.device).expand_as(labels)
-        if is_copy_model(model) and not return_outputs:
-            # Only the trained rows' logits: the loss needs nothing else (see `weighted_nll_rows`).
-            out = model(input_ids=inputs["input_ids"], attention_mask=inputs.get("attention_mask"), scored_only=True, **extra)
-            loss = weighted_nll_rows(out.logits, labels, self.observation_weight_now())
-        else:
-            out = model(input_ids=inputs["input_ids"], attention_mask=inputs.get("attention_mask"), **extra)
-            loss = weighted_nll(out.logits, labels, self.observation_weight_now())
+        # Only the trained rows' logits where the caller needs no outputs: the loss needs nothing else.
+        rows_only = is_copy_model(model) and not return_outputs
+        if rows_only:
+            extra["scored_only"] = True
+        out = model(input_ids=inputs["input_ids"], attention_mask=inputs.get("attention_mask"), **extra)
+        loss = (weighted_nll_rows if rows_only else weighted_nll)(out.logits, labels, self.observation_weight_now())
         if model.training and self.model_accepts_loss_kwargs and num_items_in_batch is not None:
             loss = loss / self.current_gradient_accumulation_steps
         return (loss, out) if return_outputs else loss

@@ -31,6 +31,18 @@ afterAll(async () => {
   await t?.drop();
 });
 
+/** The options every evaluateCheckpoints call here shares: GP, the repository, 2 items in flight. */
+const options = (repo: ReturnType<typeof evalRepository>, runId: string) => ({
+  env: "general-points" as const,
+  store: repo,
+  sampling: {},
+  seed: 0,
+  arm: "ans",
+  scoring: "paper",
+  concurrency: 2,
+  runId,
+});
+
 const item = (itemIndex: number, itemKey: number, success: boolean): EvalItemRow => ({
   itemIndex,
   itemKey,
@@ -70,19 +82,12 @@ describe("evaluateCheckpoints over evalRepository", () => {
     let stopped = 0;
     const run = () =>
       evaluateCheckpoints({
-        env: "general-points",
+        ...options(repo, "r"),
         splits: ["id", "all-5"],
         n: 4,
         datasetKeys: { id: [3, 1, 2, 0, 9] },
         checkpoints,
         serve: async () => ({ url: server.url, stop: async () => void stopped++ }),
-        store: repo,
-        sampling: {},
-        seed: 0,
-        arm: "ans",
-        scoring: "paper",
-        concurrency: 2,
-        runId: "r",
         onSplit: async (step, s) => void events.push([step, s.split, s.success]),
       });
     const report = await run();
@@ -120,18 +125,7 @@ describe("evaluateCheckpoints over evalRepository", () => {
 
 describe("evaluateCheckpoints: several checkpoints at once", () => {
   const cps = (steps: number[]) => steps.map((step) => ({ id: null as unknown as string, step, servingName: `ck${step}` }));
-  const base = (repo: ReturnType<typeof evalRepository>) => ({
-    env: "general-points" as const,
-    splits: ["id"],
-    n: 3,
-    store: repo,
-    sampling: {},
-    seed: 0,
-    arm: "ans",
-    scoring: "paper",
-    concurrency: 2,
-    runId: "par",
-  });
+  const base = (repo: ReturnType<typeof evalRepository>) => ({ ...options(repo, "par"), splits: ["id"], n: 3 });
 
   it("serves two checkpoints side by side, stores every one, and reports them in step order", async () => {
     const repo = evalRepository(t.db, { experimentId, jobId, arm: "par", seed: 0 });
